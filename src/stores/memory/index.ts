@@ -1,0 +1,357 @@
+import type { Clock } from "../../core/clock.js";
+import { systemClock } from "../../core/clock.js";
+import { ConfigurationError, StoreError } from "../../core/errors.js";
+import type {
+  FailureRecord,
+  RememberTokenRecord,
+  RotateRememberInput,
+  RotateRememberResult,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+} from "../../core/store.js";
+import { constantTimeEqual } from "../../core/tokens.js";
+
+/**
+ * Options of {@link MemoryStore}.
+ *
+ * @example
+ * ```ts
+ * const options: MemoryStoreOptions = { sweepIntervalSeconds: 60 };
+ * ```
+ */
+export interface MemoryStoreOptions {
+  /**
+   * When set, expired records are removed every this many seconds by an unref'd timer (it never
+   * keeps the process alive; `close()` stops it). Off by default: expired records are already
+   * invisible to every read, the sweep only frees memory.
+   */
+  sweepIntervalSeconds?: number;
+  /** The clock the sweep timer reads; defaults to the system clock. */
+  clock?: Clock;
+}
+
+/**
+ * A {@link SessionStore} that keeps everything in this process's memory. Meant for tests, demos and
+ * single-process development servers: data disappears on restart and is not shared between
+ * processes or cluster workers. Use the SQLite, PostgreSQL or Redis store in production.
+ *
+ * Lookups by id are `Map` reads; a per-user index makes listing and revoking a user's sessions and
+ * tokens proportional to that user's records, not to the whole store. Every record going in or out
+ * is copied.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore } from "login-manager/stores/memory";
+ *
+ * const store = new MemoryStore();
+ * await store.createSession(session);
+ * const found = await store.getSession(session.id, Date.now());
+ * ```
+ */
+export class MemoryStore implements SessionStore {
+  readonly #sessions = new Map<string, SessionRecord>();
+  readonly #userSessions = new Map<string, Set<string>>();
+  readonly #tokens = new Map<string, RememberTokenRecord>();
+  readonly #userTokens = new Map<string, Set<string>>();
+  readonly #failures = new Map<string, FailureRecord>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * @example
+   * ```ts
+   * const store = new MemoryStore({ sweepIntervalSeconds: 300 });
+   * ```
+   */
+  constructor(options: MemoryStoreOptions = {}) {
+    const { sweepIntervalSeconds } = options;
+    if (sweepIntervalSeconds !== undefined) {
+      if (!Number.isFinite(sweepIntervalSeconds) || sweepIntervalSeconds <= 0) {
+        throw new ConfigurationError(
+          `MemoryStore: sweepIntervalSeconds must be a positive number of seconds (got ${String(sweepIntervalSeconds)}); omit it to disable sweeping.`,
+        );
+      }
+      const clock = options.clock ?? systemClock;
+      this.#timer = setInterval(() => {
+        this.#sweep(clock.now());
+      }, sweepIntervalSeconds * 1000);
+      this.#timer.unref();
+    }
+  }
+
+  /**
+   * @example
+   * ```ts
+   * await store.createSession(session);
+   * ```
+   */
+  async createSession(session: SessionRecord): Promise<void> {
+    if (this.#sessions.has(session.id)) {
+      throw new StoreError(`MemoryStore: a session with this id already exists`);
+    }
+    this.#sessions.set(session.id, { ...session });
+    addToIndex(this.#userSessions, session.userId, session.id);
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const session = await store.getSession(id, Date.now());
+   * ```
+   */
+  async getSession(id: string, now: number): Promise<SessionRecord | null> {
+    const session = this.#sessions.get(id);
+    return session && session.expiresAt > now ? { ...session } : null;
+  }
+
+  /**
+   * @example
+   * ```ts
+   * await store.updateSession(id, { lastSeenAt: now, expiresAt: now + 1_800_000 });
+   * ```
+   */
+  async updateSession(id: string, patch: SessionPatch): Promise<boolean> {
+    const session = this.#sessions.get(id);
+    if (!session) return false;
+    if (patch.fresh !== undefined) session.fresh = patch.fresh;
+    if (patch.lastSeenAt !== undefined) session.lastSeenAt = patch.lastSeenAt;
+    if (patch.expiresAt !== undefined) session.expiresAt = patch.expiresAt;
+    if (patch.fingerprint !== undefined) session.fingerprint = patch.fingerprint;
+    if (patch.rememberSelector !== undefined) session.rememberSelector = patch.rememberSelector;
+    return true;
+  }
+
+  /**
+   * @example
+   * ```ts
+   * await store.deleteSession(id); // true when it existed
+   * ```
+   */
+  async deleteSession(id: string): Promise<boolean> {
+    return this.#removeSession(id);
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const sessions = await store.listUserSessions("42", Date.now());
+   * ```
+   */
+  async listUserSessions(userId: string, now: number): Promise<SessionRecord[]> {
+    const ids = this.#userSessions.get(userId);
+    if (!ids) return [];
+    const result: SessionRecord[] = [];
+    for (const id of ids) {
+      const session = this.#sessions.get(id);
+      if (session && session.expiresAt > now) result.push({ ...session });
+    }
+    // Stable sort: sessions created in the same millisecond stay in insertion order.
+    return result.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const revoked = await store.deleteUserSessions("42", currentSessionId);
+   * ```
+   */
+  async deleteUserSessions(userId: string, exceptSessionId?: string): Promise<number> {
+    const ids = this.#userSessions.get(userId);
+    if (!ids) return 0;
+    let deleted = 0;
+    for (const id of [...ids]) {
+      if (id !== exceptSessionId && this.#removeSession(id)) deleted++;
+    }
+    return deleted;
+  }
+
+  /**
+   * @example
+   * ```ts
+   * await store.createRememberToken(token);
+   * ```
+   */
+  async createRememberToken(token: RememberTokenRecord): Promise<void> {
+    if (this.#tokens.has(token.selector)) {
+      throw new StoreError(`MemoryStore: a remember-me token with this selector already exists`);
+    }
+    this.#tokens.set(token.selector, { ...token });
+    addToIndex(this.#userTokens, token.userId, token.selector);
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const token = await store.getRememberToken(selector, Date.now());
+   * ```
+   */
+  async getRememberToken(selector: string, now: number): Promise<RememberTokenRecord | null> {
+    const token = this.#tokens.get(selector);
+    return token && token.expiresAt > now ? { ...token } : null;
+  }
+
+  /**
+   * Atomic because the whole check-and-set runs synchronously, without an `await` in between.
+   *
+   * @example
+   * ```ts
+   * const result = await store.rotateRememberToken({ selector, presentedValidatorHash, newValidatorHash, now, graceMs: 10_000 });
+   * ```
+   */
+  async rotateRememberToken(input: RotateRememberInput): Promise<RotateRememberResult> {
+    const token = this.#tokens.get(input.selector);
+    if (!token || token.expiresAt <= input.now) return { outcome: "unknown" };
+    if (constantTimeEqual(input.presentedValidatorHash, token.validatorHash)) {
+      token.previousValidatorHash = input.presentedValidatorHash;
+      token.validatorHash = input.newValidatorHash;
+      token.rotatedAt = input.now;
+      if (input.newExpiresAt !== undefined) token.expiresAt = input.newExpiresAt;
+      return { outcome: "rotated", token: { ...token } };
+    }
+    const inGrace =
+      token.previousValidatorHash !== null &&
+      constantTimeEqual(input.presentedValidatorHash, token.previousValidatorHash) &&
+      input.now - token.rotatedAt <= input.graceMs;
+    return { outcome: inGrace ? "grace" : "mismatch", token: { ...token } };
+  }
+
+  /**
+   * @example
+   * ```ts
+   * await store.deleteRememberToken(selector);
+   * ```
+   */
+  async deleteRememberToken(selector: string): Promise<boolean> {
+    return this.#removeToken(selector);
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const removed = await store.deleteUserRememberTokens("42");
+   * ```
+   */
+  async deleteUserRememberTokens(userId: string): Promise<number> {
+    const selectors = this.#userTokens.get(userId);
+    if (!selectors) return 0;
+    let deleted = 0;
+    for (const selector of [...selectors]) {
+      if (this.#removeToken(selector)) deleted++;
+    }
+    return deleted;
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const { count } = await store.incrementFailures("account:alice", Date.now(), 900_000);
+   * ```
+   */
+  async incrementFailures(key: string, now: number, ttlMs: number): Promise<FailureRecord> {
+    const existing = this.#failures.get(key);
+    const record: FailureRecord =
+      existing && existing.expiresAt > now
+        ? {
+            key,
+            count: existing.count + 1,
+            firstFailureAt: existing.firstFailureAt,
+            lastFailureAt: now,
+            expiresAt: Math.max(existing.expiresAt, now + ttlMs),
+          }
+        : { key, count: 1, firstFailureAt: now, lastFailureAt: now, expiresAt: now + ttlMs };
+    this.#failures.set(key, record);
+    return { ...record };
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const failures = await store.getFailures("ip:203.0.113.7", Date.now());
+   * ```
+   */
+  async getFailures(key: string, now: number): Promise<FailureRecord | null> {
+    const record = this.#failures.get(key);
+    return record && record.expiresAt > now ? { ...record } : null;
+  }
+
+  /**
+   * @example
+   * ```ts
+   * await store.resetFailures("account:alice");
+   * ```
+   */
+  async resetFailures(key: string): Promise<void> {
+    this.#failures.delete(key);
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const removed = await store.deleteExpired(Date.now());
+   * ```
+   */
+  async deleteExpired(now: number): Promise<number> {
+    return this.#sweep(now);
+  }
+
+  /**
+   * Stops the sweep timer. The data stays readable.
+   *
+   * @example
+   * ```ts
+   * await store.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #sweep(now: number): number {
+    let removed = 0;
+    for (const [id, session] of this.#sessions) {
+      if (session.expiresAt <= now && this.#removeSession(id)) removed++;
+    }
+    for (const [selector, token] of this.#tokens) {
+      if (token.expiresAt <= now && this.#removeToken(selector)) removed++;
+    }
+    for (const [key, record] of this.#failures) {
+      if (record.expiresAt <= now && this.#failures.delete(key)) removed++;
+    }
+    return removed;
+  }
+
+  #removeSession(id: string): boolean {
+    const session = this.#sessions.get(id);
+    if (!session) return false;
+    this.#sessions.delete(id);
+    removeFromIndex(this.#userSessions, session.userId, id);
+    return true;
+  }
+
+  #removeToken(selector: string): boolean {
+    const token = this.#tokens.get(selector);
+    if (!token) return false;
+    this.#tokens.delete(selector);
+    removeFromIndex(this.#userTokens, token.userId, selector);
+    return true;
+  }
+}
+
+function addToIndex(index: Map<string, Set<string>>, userId: string, id: string): void {
+  let ids = index.get(userId);
+  if (!ids) {
+    ids = new Set();
+    index.set(userId, ids);
+  }
+  ids.add(id);
+}
+
+function removeFromIndex(index: Map<string, Set<string>>, userId: string, id: string): void {
+  const ids = index.get(userId);
+  if (!ids) return;
+  ids.delete(id);
+  if (ids.size === 0) index.delete(userId);
+}
