@@ -1,0 +1,506 @@
+import { clientAddress, isHttps } from "./client.js";
+import { serializeCookie } from "./cookies.js";
+import { csrfTokenFor } from "./csrf.js";
+import { ConfigurationError, LoginManagerError } from "./errors.js";
+import type { FlashMessage } from "./flash.js";
+import { decodeFlashes, encodeFlashes } from "./flash.js";
+import type { RequestView, ResponseView } from "./http.js";
+import type { ManagerCore } from "./internals.js";
+import type { CookieDecisions } from "./loader.js";
+import { createSession } from "./sessions.js";
+import type { SessionRecord } from "./store.js";
+import { hashToken, randomToken } from "./tokens.js";
+import type { AnonymousUser, AuthUser } from "./users.js";
+
+/**
+ * Options of {@link AuthContext.loginUser} (Flask-Login's `login_user` arguments).
+ *
+ * @example
+ * ```ts
+ * await auth.loginUser(user, { remember: true, durationSeconds: 7 * 86400 });
+ * ```
+ */
+export interface LoginOptions {
+  /** Also issue a remember-me cookie. @default false */
+  remember?: boolean;
+  /** Lifetime of that remember-me token. @default the manager's rememberDurationSeconds */
+  durationSeconds?: number;
+  /** Log in even an inactive user. @default false */
+  force?: boolean;
+  /** Mark the login fresh (password just checked). @default true */
+  fresh?: boolean;
+}
+
+/**
+ * One of the user's sessions, as shown on an "active sessions" page. `handle` identifies it for
+ * {@link AuthContext.revokeSession} without revealing the session id.
+ *
+ * @example
+ * ```ts
+ * for (const s of await auth.listSessions()) console.log(s.handle, s.userAgent, s.current);
+ * ```
+ */
+export interface SessionInfo {
+  handle: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  userAgent: string;
+  ipAddress: string;
+  current: boolean;
+  remembered: boolean;
+}
+
+/**
+ * How the current user was authenticated on this request.
+ *
+ * @example
+ * ```ts
+ * if (auth.source === "remember") console.log("restored from remember-me");
+ * ```
+ */
+export type AuthSource = "session" | "remember" | "request" | "login" | null;
+
+/**
+ * The result of {@link AuthContext.attemptLogin}.
+ *
+ * @example
+ * ```ts
+ * const result = await auth.attemptLogin({ account, verify });
+ * if (!result.ok && result.reason === "locked") res.set("Retry-After", String(result.retryAfterSeconds));
+ * ```
+ */
+export type LoginAttemptResult<U> =
+  | { ok: true; user: U }
+  | { ok: false; reason: "invalid" }
+  | { ok: false; reason: "locked"; retryAfterSeconds: number };
+
+/** What the loader found for this request; internal. */
+export interface LoadedState<U extends AuthUser> {
+  user: U | null;
+  session: SessionRecord | null;
+  source: AuthSource;
+  fresh: boolean;
+  rememberSelector: string | null;
+}
+
+const SESSION_HANDLE_PURPOSE = "session-handle";
+
+/**
+ * Everything login-manager knows and can do for one request: `req.auth` in Express, `request.auth`
+ * in Fastify, `c.var.auth` in Hono. The free functions (`currentUser()`, `loginUser()`, ...) call the
+ * context of the request they run in.
+ *
+ * @example
+ * ```ts
+ * app.post("/login", async (req, res) => {
+ *   const user = await users.check(req.body.username, req.body.password);
+ *   if (user && (await req.auth.loginUser(user, { remember: true }))) return res.redirect(303, "/");
+ *   res.status(401).send("Invalid credentials");
+ * });
+ * ```
+ */
+export class AuthContext<U extends AuthUser> {
+  readonly request: RequestView;
+  readonly #response: ResponseView;
+  readonly #core: ManagerCore<U>;
+  readonly #cookies: Map<string, string>;
+  readonly #https: boolean;
+  #user: U | null;
+  #session: SessionRecord | null;
+  #source: AuthSource;
+  #fresh: boolean;
+  #rememberSelector: string | null;
+  #anonymous: AnonymousUser | undefined;
+  #accessed = false;
+  #csrfValue: string | undefined;
+  #flashes: FlashMessage[] | undefined;
+
+  /** @internal Built by the manager's `authenticate`; applications never construct it. */
+  constructor(
+    core: ManagerCore<U>,
+    request: RequestView,
+    response: ResponseView,
+    cookies: Map<string, string>,
+    loaded: LoadedState<U>,
+  ) {
+    this.#core = core;
+    this.request = request;
+    this.#response = response;
+    this.#cookies = cookies;
+    this.#https = isHttps(request, core.options.trustProxyHops);
+    this.#user = loaded.user;
+    this.#session = loaded.session;
+    this.#source = loaded.source;
+    this.#fresh = loaded.fresh;
+    this.#rememberSelector = loaded.rememberSelector;
+    this.#csrfValue = cookies.get(this.cookieName(core.options.csrfCookieName));
+  }
+
+  /** @internal Sends the cookies the loader decided on (rotated remember token, restored session, clears). */
+  applyLoaderCookies(decisions: CookieDecisions): void {
+    const { sessionCookieName, rememberCookieName } = this.#core.options;
+    if (decisions.clearSession) this.#clearCookie(sessionCookieName);
+    if (decisions.clearRemember) this.#clearCookie(rememberCookieName);
+    if (decisions.session) this.#setCookie(sessionCookieName, decisions.session.value);
+    if (decisions.remember)
+      this.#setCookie(rememberCookieName, decisions.remember.value, decisions.remember.maxAgeSeconds);
+  }
+
+  /** The logged-in user, or the anonymous user. */
+  get user(): U | AnonymousUser {
+    if (!this.#accessed) {
+      this.#accessed = true;
+      this.#core.events.emit("accessed", { request: this.request });
+    }
+    if (this.#user) return this.#user;
+    this.#anonymous ??= this.#core.options.anonymousUser();
+    return this.#anonymous;
+  }
+
+  /** True when a user is logged in and active (what `loginRequired` checks). */
+  get isAuthenticated(): boolean {
+    return this.#user?.isAuthenticated === true;
+  }
+
+  /** How the current user was authenticated on this request, or null when anonymous. */
+  get source(): AuthSource {
+    return this.#user ? this.#source : null;
+  }
+
+  /** The logged-in user; throws when nobody is (use behind `loginRequired`). */
+  requireUser(): U {
+    if (!this.#user)
+      throw new LoginManagerError(
+        "ERR_NOT_AUTHENTICATED",
+        "requireUser() called for an anonymous request; guard the route with loginRequired",
+      );
+    return this.#user;
+  }
+
+  /** True when the login was confirmed with a password on this session (Flask-Login's `login_fresh`). */
+  loginFresh(): boolean {
+    return this.#user !== null && this.#fresh;
+  }
+
+  /** True when this session was restored from a remember-me cookie (Flask-Login's `login_remembered`). */
+  loginRemembered(): boolean {
+    return (
+      this.#user !== null &&
+      this.#rememberSelector !== null &&
+      this.#cookies.has(this.cookieName(this.#core.options.rememberCookieName))
+    );
+  }
+
+  /**
+   * Logs `user` in: ends any session this browser had, issues a new session id (no fixation), a
+   * new CSRF token and, with `remember`, a remember-me token. Resolves false, changing nothing, for an
+   * inactive user unless `force`.
+   */
+  async loginUser(user: U, options: LoginOptions = {}): Promise<boolean> {
+    if (!options.force && !user.isActive) return false;
+    const durationSeconds = options.durationSeconds ?? this.#core.options.rememberDurationSeconds;
+    if (!Number.isInteger(durationSeconds) || durationSeconds <= 0) {
+      throw new ConfigurationError(
+        `durationSeconds must be a positive whole number of seconds, got ${String(options.durationSeconds)}`,
+      );
+    }
+    await this.#endCurrentSession();
+    const rememberSelector = options.remember
+      ? await this.#issueRememberToken(user.getId(), durationSeconds)
+      : null;
+    if (!options.remember) this.#clearCookie(this.#core.options.rememberCookieName);
+    await this.#startSession(user.getId(), options.fresh ?? true, rememberSelector);
+    this.#setUser(user, "login", options.fresh ?? true, rememberSelector);
+    this.rotateCsrfToken();
+    this.#core.events.emit("loggedIn", { user, request: this.request });
+    return true;
+  }
+
+  /** Logs the user out: deletes the session and remember token on the server and clears both cookies. */
+  async logoutUser(): Promise<boolean> {
+    const previous = this.#user;
+    await this.#endCurrentSession();
+    this.#clearCookie(this.#core.options.sessionCookieName);
+    this.#clearCookie(this.#core.options.rememberCookieName);
+    this.#user = null;
+    this.#source = null;
+    this.#fresh = false;
+    this.rotateCsrfToken();
+    this.#core.events.emit("loggedOut", { user: previous, request: this.request });
+    return true;
+  }
+
+  /**
+   * Marks the login fresh after the user re-entered their password (Flask-Login's `confirm_login`).
+   * The session gets a new id and both timeouts restart (NIST 800-63B: re-authentication resets them).
+   */
+  async confirmLogin(): Promise<void> {
+    const user = this.requireUser();
+    await this.#rotateSession(true);
+    this.#fresh = true;
+    this.#core.events.emit("loginConfirmed", { user, request: this.request });
+  }
+
+  /**
+   * After the user changed their password: keeps this browser logged in under a new session id and
+   * ends every other session and every remember-me token of the user.
+   */
+  async afterPasswordChange(): Promise<number> {
+    const user = this.requireUser();
+    const userId = user.getId();
+    await this.#rotateSession(true);
+    this.#clearCookie(this.#core.options.rememberCookieName);
+    const [sessions] = await Promise.all([
+      this.#core.options.store.deleteUserSessions(userId, this.#session?.id),
+      this.#core.options.store.deleteUserRememberTokens(userId),
+    ]);
+    this.#rememberSelector = null;
+    this.#core.events.emit("sessionsRevoked", {
+      userId,
+      reason: "password-change",
+      count: sessions,
+      request: this.request,
+    });
+    return sessions;
+  }
+
+  /** The user's active sessions, oldest first, the current one marked. */
+  async listSessions(): Promise<SessionInfo[]> {
+    const user = this.requireUser();
+    const sessions = await this.#core.options.store.listUserSessions(
+      user.getId(),
+      this.#core.options.clock.now(),
+    );
+    return sessions.map((session) => ({
+      handle: this.#core.keys.sign(SESSION_HANDLE_PURPOSE, session.id).slice(0, 22),
+      createdAt: new Date(session.createdAt),
+      lastSeenAt: new Date(session.lastSeenAt),
+      userAgent: session.userAgent,
+      ipAddress: session.ipAddress,
+      current: session.id === this.#session?.id,
+      remembered: session.rememberSelector !== null,
+    }));
+  }
+
+  /** Ends one of the user's own sessions by its handle; resolves false when no such session exists. */
+  async revokeSession(handle: string): Promise<boolean> {
+    const user = this.requireUser();
+    const sessions = await this.#core.options.store.listUserSessions(
+      user.getId(),
+      this.#core.options.clock.now(),
+    );
+    const target = sessions.find(
+      (session) => this.#core.keys.sign(SESSION_HANDLE_PURPOSE, session.id).slice(0, 22) === handle,
+    );
+    if (!target) return false;
+    await this.#deleteSessionAndToken(target);
+    if (target.id === this.#session?.id) await this.logoutUser();
+    this.#core.events.emit("sessionsRevoked", {
+      userId: user.getId(),
+      reason: "revoke-one",
+      count: 1,
+      request: this.request,
+    });
+    return true;
+  }
+
+  /** Ends every session of the user except this one (and their remember tokens); resolves to the count. */
+  async revokeOtherSessions(): Promise<number> {
+    const user = this.requireUser();
+    const userId = user.getId();
+    const others = (
+      await this.#core.options.store.listUserSessions(userId, this.#core.options.clock.now())
+    ).filter((session) => session.id !== this.#session?.id);
+    await Promise.all(others.map((session) => this.#deleteSessionAndToken(session)));
+    this.#core.events.emit("sessionsRevoked", {
+      userId,
+      reason: "revoke-others",
+      count: others.length,
+      request: this.request,
+    });
+    return others.length;
+  }
+
+  /**
+   * Checks a password login with brute-force limits. `verify` must do the same hashing work whether
+   * or not the account exists (call the hasher's `verifyDummy` for unknown users) and resolve the user
+   * on success. Failures are counted per account and per client address; an inactive user counts as a
+   * failure and gets the same answer as a wrong password.
+   */
+  async attemptLogin(attempt: {
+    account: string;
+    verify: () => Promise<U | null | undefined>;
+    remember?: boolean;
+    durationSeconds?: number;
+  }): Promise<LoginAttemptResult<U>> {
+    const { throttle } = this.#core;
+    const { clock } = this.#core.options;
+    const address = this.clientAddress;
+    const status = await throttle.check(attempt.account, address, clock.now());
+    if (status.locked) return this.#failed(attempt.account, "locked", status.retryAfterSeconds);
+    const user = await attempt.verify();
+    const loggedIn = user
+      ? await this.loginUser(user, { remember: attempt.remember, durationSeconds: attempt.durationSeconds })
+      : false;
+    if (user && loggedIn) {
+      await throttle.recordSuccess(attempt.account);
+      return { ok: true, user };
+    }
+    const after = await throttle.recordFailure(attempt.account, address, clock.now());
+    this.#core.events.emit("loginFailed", {
+      account: attempt.account,
+      reason: user ? "inactive" : "invalid",
+      request: this.request,
+    });
+    if (after.locked)
+      this.#core.events.emit("loginFailed", {
+        account: attempt.account,
+        reason: "locked",
+        retryAfterSeconds: after.retryAfterSeconds,
+        request: this.request,
+      });
+    return { ok: false, reason: "invalid" };
+  }
+
+  /** @internal The CSRF cookie's value, for the manager's CSRF check. */
+  get csrfCookieValue(): string | undefined {
+    return this.#csrfValue;
+  }
+
+  /** The CSRF token to put in forms (`_csrf`) or the `X-CSRF-Token` header; sets its cookie on first use. */
+  csrfToken(): string {
+    if (this.#csrfValue === undefined) this.rotateCsrfToken();
+    return csrfTokenFor(this.#core.keys, this.#csrfValue as string);
+  }
+
+  /** Replaces the CSRF secret (done at login and logout); earlier tokens stop working. */
+  rotateCsrfToken(): void {
+    this.#csrfValue = randomToken();
+    this.#setCookie(this.#core.options.csrfCookieName, this.#csrfValue);
+  }
+
+  /** Queues a message for the next page (Flask's `flash`). */
+  flash(message: string, category = "message"): void {
+    const pending = this.#pendingFlashes();
+    pending.push({ category, message });
+    this.#setCookie(this.#core.options.flashCookieName, encodeFlashes(this.#core.keys, pending));
+  }
+
+  /** Returns and clears the queued messages (Flask's `get_flashed_messages`). */
+  takeFlashes(): FlashMessage[] {
+    const pending = this.#pendingFlashes();
+    this.#flashes = [];
+    if (pending.length > 0 || this.#cookies.has(this.cookieName(this.#core.options.flashCookieName))) {
+      this.#clearCookie(this.#core.options.flashCookieName);
+    }
+    return pending;
+  }
+
+  /** The client address used for throttling and session lists (socket peer unless proxies are trusted). */
+  get clientAddress(): string {
+    return clientAddress(this.request, this.#core.options.trustProxyHops);
+  }
+
+  /** The cookie name actually used on this request: `__Host-<base>` over HTTPS. */
+  cookieName(base: string): string {
+    return this.#secureCookies() ? `__Host-${base}` : base;
+  }
+
+  #failed(account: string, reason: "locked", retryAfterSeconds: number): LoginAttemptResult<U> {
+    this.#core.events.emit("loginFailed", { account, reason, retryAfterSeconds, request: this.request });
+    return { ok: false, reason, retryAfterSeconds };
+  }
+
+  #pendingFlashes(): FlashMessage[] {
+    this.#flashes ??= decodeFlashes(
+      this.#core.keys,
+      this.#cookies.get(this.cookieName(this.#core.options.flashCookieName)),
+    );
+    return this.#flashes;
+  }
+
+  #setUser(user: U, source: AuthSource, fresh: boolean, rememberSelector: string | null): void {
+    this.#user = user;
+    this.#source = source;
+    this.#fresh = fresh;
+    this.#rememberSelector = rememberSelector;
+  }
+
+  async #startSession(userId: string, fresh: boolean, rememberSelector: string | null): Promise<void> {
+    const { session, cookieValue } = await createSession(this.#core.options, this.request, {
+      userId,
+      fresh,
+      rememberSelector,
+    });
+    this.#session = session;
+    this.#setCookie(this.#core.options.sessionCookieName, cookieValue);
+  }
+
+  async #rotateSession(fresh: boolean): Promise<void> {
+    const user = this.requireUser();
+    const previous = this.#session;
+    const rememberSelector = previous?.rememberSelector ?? this.#rememberSelector;
+    await this.#startSession(user.getId(), fresh, rememberSelector);
+    if (previous) await this.#core.options.store.deleteSession(previous.id);
+  }
+
+  async #issueRememberToken(userId: string, durationSeconds: number): Promise<string> {
+    const { options } = this.#core;
+    const now = options.clock.now();
+    const selector = randomToken();
+    const validator = randomToken();
+    await options.store.createRememberToken({
+      selector,
+      validatorHash: hashToken(validator),
+      previousValidatorHash: null,
+      rotatedAt: now,
+      userId,
+      createdAt: now,
+      expiresAt: now + durationSeconds * 1000,
+    });
+    this.#setCookie(options.rememberCookieName, `${selector}.${validator}`, durationSeconds);
+    return selector;
+  }
+
+  async #endCurrentSession(): Promise<void> {
+    const { store } = this.#core.options;
+    const selector = this.#session?.rememberSelector ?? this.#rememberSelector;
+    await Promise.all([
+      this.#session ? store.deleteSession(this.#session.id) : undefined,
+      selector ? store.deleteRememberToken(selector) : undefined,
+    ]);
+    this.#session = null;
+    this.#rememberSelector = null;
+  }
+
+  async #deleteSessionAndToken(session: SessionRecord): Promise<void> {
+    const { store } = this.#core.options;
+    await Promise.all([
+      store.deleteSession(session.id),
+      session.rememberSelector ? store.deleteRememberToken(session.rememberSelector) : undefined,
+    ]);
+  }
+
+  #secureCookies(): boolean {
+    const setting = this.#core.options.cookieSecure;
+    return setting === "auto" ? this.#https : setting;
+  }
+
+  #setCookie(base: string, value: string, maxAgeSeconds?: number): void {
+    const name = this.cookieName(base);
+    this.#response.setCookie(
+      name,
+      serializeCookie(name, value, {
+        secure: this.#secureCookies(),
+        sameSite: this.#core.options.cookieSameSite,
+        maxAgeSeconds,
+      }),
+    );
+  }
+
+  #clearCookie(base: string): void {
+    const name = this.cookieName(base);
+    if (!this.#cookies.has(name) && base !== this.#core.options.sessionCookieName) return;
+    this.#setCookie(base, "", 0);
+  }
+}

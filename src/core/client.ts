@@ -1,0 +1,96 @@
+import { createHash } from "node:crypto";
+import type { RequestView } from "./http.js";
+
+const MAX_USER_AGENT_LENGTH = 256;
+
+/**
+ * The client's address: the socket peer, or, behind `trustProxyHops` trusted proxies, the entry of
+ * X-Forwarded-For that the outermost trusted proxy saw. Never trusts the header without that setting.
+ *
+ * @example
+ * ```ts
+ * clientAddress(request, 0); // socket address, X-Forwarded-For ignored
+ * ```
+ */
+export function clientAddress(request: RequestView, trustProxyHops: number): string {
+  const socket = request.remoteAddress ?? "";
+  if (trustProxyHops === 0) return socket;
+  const forwarded = request.header("x-forwarded-for");
+  if (!forwarded) return socket;
+  const hops = forwarded
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0 && entry.length <= 64);
+  if (hops.length === 0) return socket;
+  const index = Math.max(0, hops.length - trustProxyHops);
+  return hops[index] ?? socket;
+}
+
+/**
+ * True when the request reached the app over HTTPS: a TLS socket, or with trusted proxies an
+ * `X-Forwarded-Proto: https`.
+ *
+ * @example
+ * ```ts
+ * isHttps(request, 1);
+ * ```
+ */
+export function isHttps(request: RequestView, trustProxyHops: number): boolean {
+  if (request.encrypted) return true;
+  if (trustProxyHops === 0) return false;
+  const proto = request.header("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase();
+  return proto === "https";
+}
+
+/**
+ * The User-Agent, cut to a length fit for storage and display.
+ *
+ * @example
+ * ```ts
+ * userAgent(request); // "Mozilla/5.0 (X11; Linux x86_64) ..."
+ * ```
+ */
+export function userAgent(request: RequestView): string {
+  return (request.header("user-agent") ?? "").slice(0, MAX_USER_AGENT_LENGTH);
+}
+
+/**
+ * The session-protection fingerprint: a hash of client address and User-Agent.
+ *
+ * @example
+ * ```ts
+ * clientFingerprint("127.0.0.1", "curl/8"); // "n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg"
+ * ```
+ */
+export function clientFingerprint(address: string, agent: string): string {
+  return createHash("sha256").update(`${address}|${agent}`).digest("base64url");
+}
+
+/**
+ * True when the client asked for JSON rather than a page (API clients, fetch with Accept JSON).
+ *
+ * @example
+ * ```ts
+ * wantsJson(request); // true for "Accept: application/json"
+ * ```
+ */
+export function wantsJson(request: RequestView): boolean {
+  const accept = request.header("accept") ?? "";
+  if (accept.includes("text/html")) return false;
+  return accept.includes("application/json") || request.header("x-requested-with") === "XMLHttpRequest";
+}
+
+/**
+ * The request's own origin (`https://example.com`) from the Host header and protocol, or null when
+ * the Host header is missing or malformed.
+ *
+ * @example
+ * ```ts
+ * requestOrigin(request, true); // "https://example.com"
+ * ```
+ */
+export function requestOrigin(request: RequestView, https: boolean): string | null {
+  const host = request.header("host");
+  if (!host || host.length > 255 || !/^[A-Za-z0-9.\-:[\]]+$/.test(host)) return null;
+  return `${https ? "https" : "http"}://${host.toLowerCase()}`;
+}

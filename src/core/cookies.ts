@@ -1,0 +1,96 @@
+/** Largest Cookie header we look at; browsers send at most a few KiB (RFC 6265bis limits). */
+const MAX_COOKIE_HEADER_LENGTH = 8192;
+/** Largest single cookie value we accept. */
+const MAX_COOKIE_VALUE_LENGTH = 4096;
+
+/**
+ * Reads the named cookies from a Cookie header. Unknown names are skipped without decoding,
+ * malformed pairs are ignored, and an oversized header yields nothing (never throws).
+ *
+ * @example
+ * ```ts
+ * readCookies("session=abc; theme=dark", ["session"]); // Map { "session" => "abc" }
+ * ```
+ */
+export function readCookies(header: string | undefined, names: readonly string[]): Map<string, string> {
+  const found = new Map<string, string>();
+  if (!header || header.length > MAX_COOKIE_HEADER_LENGTH) return found;
+  let start = 0;
+  while (start < header.length) {
+    let end = header.indexOf(";", start);
+    if (end === -1) end = header.length;
+    const equals = header.indexOf("=", start);
+    if (equals !== -1 && equals < end) {
+      const name = header.slice(start, equals).trim();
+      if (names.includes(name) && !found.has(name)) {
+        const value = unquote(header.slice(equals + 1, end).trim());
+        if (value.length <= MAX_COOKIE_VALUE_LENGTH) found.set(name, value);
+      }
+    }
+    start = end + 1;
+  }
+  return found;
+}
+
+function unquote(value: string): string {
+  return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+}
+
+/**
+ * Attributes of a cookie we set. `maxAgeSeconds` undefined makes a browser-session cookie;
+ * 0 deletes the cookie.
+ *
+ * @example
+ * ```ts
+ * serializeCookie("session", value, { secure: true, sameSite: "Lax" });
+ * ```
+ */
+export interface CookieAttributes {
+  secure: boolean;
+  sameSite: "Lax" | "Strict";
+  maxAgeSeconds?: number;
+}
+
+const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
+
+/**
+ * Builds a Set-Cookie value: always HttpOnly, Path=/ and no Domain (so `__Host-` names are valid).
+ *
+ * @example
+ * ```ts
+ * serializeCookie("__Host-session", "id.secret", { secure: true, sameSite: "Lax" });
+ * // "__Host-session=id.secret; Path=/; HttpOnly; Secure; SameSite=Lax"
+ * ```
+ */
+export function serializeCookie(name: string, value: string, attributes: CookieAttributes): string {
+  if (!COOKIE_VALUE.test(value))
+    throw new TypeError(`cookie ${name} has a value with characters not allowed in cookies`);
+  let cookie = `${name}=${value}; Path=/; HttpOnly`;
+  if (attributes.secure) cookie += "; Secure";
+  cookie += `; SameSite=${attributes.sameSite}`;
+  if (attributes.maxAgeSeconds !== undefined) {
+    cookie += `; Max-Age=${Math.max(0, Math.floor(attributes.maxAgeSeconds))}`;
+    if (attributes.maxAgeSeconds <= 0) cookie += "; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
+  }
+  return cookie;
+}
+
+/**
+ * Adds a Set-Cookie value to a response's existing ones, replacing an earlier value for the same
+ * cookie name so a response never carries two conflicting cookies. Adapters use it to implement
+ * `ResponseView.setCookie`.
+ *
+ * @example
+ * ```ts
+ * res.setHeader("set-cookie", replaceSetCookie(res.getHeader("set-cookie"), "session", serialized));
+ * ```
+ */
+export function replaceSetCookie(existing: unknown, name: string, serialized: string): string[] {
+  const list = Array.isArray(existing)
+    ? existing.map(String)
+    : typeof existing === "string"
+      ? [existing]
+      : [];
+  const prefix = `${name}=`;
+  return [...list.filter((cookie) => !cookie.startsWith(prefix)), serialized];
+}

@@ -1,0 +1,207 @@
+import type { LoadedState } from "./auth-context.js";
+import { clientAddress, clientFingerprint, userAgent } from "./client.js";
+import type { RequestView } from "./http.js";
+import type { ManagerCore } from "./internals.js";
+import { createSession } from "./sessions.js";
+import type { SessionRecord } from "./store.js";
+import { constantTimeEqual, hashToken, parseTokenPair, randomToken } from "./tokens.js";
+import type { AuthUser } from "./users.js";
+
+/** Cookie values the loader consumed, and cookies it decided to set or clear. */
+export interface CookieDecisions {
+  clearSession: boolean;
+  clearRemember: boolean;
+  /** A rotated remember token to send back: value and remaining lifetime. */
+  remember?: { value: string; maxAgeSeconds: number };
+  /** A new session created from the remember token. */
+  session?: { value: string };
+}
+
+const ANONYMOUS: LoadedState<never> = Object.freeze({
+  user: null,
+  session: null,
+  source: null,
+  fresh: false,
+  rememberSelector: null,
+});
+
+/**
+ * Works out who is making the request, in Flask-Login's order: the session cookie, then the
+ * remember-me cookie, then the request loader. Missing, expired or forged cookies mean anonymous.
+ * Store failures propagate (the adapter answers 503), never turn into "anonymous".
+ */
+export async function loadRequestUser<U extends AuthUser>(
+  core: ManagerCore<U>,
+  request: RequestView,
+  sessionCookie: string | undefined,
+  rememberCookie: string | undefined,
+  decisions: CookieDecisions,
+): Promise<LoadedState<U>> {
+  if (sessionCookie !== undefined) {
+    const fromSession = await loadFromSession(core, request, sessionCookie, decisions);
+    if (fromSession === "ended") return ANONYMOUS;
+    if (fromSession) return fromSession;
+  }
+  if (rememberCookie !== undefined) {
+    const fromRemember = await loadFromRemember(core, request, rememberCookie, decisions);
+    if (fromRemember) return fromRemember;
+  }
+  return loadFromRequest(core, request);
+}
+
+async function loadFromSession<U extends AuthUser>(
+  core: ManagerCore<U>,
+  request: RequestView,
+  cookie: string,
+  decisions: CookieDecisions,
+): Promise<LoadedState<U> | "ended" | null> {
+  const { store, clock } = core.options;
+  const { userLoader } = core;
+  const pair = parseTokenPair(cookie);
+  const now = clock.now();
+  const session = pair ? await store.getSession(pair.id, now) : null;
+  if (!pair || !session || !constantTimeEqual(hashToken(pair.secret), session.secretHash) || !userLoader) {
+    decisions.clearSession = true;
+    return null;
+  }
+  const protection = await protectSession(core, request, session, decisions);
+  if (protection === "ended") return "ended";
+  const user = await userLoader(session.userId);
+  if (!user) {
+    await store.deleteSession(session.id);
+    decisions.clearSession = true;
+    return null;
+  }
+  await touchSession(core, session, now);
+  return {
+    user,
+    session,
+    source: "session",
+    fresh: session.fresh,
+    rememberSelector: session.rememberSelector,
+  };
+}
+
+async function protectSession<U extends AuthUser>(
+  core: ManagerCore<U>,
+  request: RequestView,
+  session: SessionRecord,
+  decisions: CookieDecisions,
+): Promise<"ok" | "ended"> {
+  const mode = core.options.sessionProtection;
+  if (!mode || session.fingerprint === "") return "ok";
+  const fingerprint = clientFingerprint(
+    clientAddress(request, core.options.trustProxyHops),
+    userAgent(request),
+  );
+  if (fingerprint === session.fingerprint) return "ok";
+  core.events.emit("sessionProtected", { userId: session.userId, mode, request });
+  if (mode === "basic") {
+    if (session.fresh) await core.options.store.updateSession(session.id, { fresh: false });
+    session.fresh = false;
+    return "ok";
+  }
+  await Promise.all([
+    core.options.store.deleteSession(session.id),
+    session.rememberSelector ? core.options.store.deleteRememberToken(session.rememberSelector) : undefined,
+  ]);
+  decisions.clearSession = true;
+  decisions.clearRemember = true;
+  return "ended";
+}
+
+async function touchSession<U extends AuthUser>(
+  core: ManagerCore<U>,
+  session: SessionRecord,
+  now: number,
+): Promise<void> {
+  const { touchIntervalSeconds, idleTimeoutSeconds, store } = core.options;
+  if (now - session.lastSeenAt < touchIntervalSeconds * 1000) return;
+  const expiresAt = Math.min(now + idleTimeoutSeconds * 1000, session.absoluteExpiresAt);
+  await store.updateSession(session.id, { lastSeenAt: now, expiresAt });
+  session.lastSeenAt = now;
+  session.expiresAt = expiresAt;
+}
+
+async function loadFromRemember<U extends AuthUser>(
+  core: ManagerCore<U>,
+  request: RequestView,
+  cookie: string,
+  decisions: CookieDecisions,
+): Promise<LoadedState<U> | null> {
+  const { store, clock, rememberRaceGraceSeconds } = core.options;
+  const { userLoader } = core;
+  const pair = parseTokenPair(cookie);
+  if (!pair || !userLoader) {
+    decisions.clearRemember = true;
+    return null;
+  }
+  const now = clock.now();
+  const newValidator = randomToken();
+  const result = await store.rotateRememberToken({
+    selector: pair.id,
+    presentedValidatorHash: hashToken(pair.secret),
+    newValidatorHash: hashToken(newValidator),
+    now,
+    graceMs: rememberRaceGraceSeconds * 1000,
+  });
+  if (result.outcome === "unknown") {
+    decisions.clearRemember = true;
+    return null;
+  }
+  if (result.outcome === "mismatch") {
+    await revokeAfterTheft(core, request, result.token.userId, decisions);
+    return null;
+  }
+  const user = await userLoader(result.token.userId);
+  if (!user) {
+    await store.deleteRememberToken(pair.id);
+    decisions.clearRemember = true;
+    return null;
+  }
+  if (result.outcome === "grace") {
+    return { user, session: null, source: "remember", fresh: false, rememberSelector: pair.id };
+  }
+  decisions.remember = {
+    value: `${pair.id}.${newValidator}`,
+    maxAgeSeconds: Math.floor((result.token.expiresAt - now) / 1000),
+  };
+  // Fingerprinted like any other session (fixes Flask-Login #685) and not fresh.
+  const { session, cookieValue } = await createSession(core.options, request, {
+    userId: user.getId(),
+    fresh: false,
+    rememberSelector: pair.id,
+  });
+  decisions.session = { value: cookieValue };
+  core.events.emit("loadedFromCookie", { user, request });
+  return { user, session, source: "remember", fresh: false, rememberSelector: pair.id };
+}
+
+async function revokeAfterTheft<U extends AuthUser>(
+  core: ManagerCore<U>,
+  request: RequestView,
+  userId: string,
+  decisions: CookieDecisions,
+): Promise<void> {
+  const { store } = core.options;
+  const [count] = await Promise.all([
+    store.deleteUserSessions(userId),
+    store.deleteUserRememberTokens(userId),
+  ]);
+  decisions.clearRemember = true;
+  decisions.clearSession = true;
+  core.events.emit("rememberTheft", { userId, request });
+  core.events.emit("sessionsRevoked", { userId, reason: "theft", count, request });
+}
+
+async function loadFromRequest<U extends AuthUser>(
+  core: ManagerCore<U>,
+  request: RequestView,
+): Promise<LoadedState<U>> {
+  const loader = core.requestLoader;
+  if (!loader) return ANONYMOUS;
+  const user = await loader(request);
+  if (!user) return ANONYMOUS;
+  core.events.emit("loadedFromRequest", { user, request });
+  return { user, session: null, source: "request", fresh: false, rememberSelector: null };
+}

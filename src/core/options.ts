@@ -1,0 +1,419 @@
+import type { Clock } from "./clock.js";
+import { systemClock } from "./clock.js";
+import { ConfigurationError } from "./errors.js";
+import type { AuthReply, RequestView } from "./http.js";
+import type { SessionStore } from "./store.js";
+import type { AnonymousUser, AuthUser } from "./users.js";
+import { AnonymousUserMixin } from "./users.js";
+
+/**
+ * Loads a user by the id stored in the session. Return null when the user no longer exists.
+ *
+ * @example
+ * ```ts
+ * const userLoader: UserLoader<User> = async (id) => users.findById(Number(id));
+ * ```
+ */
+export type UserLoader<U extends AuthUser> = (
+  id: string,
+) => Promise<U | null | undefined> | U | null | undefined;
+
+/**
+ * Authenticates a request without a session (API keys, bearer tokens). Runs when the request has no
+ * valid session or remember-me cookie. Return null for "not authenticated by this request".
+ *
+ * @example
+ * ```ts
+ * const requestLoader: RequestLoader<User> = async (request) => {
+ *   const key = request.header("authorization")?.replace(/^Bearer /, "");
+ *   return key ? users.findByApiKey(key) : null;
+ * };
+ * ```
+ */
+export type RequestLoader<U extends AuthUser> = (
+  request: RequestView,
+) => Promise<U | null | undefined> | U | null | undefined;
+
+/**
+ * Builds the response for an anonymous visitor on a protected route (or a stale login on a fresh-only
+ * route). Return undefined to fall back to the default (redirect or 401 JSON).
+ *
+ * @example
+ * ```ts
+ * const unauthorizedHandler: ReplyHandler = () => ({ status: 401, headers: {}, body: { error: "login please" } });
+ * ```
+ */
+export type ReplyHandler = (request: RequestView) => AuthReply | undefined;
+
+/**
+ * Options of {@link LoginManager}. Only `secret` and `store` are required; every default is the safe
+ * choice. Durations are whole seconds.
+ *
+ * @example
+ * ```ts
+ * const manager = new LoginManager<User>({
+ *   secret: process.env.SECRET_KEY!,
+ *   store: new SqliteStore({ database: "data/app.db" }),
+ *   userLoader: (id) => users.findById(id),
+ *   loginView: "/login",
+ * });
+ * ```
+ */
+export interface LoginManagerOptions<U extends AuthUser> {
+  /**
+   * Key(s) for HMACs (CSRF tokens, flash cookies, session handles): at least 32 characters each.
+   * An array rotates keys: the first signs, all verify.
+   */
+  secret: string | readonly string[];
+  /** Where sessions, remember tokens and failure counters live. */
+  store: SessionStore;
+  /** Loads the user whose id a session carries. Required unless `requestLoader` is given. */
+  userLoader?: UserLoader<U>;
+  /** Authenticates requests without a session (API keys). */
+  requestLoader?: RequestLoader<U>;
+  /** Builds the anonymous user. @default () => new AnonymousUserMixin() */
+  anonymousUser?: () => AnonymousUser;
+  /** Path of the login page. Without it, unauthorized requests get 401. @default null */
+  loginView?: string | null;
+  /** Flashed when redirecting to the login view; null to flash nothing. @default "Please log in to access this page." */
+  loginMessage?: string | null;
+  /** @default "message" */
+  loginMessageCategory?: string;
+  /** Path of the re-authentication page for fresh-login-only routes. @default null */
+  refreshView?: string | null;
+  /** @default "Please reauthenticate to access this page." */
+  needsRefreshMessage?: string | null;
+  /** @default "message" */
+  needsRefreshMessageCategory?: string;
+  /** Query field that carries the page to come back to. @default "next" */
+  nextField?: string;
+  /** Custom response for anonymous visitors on protected routes. */
+  unauthorizedHandler?: ReplyHandler;
+  /** Custom response for stale logins on fresh-only routes. */
+  needsRefreshHandler?: ReplyHandler;
+  /**
+   * What a change of client address or User-Agent does: "basic" marks the session not fresh,
+   * "strong" ends it, false ignores it. @default "basic"
+   */
+  sessionProtection?: "basic" | "strong" | false;
+  /** Session ends after this long without a request. @default 1800 (30 minutes) */
+  idleTimeoutSeconds?: number;
+  /** Session ends this long after login, whatever the activity. @default 43200 (12 hours) */
+  absoluteTimeoutSeconds?: number;
+  /** The store is written at most once per this interval to record activity. @default 60 */
+  touchIntervalSeconds?: number;
+  /** Lifetime of a remember-me token (not extended by use). @default 2592000 (30 days) */
+  rememberDurationSeconds?: number;
+  /**
+   * A parallel request that presents the remember token a sibling request just rotated is
+   * accepted (without rotating again) for this long instead of being treated as theft. @default 10
+   */
+  rememberRaceGraceSeconds?: number;
+  /** @default "session" (`__Host-session` over HTTPS) */
+  sessionCookieName?: string;
+  /** @default "remember_token" (`__Host-remember_token` over HTTPS) */
+  rememberCookieName?: string;
+  /** @default "csrf" (`__Host-csrf` over HTTPS) */
+  csrfCookieName?: string;
+  /** @default "flash" (`__Host-flash` over HTTPS) */
+  flashCookieName?: string;
+  /** "auto": Secure and `__Host-` when the request came over HTTPS. @default "auto" */
+  cookieSecure?: "auto" | boolean;
+  /** @default "Lax" */
+  cookieSameSite?: "Lax" | "Strict";
+  /**
+   * How many reverse proxies in front of the app to trust for X-Forwarded-For / X-Forwarded-Proto.
+   * 0 trusts none: the client is the socket peer. @default 0
+   */
+  trustProxyHops?: number;
+  /** Check a CSRF token and the Origin on POST/PUT/PATCH/DELETE. @default true */
+  csrfProtection?: boolean;
+  /** Form field that carries the CSRF token. @default "_csrf" */
+  csrfFieldName?: string;
+  /** Header that carries the CSRF token (for fetch/XHR). @default "x-csrf-token" */
+  csrfHeaderName?: string;
+  /** Requests for which the CSRF check is skipped (e.g. an API authenticated by bearer tokens). */
+  csrfSkip?: (request: RequestView) => boolean;
+  /** Extra origins (`https://admin.example.com`) allowed to post besides the request's own. @default [] */
+  trustedOrigins?: readonly string[];
+  /** Failed logins per account before it is locked. @default 5 */
+  maxAccountFailures?: number;
+  /** Failed logins per client address before it is locked. @default 50 */
+  maxAddressFailures?: number;
+  /** First lock duration; each further failure doubles it. @default 30 */
+  lockBaseSeconds?: number;
+  /** Longest lock. @default 3600 */
+  lockMaxSeconds?: number;
+  /** Failure counters are forgotten after this long without a failure. @default 86400 */
+  failureWindowSeconds?: number;
+  /** Time source; inject a fake in tests. @default systemClock */
+  clock?: Clock;
+}
+
+/**
+ * The validated options with every default applied, frozen.
+ *
+ * @example
+ * ```ts
+ * manager.options.idleTimeoutSeconds; // 1800
+ * ```
+ */
+export interface ResolvedOptions<U extends AuthUser>
+  extends Readonly<
+    Required<
+      Omit<
+        LoginManagerOptions<U>,
+        "userLoader" | "requestLoader" | "unauthorizedHandler" | "needsRefreshHandler" | "csrfSkip" | "secret"
+      >
+    >
+  > {
+  readonly secrets: readonly string[];
+  readonly userLoader: UserLoader<U> | undefined;
+  readonly requestLoader: RequestLoader<U> | undefined;
+  readonly unauthorizedHandler: ReplyHandler | undefined;
+  readonly needsRefreshHandler: ReplyHandler | undefined;
+  readonly csrfSkip: ((request: RequestView) => boolean) | undefined;
+}
+
+const MIN_SECRET_LENGTH = 32;
+const COOKIE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Validates options once and returns a new frozen object with defaults applied. Throws a
+ * {@link ConfigurationError} whose message names the option and the fix.
+ *
+ * @example
+ * ```ts
+ * const resolved = resolveOptions({ secret, store }); // resolved.sessionProtection === "basic"
+ * ```
+ */
+export function resolveOptions<U extends AuthUser>(options: LoginManagerOptions<U>): ResolvedOptions<U> {
+  if (typeof options !== "object" || options === null) {
+    throw new ConfigurationError(
+      "LoginManager needs an options object: new LoginManager({ secret, store, userLoader })",
+    );
+  }
+  const resolved: ResolvedOptions<U> = {
+    secrets: resolveSecrets(options.secret),
+    store: resolveStore(options.store),
+    userLoader: optionalFunction(options.userLoader, "userLoader"),
+    requestLoader: optionalFunction(options.requestLoader, "requestLoader"),
+    anonymousUser:
+      optionalFunction(options.anonymousUser, "anonymousUser") ?? (() => new AnonymousUserMixin()),
+    loginView: optionalPath(options.loginView, "loginView"),
+    loginMessage: nullableString(options.loginMessage, "loginMessage", "Please log in to access this page."),
+    loginMessageCategory: stringOption(options.loginMessageCategory, "loginMessageCategory", "message"),
+    refreshView: optionalPath(options.refreshView, "refreshView"),
+    needsRefreshMessage: nullableString(
+      options.needsRefreshMessage,
+      "needsRefreshMessage",
+      "Please reauthenticate to access this page.",
+    ),
+    needsRefreshMessageCategory: stringOption(
+      options.needsRefreshMessageCategory,
+      "needsRefreshMessageCategory",
+      "message",
+    ),
+    nextField: stringOption(options.nextField, "nextField", "next"),
+    unauthorizedHandler: optionalFunction(options.unauthorizedHandler, "unauthorizedHandler"),
+    needsRefreshHandler: optionalFunction(options.needsRefreshHandler, "needsRefreshHandler"),
+    sessionProtection: resolveProtection(options.sessionProtection),
+    idleTimeoutSeconds: wholeNumber(options.idleTimeoutSeconds, "idleTimeoutSeconds", 1800, 1),
+    absoluteTimeoutSeconds: wholeNumber(options.absoluteTimeoutSeconds, "absoluteTimeoutSeconds", 43_200, 1),
+    touchIntervalSeconds: wholeNumber(options.touchIntervalSeconds, "touchIntervalSeconds", 60, 0),
+    rememberDurationSeconds: wholeNumber(
+      options.rememberDurationSeconds,
+      "rememberDurationSeconds",
+      2_592_000,
+      1,
+    ),
+    rememberRaceGraceSeconds: wholeNumber(
+      options.rememberRaceGraceSeconds,
+      "rememberRaceGraceSeconds",
+      10,
+      0,
+    ),
+    sessionCookieName: cookieName(options.sessionCookieName, "sessionCookieName", "session"),
+    rememberCookieName: cookieName(options.rememberCookieName, "rememberCookieName", "remember_token"),
+    csrfCookieName: cookieName(options.csrfCookieName, "csrfCookieName", "csrf"),
+    flashCookieName: cookieName(options.flashCookieName, "flashCookieName", "flash"),
+    cookieSecure: resolveCookieSecure(options.cookieSecure),
+    cookieSameSite: resolveSameSite(options.cookieSameSite),
+    trustProxyHops: wholeNumber(options.trustProxyHops, "trustProxyHops", 0, 0),
+    csrfProtection: booleanOption(options.csrfProtection, "csrfProtection", true),
+    csrfFieldName: stringOption(options.csrfFieldName, "csrfFieldName", "_csrf"),
+    csrfHeaderName: stringOption(options.csrfHeaderName, "csrfHeaderName", "x-csrf-token").toLowerCase(),
+    csrfSkip: optionalFunction(options.csrfSkip, "csrfSkip"),
+    trustedOrigins: resolveOrigins(options.trustedOrigins),
+    maxAccountFailures: wholeNumber(options.maxAccountFailures, "maxAccountFailures", 5, 1),
+    maxAddressFailures: wholeNumber(options.maxAddressFailures, "maxAddressFailures", 50, 1),
+    lockBaseSeconds: wholeNumber(options.lockBaseSeconds, "lockBaseSeconds", 30, 1),
+    lockMaxSeconds: wholeNumber(options.lockMaxSeconds, "lockMaxSeconds", 3600, 1),
+    failureWindowSeconds: wholeNumber(options.failureWindowSeconds, "failureWindowSeconds", 86_400, 1),
+    clock: options.clock ?? systemClock,
+  };
+  checkRelations(resolved);
+  return Object.freeze(resolved);
+}
+
+function checkRelations<U extends AuthUser>(resolved: ResolvedOptions<U>): void {
+  if (resolved.idleTimeoutSeconds > resolved.absoluteTimeoutSeconds) {
+    throw new ConfigurationError("idleTimeoutSeconds must not exceed absoluteTimeoutSeconds");
+  }
+  if (resolved.touchIntervalSeconds >= resolved.idleTimeoutSeconds) {
+    throw new ConfigurationError(
+      "touchIntervalSeconds must be shorter than idleTimeoutSeconds (try a tenth of it)",
+    );
+  }
+  if (resolved.lockBaseSeconds > resolved.lockMaxSeconds) {
+    throw new ConfigurationError("lockBaseSeconds must not exceed lockMaxSeconds");
+  }
+  if (resolved.maxAccountFailures > 100) {
+    throw new ConfigurationError("maxAccountFailures must be at most 100 (NIST SP 800-63B 3.2.2)");
+  }
+  const names = [
+    resolved.sessionCookieName,
+    resolved.rememberCookieName,
+    resolved.csrfCookieName,
+    resolved.flashCookieName,
+  ];
+  if (new Set(names).size !== names.length) {
+    throw new ConfigurationError(
+      "sessionCookieName, rememberCookieName, csrfCookieName and flashCookieName must differ",
+    );
+  }
+}
+
+function resolveSecrets(secret: unknown): readonly string[] {
+  const list = typeof secret === "string" ? [secret] : Array.isArray(secret) ? secret : undefined;
+  if (!list || list.length === 0) {
+    throw new ConfigurationError(
+      "secret is required: pass a random string of at least 32 characters, e.g. from `node -e \"console.log(crypto.randomBytes(32).toString('base64url'))\"`",
+    );
+  }
+  for (const entry of list) {
+    if (typeof entry !== "string" || entry.length < MIN_SECRET_LENGTH) {
+      throw new ConfigurationError(
+        `every secret must be a string of at least ${MIN_SECRET_LENGTH} characters; generate one with crypto.randomBytes(32).toString("base64url")`,
+      );
+    }
+  }
+  return Object.freeze([...list]);
+}
+
+const STORE_METHODS = [
+  "createSession",
+  "getSession",
+  "updateSession",
+  "deleteSession",
+  "rotateRememberToken",
+  "incrementFailures",
+];
+
+function resolveStore(store: unknown): SessionStore {
+  const candidate = store as Record<string, unknown> | null | undefined;
+  const missing = STORE_METHODS.filter((name) => typeof candidate?.[name] !== "function");
+  if (missing.length > 0) {
+    throw new ConfigurationError(
+      `store must implement SessionStore (missing ${missing.join(", ")}); use e.g. new SqliteStore({ database: "data/app.db" }) from "login-manager/stores/sqlite"`,
+    );
+  }
+  return store as SessionStore;
+}
+
+function optionalFunction<F>(value: F | undefined, name: string): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "function") throw new ConfigurationError(`${name} must be a function`);
+  return value;
+}
+
+function optionalPath(value: string | null | undefined, name: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string" || !(value.startsWith("/") || /^https?:\/\//.test(value))) {
+    throw new ConfigurationError(
+      `${name} must be a path starting with "/" (or an absolute http(s) URL), got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function nullableString(value: string | null | undefined, name: string, fallback: string): string | null {
+  if (value === undefined) return fallback;
+  if (value !== null && typeof value !== "string")
+    throw new ConfigurationError(`${name} must be a string or null`);
+  return value;
+}
+
+function stringOption(value: string | undefined, name: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== "string" || value.length === 0)
+    throw new ConfigurationError(`${name} must be a non-empty string`);
+  return value;
+}
+
+function booleanOption(value: boolean | undefined, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new ConfigurationError(`${name} must be true or false`);
+  return value;
+}
+
+function wholeNumber(value: number | undefined, name: string, fallback: number, minimum: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < minimum) {
+    throw new ConfigurationError(`${name} must be a whole number >= ${minimum}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function resolveProtection(value: unknown): "basic" | "strong" | false {
+  if (value === undefined) return "basic";
+  if (value === "basic" || value === "strong" || value === false) return value;
+  throw new ConfigurationError(`sessionProtection must be "basic", "strong" or false, got ${String(value)}`);
+}
+
+function resolveCookieSecure(value: unknown): "auto" | boolean {
+  if (value === undefined) return "auto";
+  if (value === "auto" || typeof value === "boolean") return value;
+  throw new ConfigurationError(`cookieSecure must be "auto", true or false, got ${String(value)}`);
+}
+
+function resolveSameSite(value: unknown): "Lax" | "Strict" {
+  if (value === undefined) return "Lax";
+  if (value === "Lax" || value === "Strict") return value;
+  throw new ConfigurationError(
+    `cookieSameSite must be "Lax" or "Strict" (None would send cookies cross-site), got ${String(value)}`,
+  );
+}
+
+function cookieName(value: string | undefined, name: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== "string" || !COOKIE_NAME.test(value) || value.startsWith("__")) {
+    throw new ConfigurationError(
+      `${name} must be 1-64 letters, digits, "_" or "-" without a "__" prefix (it is added over HTTPS)`,
+    );
+  }
+  return value;
+}
+
+function resolveOrigins(value: readonly string[] | undefined): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  if (!Array.isArray(value)) throw new ConfigurationError("trustedOrigins must be an array of origins");
+  return Object.freeze(
+    value.map((origin) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        throw new ConfigurationError(
+          `trustedOrigins entry ${String(origin)} is not a URL origin like https://example.com`,
+        );
+      }
+      if (parsed.origin !== origin) {
+        throw new ConfigurationError(
+          `trustedOrigins entry ${origin} must be a bare origin like ${parsed.origin}`,
+        );
+      }
+      return origin;
+    }),
+  );
+}

@@ -1,0 +1,202 @@
+import type { TLSSocket } from "node:tls";
+import type { Application, NextFunction, Request, RequestHandler, Response } from "express";
+import express from "express";
+import type {
+  AuthContext,
+  AuthReply,
+  LoginManager,
+  RegisteredUser,
+  RequestView,
+  ResponseView,
+} from "../index.js";
+import { ConfigurationError, replaceSetCookie, StoreError } from "../index.js";
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** login-manager's context for this request: the user, login/logout, CSRF token, flashes. */
+      auth: AuthContext<RegisteredUser>;
+    }
+  }
+}
+
+const managers = new WeakMap<object, LoginManager<never>>();
+
+/**
+ * Options of {@link initApp} and {@link loginManagerMiddleware}.
+ *
+ * @example
+ * ```ts
+ * initApp(app, manager, { bodyLimitBytes: 8 * 1024 });
+ * ```
+ */
+export interface ExpressAdapterOptions {
+  /** Largest urlencoded or JSON body parsed by initApp; bigger bodies get 413. @default 16384 */
+  bodyLimitBytes?: number;
+  /** Custom answer when the session store is unreachable. @default a 503 with Retry-After */
+  onStoreUnavailable?: (error: StoreError, req: Request, res: Response) => void;
+}
+
+/**
+ * Mounts login-manager on an Express 5 app: small-limit urlencoded and JSON body parsers (the CSRF
+ * check reads the `_csrf` field), then {@link loginManagerMiddleware}. Mount it before your routes;
+ * routes that must not touch sessions (health checks, static files) go before it.
+ *
+ * @example
+ * ```ts
+ * const app = express();
+ * app.get("/healthz", (_req, res) => res.send("ok"));
+ * initApp(app, manager);
+ * app.get("/protected", loginRequired, (req, res) => res.send(`Hi ${req.auth.requireUser().getId()}`));
+ * ```
+ */
+export function initApp<U extends RegisteredUser>(
+  app: Application,
+  manager: LoginManager<U>,
+  options: ExpressAdapterOptions = {},
+): void {
+  const limit = options.bodyLimitBytes ?? 16_384;
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new ConfigurationError("bodyLimitBytes must be a positive whole number");
+  app.use(express.urlencoded({ extended: false, limit, parameterLimit: 100 }));
+  app.use(express.json({ limit }));
+  app.use(loginManagerMiddleware(manager, options));
+}
+
+/**
+ * The middleware that identifies the user on every request, checks CSRF on unsafe methods, and makes
+ * `req.auth` and `currentUser()` available to later handlers. Put a body parser before it when forms
+ * carry the CSRF token in a field ({@link initApp} does both).
+ *
+ * @example
+ * ```ts
+ * app.use(express.urlencoded({ extended: false, limit: "16kb" }));
+ * app.use(loginManagerMiddleware(manager));
+ * ```
+ */
+export function loginManagerMiddleware<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  options: ExpressAdapterOptions = {},
+): RequestHandler {
+  return async function loginManager(req: Request, res: Response, next: NextFunction): Promise<void> {
+    let auth: AuthContext<U>;
+    try {
+      auth = await manager.authenticate(requestView(req), responseView(res));
+    } catch (error) {
+      handleAuthenticateError(manager, error, req, res, next, options);
+      return;
+    }
+    req.auth = auth as unknown as AuthContext<RegisteredUser>;
+    managers.set(auth, manager as unknown as LoginManager<never>);
+    const csrfReply = manager.checkCsrf(auth);
+    if (csrfReply) {
+      sendReply(res, csrfReply);
+      return;
+    }
+    manager.runInContext(auth, next);
+  };
+}
+
+/**
+ * Route guard: anonymous visitors are redirected to the login view (or get 401 JSON), like
+ * Flask-Login's `@login_required`. OPTIONS requests pass.
+ *
+ * @example
+ * ```ts
+ * app.get("/protected", loginRequired, (req, res) => res.render("protected"));
+ * ```
+ */
+export const loginRequired: RequestHandler = function loginRequired(req, res, next) {
+  guard(req, res, next, false);
+};
+
+/**
+ * Route guard for sensitive actions: also requires a fresh login (password entered on this
+ * session, not restored from remember-me), like Flask-Login's `@fresh_login_required`.
+ *
+ * @example
+ * ```ts
+ * app.post("/account/password", freshLoginRequired, changePassword);
+ * ```
+ */
+export const freshLoginRequired: RequestHandler = function freshLoginRequired(req, res, next) {
+  guard(req, res, next, true);
+};
+
+/**
+ * Sends a framework-neutral {@link AuthReply} with Express (redirect, JSON or text).
+ *
+ * @example
+ * ```ts
+ * sendReply(res, { status: 401, headers: {}, body: { error: "unauthorized" } });
+ * ```
+ */
+export function sendReply(res: Response, reply: AuthReply): void {
+  res.status(reply.status);
+  for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
+  if (reply.body === undefined) res.end();
+  else if (typeof reply.body === "string") res.type("text/plain").send(reply.body);
+  else res.json(reply.body);
+}
+
+function guard(req: Request, res: Response, next: NextFunction, fresh: boolean): void {
+  const manager = req.auth ? managers.get(req.auth) : undefined;
+  if (!manager) {
+    next(
+      new ConfigurationError(
+        "loginRequired needs the login-manager middleware: call initApp(app, manager) before your routes",
+      ),
+    );
+    return;
+  }
+  const reply = manager.guard(req.auth as unknown as AuthContext<never>, { fresh });
+  if (reply) sendReply(res, reply);
+  else next();
+}
+
+function handleAuthenticateError<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  error: unknown,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  options: ExpressAdapterOptions,
+): void {
+  if (!(error instanceof StoreError) || !error.unavailable) {
+    next(error);
+    return;
+  }
+  if (options.onStoreUnavailable) options.onStoreUnavailable(error, req, res);
+  else sendReply(res, manager.storeUnavailable(requestView(req)));
+}
+
+function requestView(req: Request): RequestView {
+  return {
+    method: req.method,
+    url: req.originalUrl,
+    header: (name) => firstValue(req.headers[name]),
+    remoteAddress: req.socket.remoteAddress,
+    encrypted: Boolean((req.socket as TLSSocket).encrypted),
+    formField: (name) => {
+      const body: unknown = req.body;
+      return body !== null && typeof body === "object" && Object.hasOwn(body, name)
+        ? (body as Record<string, unknown>)[name]
+        : undefined;
+    },
+  };
+}
+
+function responseView(res: Response): ResponseView {
+  return {
+    setCookie: (name, serialized) => {
+      res.setHeader("set-cookie", replaceSetCookie(res.getHeader("set-cookie"), name, serialized));
+    },
+    setHeader: (name, value) => {
+      res.setHeader(name, value);
+    },
+  };
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
