@@ -27,11 +27,12 @@ export interface LoginManagerEvents<U extends AuthUser> {
     request: RequestView;
   };
   rememberTheft: { userId: string; request: RequestView };
+  /** `request` is absent when the app revoked sessions outside a request (`manager.revokeUserSessions`). */
   sessionsRevoked: {
     userId: string;
-    reason: "password-change" | "revoke-others" | "revoke-one" | "theft";
+    reason: "password-change" | "revoke-others" | "revoke-one" | "theft" | "admin";
     count: number;
-    request: RequestView;
+    request?: RequestView;
   };
 }
 

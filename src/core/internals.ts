@@ -2,6 +2,7 @@ import type { LoginManagerEvents, TypedEvents } from "./events.js";
 import type { RequestLoader, ResolvedOptions, UserLoader } from "./options.js";
 import type { KeyRing } from "./signing.js";
 import type { LoginThrottle } from "./throttle.js";
+import type { UserCache } from "./user-cache.js";
 import type { AuthUser } from "./users.js";
 
 /** What request-scoped code needs from its manager. Not exported from the package. */
@@ -13,4 +14,5 @@ export interface ManagerCore<U extends AuthUser> {
   /** Registered through the options or `manager.userLoader(fn)`. */
   readonly userLoader: UserLoader<U> | undefined;
   readonly requestLoader: RequestLoader<U> | undefined;
+  readonly userCache: UserCache<U>;
 }

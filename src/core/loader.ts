@@ -66,7 +66,7 @@ async function loadFromSession<U extends AuthUser>(
   }
   const protection = await protectSession(core, request, session, decisions);
   if (protection === "ended") return "ended";
-  const user = await userLoader(session.userId);
+  const user = await core.userCache.load(session.userId, userLoader);
   if (!user) {
     await store.deleteSession(session.id);
     decisions.clearSession = true;
@@ -153,7 +153,7 @@ async function loadFromRemember<U extends AuthUser>(
     await revokeAfterTheft(core, request, result.token.userId, decisions);
     return null;
   }
-  const user = await userLoader(result.token.userId);
+  const user = await core.userCache.load(result.token.userId, userLoader);
   if (!user) {
     await store.deleteRememberToken(pair.id);
     decisions.clearRemember = true;

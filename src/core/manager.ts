@@ -21,6 +21,7 @@ import { resolveOptions } from "./options.js";
 import { loginUrl, makeNextParam } from "./redirects.js";
 import { KeyRing } from "./signing.js";
 import { LoginThrottle } from "./throttle.js";
+import { UserCache } from "./user-cache.js";
 import type { AuthUser } from "./users.js";
 
 /**
@@ -62,6 +63,11 @@ export class LoginManager<U extends AuthUser = AuthUser> {
       throttle: new LoginThrottle(this.options.store, this.options),
       userLoader: this.options.userLoader,
       requestLoader: this.options.requestLoader,
+      userCache: new UserCache(
+        this.options.userCacheSeconds,
+        this.options.userCacheMaxEntries,
+        this.options.clock,
+      ),
     };
     const { sessionCookieName, rememberCookieName, csrfCookieName, flashCookieName } = this.options;
     const plain = [sessionCookieName, rememberCookieName, csrfCookieName, flashCookieName];
@@ -82,6 +88,26 @@ export class LoginManager<U extends AuthUser = AuthUser> {
       throw new ConfigurationError("requestLoader(fn) needs a function (request) => user | null");
     this.#core.requestLoader = loader;
     return loader;
+  }
+
+  /**
+   * Ends every session and remember-me token of a user, from anywhere (an admin action, an account
+   * being disabled or deleted: ASVS 7.4.2 / 7.4.5). Resolves to the number of sessions ended.
+   */
+  async revokeUserSessions(userId: string): Promise<number> {
+    const { store } = this.options;
+    const [count] = await Promise.all([
+      store.deleteUserSessions(userId),
+      store.deleteUserRememberTokens(userId),
+    ]);
+    this.#core.userCache.forget(userId);
+    this.#events.emit("sessionsRevoked", { userId, reason: "admin", count });
+    return count;
+  }
+
+  /** Drops a user from this process's user cache (see `userCacheSeconds`), e.g. after editing them. */
+  forgetUser(userId: string): void {
+    this.#core.userCache.forget(userId);
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. */

@@ -136,6 +136,15 @@ export interface LoginManagerOptions<U extends AuthUser> {
   csrfSkip?: (request: RequestView) => boolean;
   /** Extra origins (`https://admin.example.com`) allowed to post besides the request's own. @default [] */
   trustedOrigins?: readonly string[];
+  /**
+   * Keep loaded users in this process for this long, so a steady stream of requests costs one store
+   * round trip (the session) and no user-loader call. Sessions are still checked on every request,
+   * so logout and revocation stay immediate; only user attributes may be this stale on other
+   * instances. `manager.forgetUser(id)` evicts one user here. 0 turns the cache off. @default 0
+   */
+  userCacheSeconds?: number;
+  /** Most users kept by the user cache (least recently loaded are dropped first). @default 10000 */
+  userCacheMaxEntries?: number;
   /** Failed logins per account before it is locked. @default 5 */
   maxAccountFailures?: number;
   /** Failed logins per client address before it is locked. @default 50 */
@@ -245,6 +254,8 @@ export function resolveOptions<U extends AuthUser>(options: LoginManagerOptions<
     csrfHeaderName: stringOption(options.csrfHeaderName, "csrfHeaderName", "x-csrf-token").toLowerCase(),
     csrfSkip: optionalFunction(options.csrfSkip, "csrfSkip"),
     trustedOrigins: resolveOrigins(options.trustedOrigins),
+    userCacheSeconds: wholeNumber(options.userCacheSeconds, "userCacheSeconds", 0, 0),
+    userCacheMaxEntries: wholeNumber(options.userCacheMaxEntries, "userCacheMaxEntries", 10_000, 1),
     maxAccountFailures: wholeNumber(options.maxAccountFailures, "maxAccountFailures", 5, 1),
     maxAddressFailures: wholeNumber(options.maxAddressFailures, "maxAddressFailures", 50, 1),
     lockBaseSeconds: wholeNumber(options.lockBaseSeconds, "lockBaseSeconds", 30, 1),

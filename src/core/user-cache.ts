@@ -1,0 +1,45 @@
+import type { Clock } from "./clock.js";
+import type { UserLoader } from "./options.js";
+import type { AuthUser } from "./users.js";
+
+/**
+ * Wraps a user loader with a small in-process cache (time-limited, size-limited, oldest dropped
+ * first). With `ttlSeconds` 0 it is a pass-through.
+ */
+export class UserCache<U extends AuthUser> {
+  readonly #entries = new Map<string, { user: U; expiresAt: number }>();
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #clock: Clock;
+
+  constructor(ttlSeconds: number, maxEntries: number, clock: Clock) {
+    this.#ttlMs = ttlSeconds * 1000;
+    this.#maxEntries = maxEntries;
+    this.#clock = clock;
+  }
+
+  /** Returns the cached user or loads (and caches) it; a missing user is never cached. */
+  async load(id: string, loader: UserLoader<U>): Promise<U | null> {
+    if (this.#ttlMs === 0) return (await loader(id)) ?? null;
+    const now = this.#clock.now();
+    const cached = this.#entries.get(id);
+    if (cached && cached.expiresAt > now) return cached.user;
+    this.#entries.delete(id);
+    const user = (await loader(id)) ?? null;
+    if (user) this.#remember(id, user, now);
+    return user;
+  }
+
+  /** Drops one user from the cache. */
+  forget(id: string): void {
+    this.#entries.delete(id);
+  }
+
+  #remember(id: string, user: U, now: number): void {
+    if (this.#entries.size >= this.#maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (!oldest.done) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(id, { user, expiresAt: now + this.#ttlMs });
+  }
+}
