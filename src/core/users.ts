@@ -49,7 +49,6 @@ export interface AnonymousUser {
  * ```
  */
 export class UserMixin implements AuthUser {
-  declare readonly id?: unknown;
   readonly isAnonymous = false as const;
 
   get isActive(): boolean {
@@ -61,10 +60,11 @@ export class UserMixin implements AuthUser {
   }
 
   getId(): string {
-    if (this.id === undefined || this.id === null) {
+    const id: unknown = (this as { id?: unknown }).id;
+    if (id === undefined || id === null) {
       throw new TypeError("No `id` attribute - give the class an `id` property or override `getId()`");
     }
-    return String(this.id);
+    return String(id);
   }
 
   /** True when `other` is a UserMixin with the same id (Flask-Login's `__eq__`). */
