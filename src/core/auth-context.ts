@@ -220,8 +220,8 @@ export class AuthContext<U extends AuthUser> {
   async logoutUser(): Promise<boolean> {
     const previous = this.#user;
     await this.#endCurrentSession();
-    this.#clearCookie(this.#core.options.sessionCookieName);
-    this.#clearCookie(this.#core.options.rememberCookieName);
+    this.#clearCookie(this.#core.options.sessionCookieName, true);
+    this.#clearCookie(this.#core.options.rememberCookieName, true);
     this.#user = null;
     this.#source = null;
     this.#fresh = false;
@@ -498,9 +498,9 @@ export class AuthContext<U extends AuthUser> {
     );
   }
 
-  #clearCookie(base: string): void {
-    const name = this.cookieName(base);
-    if (!this.#cookies.has(name) && base !== this.#core.options.sessionCookieName) return;
+  /** Expires a cookie; unless `always`, only when the request carried it (no needless Set-Cookie). */
+  #clearCookie(base: string, always = false): void {
+    if (!always && !this.#cookies.has(this.cookieName(base))) return;
     this.#setCookie(base, "", 0);
   }
 }
