@@ -231,6 +231,9 @@ describe("resolveOptions rejects bad options with a ConfigurationError naming th
     ["lockBaseSeconds", 0],
     ["lockMaxSeconds", 0],
     ["failureWindowSeconds", 0],
+    ["clock", {}],
+    ["clock", "system"],
+    ["clock", { now: 5 }],
   ];
 
   it.each(bad)("%s = %j", (name, value) => {

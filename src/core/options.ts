@@ -261,7 +261,7 @@ export function resolveOptions<U extends AuthUser>(options: LoginManagerOptions<
     lockBaseSeconds: wholeNumber(options.lockBaseSeconds, "lockBaseSeconds", 30, 1),
     lockMaxSeconds: wholeNumber(options.lockMaxSeconds, "lockMaxSeconds", 3600, 1),
     failureWindowSeconds: wholeNumber(options.failureWindowSeconds, "failureWindowSeconds", 86_400, 1),
-    clock: options.clock ?? systemClock,
+    clock: resolveClock(options.clock),
   };
   checkRelations(resolved);
   return Object.freeze(resolved);
@@ -374,6 +374,14 @@ function wholeNumber(value: number | undefined, name: string, fallback: number, 
     throw new ConfigurationError(`${name} must be a whole number >= ${minimum}, got ${String(value)}`);
   }
   return value;
+}
+
+function resolveClock(value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  if (typeof (value as Clock | null)?.now !== "function") {
+    throw new ConfigurationError("clock must be an object with a now() method returning epoch milliseconds");
+  }
+  return value as Clock;
 }
 
 function resolveProtection(value: unknown): "basic" | "strong" | false {
