@@ -1,0 +1,76 @@
+import { StoreError } from "../../core/errors.js";
+
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+]);
+
+// node-redis and ioredis error classes whose name says the connection is gone.
+const UNAVAILABLE_CLASSES = new Set([
+  "ClientClosedError",
+  "ClientOfflineError",
+  "ConnectionTimeoutError",
+  "SocketTimeoutError",
+  "SocketClosedUnexpectedlyError",
+  "ReconnectStrategyError",
+  "DisconnectsClientError",
+  "MaxRetriesPerRequestError",
+]);
+
+// Messages of the same conditions (class names do not survive bundlers that mangle names), plus
+// ioredis' offline-queue and command-timeout errors, which have no class of their own.
+const UNAVAILABLE_MESSAGES =
+  /The client is closed|The client is offline|Connection timeout|Socket closed unexpectedly|Socket timeout|Connection is closed|Stream isn't writeable|max retries per request|Command timed out|Disconnects client/i;
+
+// Server replies meaning "cannot serve right now" rather than "bad command".
+const UNAVAILABLE_REPLIES = /^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|READONLY|NOREPLICAS)\b/;
+
+/**
+ * True when `error` (or an error it wraps) means Redis could not be reached, as opposed to a
+ * command error.
+ *
+ * @example
+ * ```ts
+ * isUnavailable(new Error("The client is closed")); // true
+ * ```
+ */
+export function isUnavailable(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 4) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && NETWORK_CODES.has(code)) return true;
+  if (UNAVAILABLE_CLASSES.has(error.constructor.name) || UNAVAILABLE_CLASSES.has(error.name)) return true;
+  if (UNAVAILABLE_MESSAGES.test(error.message) || UNAVAILABLE_REPLIES.test(error.message)) return true;
+  if (error instanceof AggregateError && error.errors.some((inner) => isUnavailable(inner, depth + 1))) {
+    return true;
+  }
+  // node-redis' ReconnectStrategyError keeps the socket error that made it give up.
+  const socketError = (error as { socketError?: unknown }).socketError;
+  return isUnavailable(error.cause, depth + 1) || isUnavailable(socketError, depth + 1);
+}
+
+/**
+ * Wraps a client error in a {@link StoreError}, flagged `unavailable` for connection failures.
+ *
+ * @example
+ * ```ts
+ * try { await send(["GET", key]); } catch (error) { throw toStoreError("getSession", error); }
+ * ```
+ */
+export function toStoreError(operation: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  const unavailable = isUnavailable(error);
+  const reason = error instanceof Error ? error.message : String(error);
+  const message = unavailable
+    ? `RedisStore.${operation}: Redis is unavailable (${reason})`
+    : `RedisStore.${operation} failed: ${reason}`;
+  return new StoreError(message, { cause: error, unavailable });
+}

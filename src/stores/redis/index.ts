@@ -1,0 +1,440 @@
+import type { Redis } from "ioredis";
+import type { RedisClientType } from "redis";
+import { ConfigurationError } from "../../core/errors.js";
+import type {
+  FailureRecord,
+  RememberTokenRecord,
+  RotateRememberInput,
+  RotateRememberResult,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+} from "../../core/store.js";
+import { evalScript, type RedisDriver, redisDriver } from "./driver.js";
+import { toStoreError } from "./errors.js";
+import {
+  CREATE_RECORD,
+  DELETE_RECORD,
+  DELETE_USER_RECORDS,
+  INCREMENT_FAILURES,
+  LIST_RECORDS,
+  type LuaScript,
+  ROTATE_REMEMBER_TOKEN,
+  SWEEP,
+  UPDATE_SESSION,
+} from "./scripts.js";
+
+/** Keys per SCAN call (and per sweep script) in {@link RedisStore.deleteExpired}. */
+const SCAN_BATCH = 1000;
+
+/**
+ * Options of {@link RedisStore}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisStoreOptions = { client, keyPrefix: "myapp:lm:" };
+ * ```
+ */
+export interface RedisStoreOptions {
+  /**
+   * A node-redis v4/v5 client (`createClient`, already `connect()`ed) or an ioredis v5 client. The
+   * store never closes it. Standalone or Sentinel only, not Cluster; an ioredis `keyPrefix` is
+   * refused (use `keyPrefix` below).
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: any module, script, RESP and type-mapping configuration is accepted.
+  client: RedisClientType<any, any, any, any, any> | Redis;
+  /** Prefix of every key the store writes, so several apps or tests can share a server. Default "lm:". */
+  keyPrefix?: string;
+}
+
+const SESSION_FIELDS = [
+  "secretHash",
+  "userId",
+  "fresh",
+  "createdAt",
+  "lastSeenAt",
+  "expiresAt",
+  "absoluteExpiresAt",
+  "fingerprint",
+  "userAgent",
+  "ipAddress",
+  "rememberSelector",
+] as const;
+const TOKEN_FIELDS = [
+  "validatorHash",
+  "previousValidatorHash",
+  "rotatedAt",
+  "userId",
+  "createdAt",
+  "expiresAt",
+] as const;
+const FAILURE_FIELDS = ["count", "firstFailureAt", "lastFailureAt", "expiresAt"] as const;
+
+type Reply = (string | null)[];
+
+/**
+ * A {@link SessionStore} on Redis 6.2+ (tested on 7.0; standalone or Sentinel) through node-redis or ioredis.
+ *
+ * Layout, all under `keyPrefix`: `session:<id>` and `remember:<selector>` hashes, `failures:<key>`
+ * hashes, and per-user sets `user:<userId>:sessions` / `user:<userId>:remember`. Every record key
+ * gets `PEXPIREAT` = its `expiresAt` (so the manager's clock must be real time, or a fake clock set
+ * in the future), and each per-user set expires with its longest-lived member. `getSession` is a
+ * single `HMGET`; every write that spans keys or compares values is one Lua script (`EVALSHA`,
+ * falling back to `EVAL`), so it is atomic and one round trip.
+ *
+ * **Failing fast while Redis is down.** By default both clients queue commands while disconnected,
+ * so requests hang instead of answering 503. Configure the client so commands fail at once and the
+ * client keeps reconnecting in the background:
+ * - node-redis: `disableOfflineQueue: true`, `socket.connectTimeout` (e.g. 2000 ms),
+ *   `socket.reconnectStrategy: (retries) => Math.min(retries * 100, 2000)` (never `false`, or the
+ *   client stays closed), and optionally `socket.socketTimeout` for a server that stops answering.
+ * - ioredis: `enableOfflineQueue: false`, `maxRetriesPerRequest: 1`, `connectTimeout` (e.g. 2000 ms)
+ *   and optionally `commandTimeout`; the default `retryStrategy` already reconnects forever.
+ *
+ * Such failures reject with a `StoreError` whose `unavailable` is true. If the client has no
+ * 'error' listener the store adds one, because node-redis crashes the process on an unhandled
+ * 'error' event during reconnects.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "redis";
+ * const client = createClient({
+ *   url: process.env.REDIS_URL,
+ *   disableOfflineQueue: true,
+ *   socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(retries * 100, 2000) },
+ * });
+ * client.on("error", (error) => logger.warn(error));
+ * await client.connect();
+ * const store = new RedisStore({ client });
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { Redis } from "ioredis";
+ * const client = new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+ * const store = new RedisStore({ client, keyPrefix: "myapp:lm:" });
+ * ```
+ */
+export class RedisStore implements SessionStore {
+  private readonly driver: RedisDriver;
+  private readonly prefix: string;
+
+  constructor(options: RedisStoreOptions) {
+    this.prefix = options.keyPrefix ?? "lm:";
+    if (typeof this.prefix !== "string" || this.prefix === "") {
+      throw new ConfigurationError(
+        'RedisStore keyPrefix must be a non-empty string such as "lm:" (the default).',
+      );
+    }
+    this.driver = redisDriver(options.client);
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    const pairs = fieldPairs({ ...session, id: undefined, fresh: session.fresh ? "1" : "0" });
+    await this.script(
+      "createSession",
+      CREATE_RECORD,
+      [this.sessionKey(session.id), this.userKey(session.userId, "sessions")],
+      [session.id, String(session.expiresAt), ...pairs],
+    );
+  }
+
+  async getSession(id: string, now: number): Promise<SessionRecord | null> {
+    const reply = (await this.send("getSession", ["HMGET", this.sessionKey(id), ...SESSION_FIELDS])) as Reply;
+    const session = sessionFromReply(id, reply);
+    return session && session.expiresAt > now ? session : null;
+  }
+
+  async updateSession(id: string, patch: SessionPatch): Promise<boolean> {
+    const { rememberSelector, fresh, ...rest } = patch;
+    const pairs = fieldPairs({
+      ...rest,
+      fresh: fresh === undefined ? undefined : fresh ? "1" : "0",
+      rememberSelector: rememberSelector ?? undefined,
+    });
+    const expiresAt = patch.expiresAt === undefined ? "" : String(patch.expiresAt);
+    const clearSelector = rememberSelector === null ? "1" : "0";
+    const updated = await this.script(
+      "updateSession",
+      UPDATE_SESSION,
+      [this.sessionKey(id)],
+      [this.prefix, expiresAt, clearSelector, ...pairs],
+    );
+    return Number(updated) === 1;
+  }
+
+  async deleteSession(id: string): Promise<boolean> {
+    const deleted = await this.script(
+      "deleteSession",
+      DELETE_RECORD,
+      [this.sessionKey(id)],
+      [this.prefix, id, ":sessions"],
+    );
+    return Number(deleted) === 1;
+  }
+
+  async listUserSessions(userId: string, now: number): Promise<SessionRecord[]> {
+    const flat = (await this.script(
+      "listUserSessions",
+      LIST_RECORDS,
+      [this.userKey(userId, "sessions")],
+      [`${this.prefix}session:`, ...SESSION_FIELDS],
+    )) as Reply;
+    const sessions: SessionRecord[] = [];
+    for (const [id, values] of chunks(flat, SESSION_FIELDS.length)) {
+      const session = sessionFromReply(id, values);
+      if (session && session.expiresAt > now) sessions.push(session);
+    }
+    return sessions.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async deleteUserSessions(userId: string, exceptSessionId?: string): Promise<number> {
+    const removed = await this.script(
+      "deleteUserSessions",
+      DELETE_USER_RECORDS,
+      [this.userKey(userId, "sessions")],
+      [`${this.prefix}session:`, exceptSessionId ?? ""],
+    );
+    return Number(removed);
+  }
+
+  async createRememberToken(token: RememberTokenRecord): Promise<void> {
+    await this.script(
+      "createRememberToken",
+      CREATE_RECORD,
+      [this.tokenKey(token.selector), this.userKey(token.userId, "remember")],
+      [token.selector, String(token.expiresAt), ...fieldPairs({ ...token, selector: undefined })],
+    );
+  }
+
+  async getRememberToken(selector: string, now: number): Promise<RememberTokenRecord | null> {
+    const reply = (await this.send("getRememberToken", [
+      "HMGET",
+      this.tokenKey(selector),
+      ...TOKEN_FIELDS,
+    ])) as Reply;
+    const token = tokenFromReply(selector, reply);
+    return token && token.expiresAt > now ? token : null;
+  }
+
+  async rotateRememberToken(input: RotateRememberInput): Promise<RotateRememberResult> {
+    const reply = (await this.script(
+      "rotateRememberToken",
+      ROTATE_REMEMBER_TOKEN,
+      [this.tokenKey(input.selector)],
+      [
+        input.presentedValidatorHash,
+        input.newValidatorHash,
+        String(input.now),
+        String(input.graceMs),
+        input.newExpiresAt === undefined ? "" : String(input.newExpiresAt),
+        this.prefix,
+      ],
+    )) as Reply;
+    const [outcome, ...values] = reply;
+    if (outcome === "unknown") return { outcome };
+    const token = tokenFromReply(input.selector, values);
+    if ((outcome !== "rotated" && outcome !== "grace" && outcome !== "mismatch") || !token) {
+      throw toStoreError(
+        "rotateRememberToken",
+        new Error(`unexpected script reply ${JSON.stringify(reply)}`),
+      );
+    }
+    return { outcome, token };
+  }
+
+  async deleteRememberToken(selector: string): Promise<boolean> {
+    const deleted = await this.script(
+      "deleteRememberToken",
+      DELETE_RECORD,
+      [this.tokenKey(selector)],
+      [this.prefix, selector, ":remember"],
+    );
+    return Number(deleted) === 1;
+  }
+
+  async deleteUserRememberTokens(userId: string): Promise<number> {
+    const removed = await this.script(
+      "deleteUserRememberTokens",
+      DELETE_USER_RECORDS,
+      [this.userKey(userId, "remember")],
+      [`${this.prefix}remember:`, ""],
+    );
+    return Number(removed);
+  }
+
+  async incrementFailures(key: string, now: number, ttlMs: number): Promise<FailureRecord> {
+    const reply = (await this.script(
+      "incrementFailures",
+      INCREMENT_FAILURES,
+      [this.failureKey(key)],
+      [String(now), String(now + ttlMs)],
+    )) as Reply;
+    const record = failureFromReply(key, reply);
+    if (!record) throw toStoreError("incrementFailures", new Error("the script returned no counter"));
+    return record;
+  }
+
+  async getFailures(key: string, now: number): Promise<FailureRecord | null> {
+    const reply = (await this.send("getFailures", [
+      "HMGET",
+      this.failureKey(key),
+      ...FAILURE_FIELDS,
+    ])) as Reply;
+    const record = failureFromReply(key, reply);
+    return record && record.expiresAt > now ? record : null;
+  }
+
+  async resetFailures(key: string): Promise<void> {
+    await this.send("resetFailures", ["DEL", this.failureKey(key)]);
+  }
+
+  /**
+   * Redis drops expired keys by itself. This walks the prefix with SCAN (never KEYS), a batch at a
+   * time, and in one script per batch deletes counters and records expired at `now` (which may be
+   * ahead of Redis' clock) and drops per-user set members whose record Redis already expired.
+   * Resolves to the number of records and dangling members removed.
+   */
+  async deleteExpired(now: number): Promise<number> {
+    let removed = 0;
+    let cursor = "0";
+    do {
+      const [next, keys] = (await this.send("deleteExpired", [
+        "SCAN",
+        cursor,
+        "MATCH",
+        `${escapeGlob(this.prefix)}*`,
+        "COUNT",
+        String(SCAN_BATCH),
+      ])) as [string, string[]];
+      cursor = String(next);
+      const batch = keys.flatMap((key) => {
+        const kind = this.keyKind(key);
+        return kind ? [{ key, kind }] : [];
+      });
+      if (batch.length > 0) {
+        const count = await this.script(
+          "deleteExpired",
+          SWEEP,
+          batch.map((entry) => entry.key),
+          [this.prefix, String(now), ...batch.map((entry) => entry.kind)],
+        );
+        removed += Number(count);
+      }
+    } while (cursor !== "0");
+    return removed;
+  }
+
+  /** Stops listening to the client's 'error' events if the store added a listener; never closes the client. */
+  async close(): Promise<void> {
+    this.driver.detach();
+  }
+
+  private keyKind(key: string): "f" | "s" | "r" | undefined {
+    if (key.startsWith(`${this.prefix}failures:`)) return "f";
+    if (!key.startsWith(`${this.prefix}user:`)) return undefined;
+    if (key.endsWith(":sessions")) return "s";
+    if (key.endsWith(":remember")) return "r";
+    return undefined;
+  }
+
+  private sessionKey(id: string): string {
+    return `${this.prefix}session:${id}`;
+  }
+
+  private tokenKey(selector: string): string {
+    return `${this.prefix}remember:${selector}`;
+  }
+
+  private failureKey(key: string): string {
+    return `${this.prefix}failures:${key}`;
+  }
+
+  private userKey(userId: string, kind: "sessions" | "remember"): string {
+    return `${this.prefix}user:${userId}:${kind}`;
+  }
+
+  private async send(operation: string, args: string[]): Promise<unknown> {
+    try {
+      return await this.driver.send(args);
+    } catch (error) {
+      throw toStoreError(operation, error);
+    }
+  }
+
+  private async script(
+    operation: string,
+    script: LuaScript,
+    keys: string[],
+    args: string[],
+  ): Promise<unknown> {
+    try {
+      return await evalScript(this.driver, script, keys, args);
+    } catch (error) {
+      throw toStoreError(operation, error);
+    }
+  }
+}
+
+/** Field/value pairs for HSET, skipping undefined and null (a missing field reads back as null). */
+function fieldPairs(record: Record<string, string | number | boolean | null | undefined>): string[] {
+  return Object.entries(record).flatMap(([field, value]) =>
+    value === undefined || value === null ? [] : [field, String(value)],
+  );
+}
+
+function* chunks(flat: Reply, fields: number): Generator<[string, Reply]> {
+  for (let i = 0; i + fields < flat.length; i += fields + 1) {
+    yield [String(flat[i]), flat.slice(i + 1, i + 1 + fields)];
+  }
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
+}
+
+function sessionFromReply(id: string, values: Reply): SessionRecord | null {
+  const [secretHash, userId, fresh, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, ...rest] = values;
+  const [fingerprint, userAgent, ipAddress, rememberSelector] = rest;
+  if (secretHash == null || userId == null) return null;
+  return {
+    id,
+    secretHash,
+    userId,
+    fresh: fresh === "1",
+    createdAt: Number(createdAt),
+    lastSeenAt: Number(lastSeenAt),
+    expiresAt: Number(expiresAt),
+    absoluteExpiresAt: Number(absoluteExpiresAt),
+    fingerprint: fingerprint ?? "",
+    userAgent: userAgent ?? "",
+    ipAddress: ipAddress ?? "",
+    rememberSelector: rememberSelector ?? null,
+  };
+}
+
+function tokenFromReply(selector: string, values: Reply): RememberTokenRecord | null {
+  const [validatorHash, previousValidatorHash, rotatedAt, userId, createdAt, expiresAt] = values;
+  if (validatorHash == null || userId == null) return null;
+  return {
+    selector,
+    validatorHash,
+    previousValidatorHash: previousValidatorHash ?? null,
+    rotatedAt: Number(rotatedAt),
+    userId,
+    createdAt: Number(createdAt),
+    expiresAt: Number(expiresAt),
+  };
+}
+
+function failureFromReply(key: string, values: Reply): FailureRecord | null {
+  const [count, firstFailureAt, lastFailureAt, expiresAt] = values;
+  if (count == null) return null;
+  return {
+    key,
+    count: Number(count),
+    firstFailureAt: Number(firstFailureAt),
+    lastFailureAt: Number(lastFailureAt),
+    expiresAt: Number(expiresAt),
+  };
+}
