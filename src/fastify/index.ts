@@ -1,0 +1,225 @@
+import type { TLSSocket } from "node:tls";
+import type {
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  preHandlerHookHandler,
+} from "fastify";
+import fp from "fastify-plugin";
+import type {
+  AuthContext,
+  AuthReply,
+  LoginManager,
+  Register,
+  RegisteredUser,
+  RequestView,
+  ResponseView,
+} from "../index.js";
+import { ConfigurationError, replaceSetCookie, StoreError } from "../index.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /**
+     * login-manager's context for this request: the user, login/logout, CSRF token, flashes. Set by
+     * the plugin's `preHandler` hook, so it is available in route-level `preHandler` hooks and in
+     * handlers (it is `null` in `onRequest` / `preParsing` / `preValidation` hooks).
+     */
+    auth: AuthContext<RegisteredUser>;
+  }
+}
+
+const managers = new WeakMap<object, LoginManager<never>>();
+
+/**
+ * Options of the Fastify plugin ({@link loginManagerPlugin}).
+ *
+ * @example
+ * ```ts
+ * await app.register(loginManagerPlugin, {
+ *   manager,
+ *   onStoreUnavailable: (_error, _request, reply) => reply.code(503).send("Back in a minute"),
+ * });
+ * ```
+ */
+export interface FastifyAdapterOptions {
+  /**
+   * The configured {@link LoginManager}. Any user type is accepted (`LoginManager` is invariant in it);
+   * `request.auth` is typed through {@link Register}.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: Fastify plugin options cannot carry a per-call type parameter
+  manager: LoginManager<any>;
+  /**
+   * Custom answer when the session store is unreachable; it must send a reply.
+   * @default a 503 with Retry-After (text, or JSON for API clients)
+   */
+  onStoreUnavailable?: (error: StoreError, request: FastifyRequest, reply: FastifyReply) => unknown;
+}
+
+const plugin: FastifyPluginCallback<FastifyAdapterOptions> = (fastify, options, done) => {
+  const { manager } = options;
+  if (!manager || typeof manager.authenticate !== "function") {
+    done(new ConfigurationError("login-manager/fastify: register the plugin with { manager }"));
+    return;
+  }
+  fastify.decorateRequest("auth", null as unknown as AuthContext<RegisteredUser>);
+  // One preHandler hook does everything: it runs after Fastify parsed the body (the CSRF check reads
+  // the `_csrf` field), and it is the last plugin-level hook before route-level preHandlers and the
+  // handler, which Fastify calls synchronously from `done`, so entering the AsyncLocalStorage context
+  // around `done` puts all of them inside it (`currentUser()` works there, also after an await).
+  fastify.addHook("preHandler", function loginManagerHook(request, reply, next) {
+    identify(manager, options, request, reply).then(
+      (auth) => {
+        if (auth) manager.runInContext(auth, next);
+      },
+      (error: unknown) => next(error as Error),
+    );
+  });
+  done();
+};
+
+/**
+ * The Fastify 5 plugin: identifies the user on every request (session cookie, then remember-me
+ * cookie, then the request loader), checks CSRF on unsafe methods, and makes `request.auth` and
+ * `currentUser()` available to route `preHandler` hooks and handlers. Wrapped with fastify-plugin
+ * (name `"login-manager"`), so its hook applies to the context it is registered in and all children.
+ *
+ * It reads cookies from the Cookie header and writes them itself, so `@fastify/cookie` is not needed.
+ * Register `@fastify/formbody` for HTML forms (the CSRF token comes in the `_csrf` field) and keep
+ * Fastify's `bodyLimit` small (e.g. `Fastify({ bodyLimit: 16384 })`) since bodies are parsed before
+ * the CSRF check. A store outage answers 503 (see {@link FastifyAdapterOptions.onStoreUnavailable}).
+ *
+ * @example
+ * ```ts
+ * import Fastify from "fastify";
+ * import formbody from "@fastify/formbody";
+ * import { loginManagerPlugin, loginRequired } from "login-manager/fastify";
+ *
+ * const app = Fastify({ bodyLimit: 16_384 });
+ * await app.register(formbody);
+ * await app.register(loginManagerPlugin, { manager });
+ * app.get("/protected", { preHandler: loginRequired }, async (request) => `Hi ${request.auth.requireUser().getId()}`);
+ * ```
+ */
+export const loginManagerPlugin = fp(plugin, { name: "login-manager", fastify: "5.x" });
+
+export default loginManagerPlugin;
+
+/**
+ * Route `preHandler` guard: anonymous visitors are redirected to the login view (or get 401 JSON),
+ * like Flask-Login's `@login_required`. OPTIONS requests pass.
+ *
+ * @example
+ * ```ts
+ * app.get("/protected", { preHandler: loginRequired }, async () => "secret");
+ * ```
+ */
+export const loginRequired: preHandlerHookHandler = function loginRequired(request, reply, done) {
+  guard(request, reply, done, false);
+};
+
+/**
+ * Route `preHandler` guard for sensitive actions: also requires a fresh login (password entered on
+ * this session, not restored from remember-me), like Flask-Login's `@fresh_login_required`.
+ *
+ * @example
+ * ```ts
+ * app.post("/account/password", { preHandler: freshLoginRequired }, changePassword);
+ * ```
+ */
+export const freshLoginRequired: preHandlerHookHandler = function freshLoginRequired(request, reply, done) {
+  guard(request, reply, done, true);
+};
+
+/**
+ * Sends a framework-neutral {@link AuthReply} with Fastify (redirect, JSON or text). JSON bodies are
+ * serialised here, so a route's response schema never reshapes them.
+ *
+ * @example
+ * ```ts
+ * return sendReply(reply, { status: 401, headers: {}, body: { error: "unauthorized" } });
+ * ```
+ */
+export function sendReply(reply: FastifyReply, authReply: AuthReply): FastifyReply {
+  reply.code(authReply.status);
+  for (const [name, value] of Object.entries(authReply.headers)) reply.header(name, value);
+  if (authReply.body === undefined) return reply.send();
+  if (typeof authReply.body === "string") return reply.type("text/plain; charset=utf-8").send(authReply.body);
+  return reply.type("application/json; charset=utf-8").send(JSON.stringify(authReply.body));
+}
+
+/** Authenticates and checks CSRF; resolves the context, or null when a reply was already sent. */
+async function identify<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  options: FastifyAdapterOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<AuthContext<U> | null> {
+  const view = requestView(request);
+  let auth: AuthContext<U>;
+  try {
+    auth = await manager.authenticate(view, responseView(reply));
+  } catch (error) {
+    if (!(error instanceof StoreError) || !error.unavailable) throw error;
+    if (options.onStoreUnavailable) await options.onStoreUnavailable(error, request, reply);
+    else sendReply(reply, manager.storeUnavailable(view));
+    return null;
+  }
+  request.auth = auth as unknown as AuthContext<RegisteredUser>;
+  managers.set(auth, manager as unknown as LoginManager<never>);
+  const csrfReply = manager.checkCsrf(auth);
+  if (csrfReply) {
+    sendReply(reply, csrfReply);
+    return null;
+  }
+  return auth;
+}
+
+function guard(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, fresh: boolean) {
+  const manager = request.auth ? managers.get(request.auth) : undefined;
+  if (!manager) {
+    done(
+      new ConfigurationError(
+        "loginRequired needs the login-manager plugin: await app.register(loginManagerPlugin, { manager }) before your routes",
+      ),
+    );
+    return;
+  }
+  const authReply = manager.guard(request.auth as unknown as AuthContext<never>, { fresh });
+  if (authReply) sendReply(reply, authReply);
+  else done();
+}
+
+function requestView(request: FastifyRequest): RequestView {
+  return {
+    method: request.method,
+    url: request.originalUrl,
+    header: (name) => firstValue(request.headers[name]),
+    remoteAddress: request.socket.remoteAddress,
+    encrypted: Boolean((request.socket as TLSSocket).encrypted),
+    formField: (name) => {
+      const body: unknown = request.body;
+      return body !== null && typeof body === "object" && Object.hasOwn(body, name)
+        ? (body as Record<string, unknown>)[name]
+        : undefined;
+    },
+  };
+}
+
+function responseView(reply: FastifyReply): ResponseView {
+  return {
+    setCookie: (name, serialized) => {
+      // reply.header() appends to an existing Set-Cookie, so remove it before writing the new list.
+      const cookies = replaceSetCookie(reply.getHeader("set-cookie"), name, serialized);
+      reply.removeHeader("set-cookie");
+      reply.header("set-cookie", cookies);
+    },
+    setHeader: (name, value) => {
+      reply.header(name, value);
+    },
+  };
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
