@@ -1,0 +1,234 @@
+import type { Context, MiddlewareHandler, Next } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
+import type {
+  AuthContext,
+  AuthReply,
+  LoginManager,
+  RegisteredUser,
+  RequestView,
+  ResponseView,
+} from "../index.js";
+import { ConfigurationError, replaceSetCookie, StoreError } from "../index.js";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** login-manager's context for this request: the user, login/logout, CSRF token, flashes. */
+    auth: AuthContext<RegisteredUser>;
+  }
+}
+
+const managers = new WeakMap<object, LoginManager<never>>();
+
+/**
+ * Options of {@link loginManager}.
+ *
+ * @example
+ * ```ts
+ * app.use(loginManager(manager, { bodyLimitBytes: 8 * 1024 }));
+ * ```
+ */
+export interface HonoAdapterOptions {
+  /**
+   * Largest urlencoded, multipart or JSON body the middleware reads (the CSRF check needs the
+   * `_csrf` field); a bigger one throws an `HTTPException` 413, a malformed one a 400.
+   * @default 16384
+   */
+  bodyLimitBytes?: number;
+  /** Custom answer when the session store is unreachable. @default a 503 with Retry-After */
+  onStoreUnavailable?: (error: StoreError, c: Context) => Response | Promise<Response>;
+}
+
+/**
+ * The Hono 4 middleware (for `@hono/node-server`): identifies the user on every request, checks CSRF
+ * on unsafe methods, and makes `c.var.auth` and `currentUser()` available to later middleware and
+ * handlers. Form, multipart and JSON bodies are read first (within `bodyLimitBytes`) through
+ * `c.req.parseBody()` / `c.req.json()`, which cache, so handlers can read the body again.
+ *
+ * Body errors are thrown as `HTTPException`s (413 / 400), which Hono's default error handler turns
+ * into responses; a custom `app.onError` should return `err.getResponse()` for them.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { loginManager, loginRequired } from "login-manager/hono";
+ *
+ * const app = new Hono();
+ * app.get("/healthz", (c) => c.text("ok"));
+ * app.use(loginManager(manager));
+ * app.get("/protected", loginRequired, (c) => c.text(`Hi ${c.var.auth.requireUser().getId()}`));
+ * ```
+ */
+export function loginManager<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  options: HonoAdapterOptions = {},
+): MiddlewareHandler {
+  const limit = options.bodyLimitBytes ?? 16_384;
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new ConfigurationError("bodyLimitBytes must be a positive whole number");
+  const limitBody = bodyLimit({
+    maxSize: limit,
+    onError: () => {
+      throw new HTTPException(413, { message: "Payload Too Large" });
+    },
+  });
+  return async function loginManagerMiddleware(c, next) {
+    const body = await readBody(c, limitBody);
+    const request = requestView(c, body);
+    const cookies = new ResponseCookies(c);
+    let auth: AuthContext<U>;
+    try {
+      auth = await manager.authenticate(request, cookies.view());
+    } catch (error) {
+      if (!(error instanceof StoreError) || !error.unavailable) throw error;
+      if (options.onStoreUnavailable) return options.onStoreUnavailable(error, c);
+      return sendReply(c, manager.storeUnavailable(request));
+    }
+    c.set("auth", auth as unknown as AuthContext<RegisteredUser>);
+    managers.set(auth, manager as unknown as LoginManager<never>);
+    const csrfReply = manager.checkCsrf(auth);
+    if (csrfReply) {
+      cookies.flush();
+      return sendReply(c, csrfReply);
+    }
+    await manager.runInContext(auth, next);
+    cookies.flush();
+  };
+}
+
+/**
+ * Route guard: anonymous visitors are redirected to the login view (or get 401 JSON), like
+ * Flask-Login's `@login_required`. OPTIONS requests pass.
+ *
+ * @example
+ * ```ts
+ * app.get("/protected", loginRequired, (c) => c.text("secret"));
+ * ```
+ */
+export const loginRequired: MiddlewareHandler = function loginRequired(c, next) {
+  return guard(c, next, false);
+};
+
+/**
+ * Route guard for sensitive actions: also requires a fresh login (password entered on this session,
+ * not restored from remember-me), like Flask-Login's `@fresh_login_required`.
+ *
+ * @example
+ * ```ts
+ * app.post("/account/password", freshLoginRequired, changePassword);
+ * ```
+ */
+export const freshLoginRequired: MiddlewareHandler = function freshLoginRequired(c, next) {
+  return guard(c, next, true);
+};
+
+/**
+ * Builds the Hono response for a framework-neutral {@link AuthReply} (redirect, JSON or text).
+ *
+ * @example
+ * ```ts
+ * return sendReply(c, { status: 401, headers: {}, body: { error: "unauthorized" } });
+ * ```
+ */
+export function sendReply(c: Context, reply: AuthReply): Response {
+  if (reply.body === undefined) return c.body(null, reply.status as StatusCode, reply.headers);
+  const status = reply.status as ContentfulStatusCode;
+  if (typeof reply.body === "string") return c.text(reply.body, status, reply.headers);
+  return c.json(reply.body as object, status, reply.headers);
+}
+
+async function guard(c: Context, next: Next, fresh: boolean): Promise<Response | undefined> {
+  const auth = c.get("auth") as AuthContext<RegisteredUser> | undefined;
+  const manager = auth ? managers.get(auth) : undefined;
+  if (!auth || !manager) {
+    throw new ConfigurationError(
+      "loginRequired needs the login-manager middleware: app.use(loginManager(manager)) before your routes",
+    );
+  }
+  const reply = manager.guard(auth as unknown as AuthContext<never>, { fresh });
+  if (reply) return sendReply(c, reply);
+  await next();
+  return undefined;
+}
+
+const BODY_TYPES = new Set(["application/x-www-form-urlencoded", "multipart/form-data", "application/json"]);
+
+/** Reads a form, multipart or JSON body within the limit; the parsed object, or undefined. */
+async function readBody(
+  c: Context,
+  limitBody: MiddlewareHandler,
+): Promise<Record<string, unknown> | undefined> {
+  if (!c.req.raw.body) return undefined;
+  const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+  if (!BODY_TYPES.has(type)) return undefined;
+  let parsed: unknown;
+  await limitBody(c, async () => {
+    try {
+      parsed = type === "application/json" ? await c.req.json() : await c.req.parseBody();
+    } catch (cause) {
+      throw new HTTPException(400, { message: "Malformed request body", cause });
+    }
+  });
+  return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : undefined;
+}
+
+interface NodeBindings {
+  incoming?: { socket?: { remoteAddress?: string; encrypted?: boolean } };
+  server?: NodeBindings;
+}
+
+function requestView(c: Context, body: Record<string, unknown> | undefined): RequestView {
+  // @hono/node-server passes the Node request as `c.env.incoming` (getConnInfo reads the same).
+  const env = c.env as NodeBindings | undefined;
+  const socket = (env?.server ?? env)?.incoming?.socket;
+  const url = new URL(c.req.url);
+  return {
+    method: c.req.method,
+    url: url.pathname + url.search,
+    header: (name) => c.req.header(name),
+    remoteAddress: socket?.remoteAddress,
+    encrypted: socket?.encrypted === true,
+    formField: (name) => (body && Object.hasOwn(body, name) ? body[name] : undefined),
+  };
+}
+
+/**
+ * The cookies the core sets on one response. Hono can only append a Set-Cookie or delete them all,
+ * so they are kept here (a later value for a name replaces the earlier one, as {@link ResponseView}
+ * requires) and written once the response exists; after that, each one rewrites the response's list.
+ */
+class ResponseCookies {
+  readonly #c: Context;
+  readonly #pending = new Map<string, string>();
+  #flushed = false;
+
+  constructor(c: Context) {
+    this.#c = c;
+  }
+
+  view(): ResponseView {
+    return {
+      setCookie: (name, serialized) => {
+        this.#pending.delete(name);
+        this.#pending.set(name, serialized);
+        if (this.#flushed) this.flush();
+      },
+      setHeader: (name, value) => {
+        this.#c.header(name, value);
+      },
+    };
+  }
+
+  /** Writes the pending cookies: appended before the response exists, merged into it after. */
+  flush(): void {
+    const c = this.#c;
+    this.#flushed = c.finalized;
+    if (this.#pending.size === 0) return;
+    let list: string[] = c.finalized ? c.res.headers.getSetCookie() : [];
+    for (const [name, serialized] of this.#pending) list = replaceSetCookie(list, name, serialized);
+    this.#pending.clear();
+    if (c.finalized) c.header("set-cookie", undefined);
+    for (const cookie of list) c.header("set-cookie", cookie, { append: true });
+  }
+}
