@@ -1,0 +1,153 @@
+import { PasswordInputError } from "login-manager";
+import type { PasswordHasher } from "login-manager/password";
+import type { CommonPasswords } from "./common-passwords.js";
+import { checkNewPassword, checkUsername } from "./policy.js";
+import type { User, UserRepository } from "./users.js";
+import { DuplicateUsernameError } from "./users.js";
+
+/** What the account use cases need; every framework version of the app passes the same. */
+export interface AccountServices {
+  users: UserRepository;
+  hasher: PasswordHasher;
+  commonPasswords: CommonPasswords;
+}
+
+/** Messages for a form, by field name. */
+export type FieldErrors = Partial<
+  Record<"username" | "password" | "current_password" | "new_password", string>
+>;
+
+/** A form that could not be accepted: the HTTP status to answer with and what to tell the user. */
+export interface Rejection {
+  ok: false;
+  status: 400 | 409;
+  errors: FieldErrors;
+}
+
+/**
+ * Registers a user after checking the username and password policies. 400 for a policy failure,
+ * 409 when the username (or a case or look-alike variant) is taken. Resolves once the user is stored.
+ *
+ * @example
+ * ```ts
+ * const result = await registerAccount(services, { username: "alice", password: "a long passphrase" });
+ * if (!result.ok) res.status(result.status);
+ * ```
+ */
+export async function registerAccount(
+  services: AccountServices,
+  input: { username: unknown; password: unknown },
+): Promise<{ ok: true; user: User } | Rejection> {
+  const username = checkUsername(input.username);
+  const typed = typeof input.username === "string" ? input.username : "";
+  const password = checkNewPassword(
+    input.password,
+    username.ok ? username.value.username : typed,
+    services.commonPasswords,
+  );
+  const errors: FieldErrors = {};
+  if (!username.ok) errors.username = username.message;
+  if (!password.ok) errors.password = password.message;
+  if (!username.ok || !password.ok) return { ok: false, status: 400, errors };
+  const taken = { ok: false, status: 409, errors: { username: "That username is already taken." } } as const;
+  if (await services.users.findByKey(username.value.key)) return taken;
+  const passwordHash = await services.hasher.hash(input.password as string);
+  try {
+    const user = await services.users.create({ ...username.value, passwordHash });
+    return { ok: true, user };
+  } catch (error) {
+    if (error instanceof DuplicateUsernameError) return taken;
+    throw error;
+  }
+}
+
+/**
+ * Checks a username key and password with exactly one argon2 verification whether or not the user
+ * exists (a dummy one for unknown users), so the answer takes the same time. Resolves the user when
+ * the password matches, even an inactive one: the login manager refuses those like a wrong password.
+ *
+ * @example
+ * ```ts
+ * await req.auth.attemptLogin({ account: key, verify: () => verifyCredentials(services, key, password) });
+ * ```
+ */
+export async function verifyCredentials(
+  services: AccountServices,
+  key: string,
+  password: string,
+): Promise<User | null> {
+  const user = await services.users.findByKey(key);
+  try {
+    if (!user) {
+      await services.hasher.verifyDummy(password);
+      return null;
+    }
+    return (await services.hasher.verify(user.passwordHash, password)) ? user : null;
+  } catch (error) {
+    if (error instanceof PasswordInputError) return null;
+    throw error;
+  }
+}
+
+/**
+ * True when `password` is the user's current password; invalid or over-long input is just wrong.
+ *
+ * @example
+ * ```ts
+ * if (!(await passwordMatches(services, user, req.body.password))) return reject();
+ * ```
+ */
+export async function passwordMatches(
+  services: AccountServices,
+  user: User,
+  password: unknown,
+): Promise<boolean> {
+  if (typeof password !== "string" || password.length === 0) return false;
+  try {
+    return await services.hasher.verify(user.passwordHash, password);
+  } catch (error) {
+    if (error instanceof PasswordInputError) return false;
+    throw error;
+  }
+}
+
+/**
+ * After a successful login: re-hashes the password when its stored hash uses older parameters.
+ *
+ * @example
+ * ```ts
+ * if (result.ok) await rehashIfNeeded(services, result.user, password);
+ * ```
+ */
+export async function rehashIfNeeded(
+  services: AccountServices,
+  user: User,
+  password: string,
+): Promise<boolean> {
+  if (!services.hasher.needsRehash(user.passwordHash)) return false;
+  await services.users.updatePasswordHash(user.id, await services.hasher.hash(password));
+  return true;
+}
+
+/**
+ * Changes a user's password after checking the current one and the password policy. The caller
+ * must then end the user's other sessions (`auth.afterPasswordChange()`).
+ *
+ * @example
+ * ```ts
+ * const result = await changePassword(services, user, { current: "old one", next: "a new passphrase" });
+ * ```
+ */
+export async function changePassword(
+  services: AccountServices,
+  user: User,
+  input: { current: unknown; next: unknown },
+): Promise<{ ok: true } | Rejection> {
+  if (!(await passwordMatches(services, user, input.current))) {
+    return { ok: false, status: 400, errors: { current_password: "Your current password is not correct." } };
+  }
+  const policy = checkNewPassword(input.next, user.username, services.commonPasswords);
+  if (!policy.ok) return { ok: false, status: 400, errors: { new_password: policy.message } };
+  await services.users.updatePasswordHash(user.id, await services.hasher.hash(input.next as string));
+  return { ok: true };
+}

@@ -1,0 +1,187 @@
+import type { LoginManager, RequestView } from "login-manager";
+import { type DestinationStream, type Logger, pino } from "pino";
+import type { User } from "./users.js";
+
+/** What happened, in the words of the log's `event` field. */
+export type SecurityEventName =
+  | "register"
+  | "login.success"
+  | "login.failure"
+  | "login.locked"
+  | "logout"
+  | "reauth.success"
+  | "reauth.failure"
+  | "password.change"
+  | "sessions.revoked"
+  | "session.protected"
+  | "remember.theft";
+
+/** One security event: a single JSON line in the log. Never put a secret in it. */
+export interface SecurityEvent {
+  event: SecurityEventName;
+  outcome: "success" | "failure" | "blocked" | "alert";
+  userId?: string | null;
+  username?: string;
+  ip?: string;
+  reason?: string;
+  count?: number;
+  retryAfterSeconds?: number;
+}
+
+/** Keys whose values never reach the log, at the top level or one level down. */
+const REDACTED_KEYS = [
+  "password",
+  "current_password",
+  "new_password",
+  "passwordHash",
+  "token",
+  "cookie",
+  "csrf",
+  "_csrf",
+  "secret",
+  "authorization",
+];
+const REDACT_PATHS = [
+  ...REDACTED_KEYS,
+  ...REDACTED_KEYS.map((key) => `*.${key}`),
+  "*.headers.cookie",
+  "*.headers.authorization",
+  '*.headers["set-cookie"]',
+  '*.headers["x-csrf-token"]',
+];
+const MAX_LOGGED_NAME = 64;
+
+/**
+ * The app's logger: pino writing one JSON line per entry (to stdout unless `destination` is given),
+ * with UTC ISO timestamps, level names, and password/token/cookie/CSRF fields redacted.
+ *
+ * @example
+ * ```ts
+ * const logger = createLogger(); // JSON lines on stdout
+ * ```
+ */
+export function createLogger(destination?: DestinationStream): Logger {
+  const options = {
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+    redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * Writes a security event as one JSON line (`"kind":"security"`); failures and alerts at warn level.
+ * JSON encoding escapes CR/LF, so a crafted username cannot forge a line.
+ *
+ * @example
+ * ```ts
+ * logSecurityEvent(logger, { event: "register", outcome: "success", userId: "1", username: "alice", ip });
+ * ```
+ */
+export function logSecurityEvent(logger: Logger, event: SecurityEvent): void {
+  const entry = {
+    kind: "security",
+    ...event,
+    ...(event.username === undefined ? {} : { username: truncate(event.username) }),
+  };
+  if (event.outcome === "success") logger.info(entry, event.event);
+  else logger.warn(entry, event.event);
+}
+
+/**
+ * The client address of a request as the manager sees it: the socket peer, or the entry of
+ * X-Forwarded-For added by the outermost of `trustProxyHops` trusted proxies.
+ *
+ * @example
+ * ```ts
+ * clientIp(request, 0); // "::ffff:127.0.0.1"
+ * ```
+ */
+export function clientIp(request: RequestView, trustProxyHops: number): string {
+  const socket = request.remoteAddress ?? "";
+  if (trustProxyHops === 0) return socket;
+  const hops = (request.header("x-forwarded-for") ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0 && entry.length <= 64);
+  return hops[Math.max(0, hops.length - trustProxyHops)] ?? socket;
+}
+
+/**
+ * Logs the manager's security events: logins and failures, locks, logouts, re-authentication,
+ * revoked sessions, session-protection hits and remember-me theft. Returns a function that stops.
+ *
+ * @example
+ * ```ts
+ * const stop = watchManager(manager, logger, { trustProxyHops: 0 });
+ * ```
+ */
+export function watchManager(
+  manager: LoginManager<User>,
+  logger: Logger,
+  options: { trustProxyHops: number },
+): () => void {
+  const ip = (request: RequestView | undefined) =>
+    request ? clientIp(request, options.trustProxyHops) : undefined;
+  const log = (event: SecurityEvent) => logSecurityEvent(logger, event);
+  const stops = [
+    manager.on("loggedIn", ({ user, request }) =>
+      log({
+        event: "login.success",
+        outcome: "success",
+        userId: user.getId(),
+        username: user.username,
+        ip: ip(request),
+      }),
+    ),
+    manager.on("loginFailed", ({ account, reason, retryAfterSeconds, request }) =>
+      log(
+        reason === "locked"
+          ? {
+              event: "login.locked",
+              outcome: "blocked",
+              username: account,
+              ip: ip(request),
+              retryAfterSeconds,
+            }
+          : { event: "login.failure", outcome: "failure", username: account, ip: ip(request), reason },
+      ),
+    ),
+    manager.on("loggedOut", ({ user, request }) =>
+      log({
+        event: "logout",
+        outcome: "success",
+        userId: user?.getId() ?? null,
+        ...(user ? { username: user.username } : {}),
+        ip: ip(request),
+      }),
+    ),
+    manager.on("loginConfirmed", ({ user, request }) =>
+      log({
+        event: "reauth.success",
+        outcome: "success",
+        userId: user.getId(),
+        username: user.username,
+        ip: ip(request),
+      }),
+    ),
+    manager.on("sessionsRevoked", ({ userId, reason, count, request }) =>
+      log({ event: "sessions.revoked", outcome: "success", userId, reason, count, ip: ip(request) }),
+    ),
+    manager.on("sessionProtected", ({ userId, mode, request }) =>
+      log({ event: "session.protected", outcome: "alert", userId, reason: mode, ip: ip(request) }),
+    ),
+    manager.on("rememberTheft", ({ userId, request }) =>
+      log({ event: "remember.theft", outcome: "alert", userId, ip: ip(request) }),
+    ),
+  ];
+  return () => {
+    for (const stop of stops) stop();
+  };
+}
+
+function truncate(value: string): string {
+  const points = [...value];
+  return points.length <= MAX_LOGGED_NAME ? value : `${points.slice(0, MAX_LOGGED_NAME).join("")}…`;
+}
