@@ -1,0 +1,192 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import request from "supertest";
+import { parseConfig } from "../src/domain/config.js";
+import type { ReauthLimiter } from "../src/domain/reauth-limiter.js";
+import { createExpressApp } from "../src/express/app.js";
+import { type AppServices, createServices, type ServiceOverrides } from "../src/services.js";
+
+/** A strong password that is on no common list, used by most tests. */
+export const PASSWORD = "correct horse battery staple";
+/** A Firefox on Windows User-Agent (one "device"). */
+export const FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+/** A Safari on iPhone User-Agent (another "device"). */
+export const IPHONE =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+/** An app running on a free port with its own temporary data folder and captured log. */
+export interface TestApp {
+  baseUrl: string;
+  services: AppServices;
+  /** Every line the logger wrote so far. */
+  logText(): string;
+  /** The log lines, parsed. */
+  logEntries(): Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the Express app in process on 127.0.0.1 with a temporary DATA_DIR.
+ *
+ * @example
+ * ```ts
+ * const app = await startTestApp();
+ * ```
+ */
+export async function startTestApp(
+  options: { env?: Record<string, string>; overrides?: ServiceOverrides; reauthLimiter?: ReauthLimiter } = {},
+): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), "lm-app-"));
+  const config = parseConfig({
+    DATA_DIR: dataDir,
+    SECRET_KEY: "test-secret-".padEnd(48, "x"),
+    ...options.env,
+  });
+  let log = "";
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      log += String(chunk);
+      callback();
+    },
+  });
+  const services = await createServices(config, { logDestination: destination, ...options.overrides });
+  const app = createExpressApp({
+    ...services,
+    ...(options.reauthLimiter ? { reauthLimiter: options.reauthLimiter } : {}),
+  });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, "127.0.0.1", () => resolve(listening));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    services,
+    logText: () => log,
+    logEntries: () =>
+      log
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await services.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface StoredCookie {
+  value: string;
+  persistent: boolean;
+}
+
+/** A response as the tests read it. */
+export type TestResponse = request.Response;
+
+/**
+ * A browser-like client: keeps cookies (knowing which are persistent), remembers the last CSRF token
+ * it saw in a page, and sends `Sec-Fetch-Site: same-origin` with its POSTs like a real browser.
+ *
+ * @example
+ * ```ts
+ * const browser = new TestBrowser(app.baseUrl);
+ * await browser.get("/register");
+ * await browser.post("/register", { username: "alice", password: PASSWORD });
+ * ```
+ */
+export class TestBrowser {
+  readonly cookies = new Map<string, StoredCookie>();
+  csrf: string | undefined;
+
+  constructor(
+    readonly baseUrl: string,
+    readonly userAgent = FIREFOX,
+  ) {}
+
+  /** The Cookie header this browser sends. */
+  cookieHeader(): string {
+    return [...this.cookies].map(([name, cookie]) => `${name}=${cookie.value}`).join("; ");
+  }
+
+  async get(path: string, headers: Record<string, string> = {}): Promise<TestResponse> {
+    const response = await this.#send(request(this.baseUrl).get(path), headers);
+    return response;
+  }
+
+  /**
+   * Posts a form. `_csrf` defaults to the last token seen; pass `_csrf: ""` to send none. Headers
+   * default to `Sec-Fetch-Site: same-origin`; pass `{ "sec-fetch-site": "" }` to send none.
+   */
+  async post(
+    path: string,
+    fields: Record<string, string> = {},
+    headers: Record<string, string> = {},
+  ): Promise<TestResponse> {
+    const form = { _csrf: this.csrf ?? "", ...fields };
+    if (form._csrf === "") delete (form as Record<string, string>)._csrf;
+    const all = { "sec-fetch-site": "same-origin", ...headers };
+    const req = request(this.baseUrl).post(path).type("form").send(form);
+    return this.#send(req, all);
+  }
+
+  /** Loads `formPath` (for its CSRF token), then posts `fields` to `action`. */
+  async submit(formPath: string, action: string, fields: Record<string, string>): Promise<TestResponse> {
+    await this.get(formPath);
+    return this.post(action, fields);
+  }
+
+  /** Registers and logs in; resolves the login response. */
+  async registerAndLogin(username: string, password = PASSWORD, remember = false): Promise<TestResponse> {
+    const registered = await this.submit("/register", "/register", { username, password });
+    if (registered.status !== 303) throw new Error(`registration failed: ${registered.status}`);
+    return this.login(username, password, remember);
+  }
+
+  /** Logs in through the form. */
+  async login(username: string, password = PASSWORD, remember = false): Promise<TestResponse> {
+    return this.submit("/login", "/login", { username, password, ...(remember ? { remember: "1" } : {}) });
+  }
+
+  /** Like closing the browser: keeps only cookies with an expiry. */
+  closeBrowser(): void {
+    for (const [name, cookie] of this.cookies) if (!cookie.persistent) this.cookies.delete(name);
+  }
+
+  async #send(req: request.Test, headers: Record<string, string>): Promise<TestResponse> {
+    req.set("user-agent", this.userAgent);
+    const cookie = this.cookieHeader();
+    if (cookie) req.set("cookie", cookie);
+    for (const [name, value] of Object.entries(headers)) if (value !== "") req.set(name, value);
+    const response = await req;
+    this.#store(response);
+    const token = /name="_csrf" value="([^"]+)"/.exec(response.text ?? "")?.[1];
+    if (token) this.csrf = token;
+    return response;
+  }
+
+  #store(response: TestResponse): void {
+    const header = response.headers["set-cookie"] as unknown as string[] | undefined;
+    for (const line of header ?? []) {
+      const [pair = "", ...attributes] = line.split(";").map((part) => part.trim());
+      const equals = pair.indexOf("=");
+      const name = pair.slice(0, equals);
+      const value = pair.slice(equals + 1);
+      const maxAge = attributes.find((attribute) => /^max-age=/i.test(attribute));
+      const seconds = maxAge ? Number(maxAge.split("=")[1]) : undefined;
+      if (value === "" || seconds === 0) this.cookies.delete(name);
+      else this.cookies.set(name, { value, persistent: seconds !== undefined });
+    }
+  }
+}
+
+/** The text of the page's flash messages. */
+export function flashes(html: string): string[] {
+  return [...html.matchAll(/<p class="flash [^"]*" role="[a-z]+">([^<]*)<\/p>/g)].map(
+    (match) => match[1] ?? "",
+  );
+}
