@@ -185,7 +185,11 @@ describe("unauthorized replies (items 16-20, 25)", () => {
   it("answers 401 JSON instead of redirecting when the client asks for JSON (Flask-Login #491)", async () => {
     harness = new Harness({ loginView: "/login" });
     const browser = harness.browser();
-    for (const headers of [{ accept: "application/json" }, { "x-requested-with": "XMLHttpRequest" }]) {
+    const variants: Array<Record<string, string>> = [
+      { accept: "application/json" },
+      { "x-requested-with": "XMLHttpRequest" },
+    ];
+    for (const headers of variants) {
       const res = await browser.get("/protected", headers);
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ error: "unauthorized" });
