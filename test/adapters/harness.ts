@@ -8,6 +8,7 @@ import formbody from "@fastify/formbody";
 import express from "express";
 import Fastify from "fastify";
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { AuthContext, AuthUser, LoginManagerOptions, SessionStore } from "login-manager";
 import { currentUser, LoginManager, StoreError, UserMixin } from "login-manager";
 import * as expressAdapter from "login-manager/express";
@@ -143,6 +144,11 @@ const actions = {
     },
   }),
   page: (name: string): Answer => ({ status: 200, text: name }),
+  /** A handler that fails: the framework's error response must keep the cookies already set. */
+  boom: async (): Promise<never> => {
+    await nextTick();
+    throw new Error("boom");
+  },
 };
 
 /** `req.auth` is typed with the registered user (none here): the test apps know it is a TestUser. */
@@ -184,6 +190,7 @@ export const BODY_LIMIT = 16_384;
 async function buildExpress(env: TestEnv): Promise<AppClient> {
   const { initApp, loginRequired, freshLoginRequired } = expressAdapter;
   const app = express();
+  app.set("env", "test"); // the default error handler logs unless env is "test"
   initApp(app, env.manager);
   const send = (res: express.Response, answer: Answer) => {
     res.status(answer.status);
@@ -202,6 +209,7 @@ async function buildExpress(env: TestEnv): Promise<AppClient> {
   app.get("/fresh", freshLoginRequired, (_req, res) => send(res, actions.fresh()));
   app.post("/reauth", loginRequired, async (req, res) => send(res, await actions.reauth(auth(req))));
   app.get("/whoami", (req, res) => send(res, actions.whoami(auth(req))));
+  app.get("/boom", actions.boom);
   return {
     async send(raw) {
       const agent = request(app);
@@ -249,6 +257,7 @@ async function buildFastify(env: TestEnv): Promise<AppClient> {
     send(reply, await actions.reauth(asTest(req.auth))),
   );
   app.get("/whoami", async (req, reply) => send(reply, actions.whoami(asTest(req.auth))));
+  app.get("/boom", actions.boom);
   await app.ready();
   return {
     async send(raw) {
@@ -273,6 +282,10 @@ async function buildFastify(env: TestEnv): Promise<AppClient> {
 async function buildHono(env: TestEnv): Promise<AppClient> {
   const { loginManager, loginRequired, freshLoginRequired } = honoAdapter;
   const app = new Hono();
+  // Hono's default error handler logs; answer like it without logging the expected /boom error.
+  app.onError((error, c) =>
+    error instanceof HTTPException ? error.getResponse() : c.text("Internal Server Error", 500),
+  );
   app.use(loginManager(env.manager));
   const send = (c: import("hono").Context, answer: Answer) =>
     answer.json !== undefined
@@ -295,6 +308,7 @@ async function buildHono(env: TestEnv): Promise<AppClient> {
   app.get("/fresh", freshLoginRequired, (c) => send(c, actions.fresh()));
   app.post("/reauth", loginRequired, async (c) => send(c, await actions.reauth(auth(c))));
   app.get("/whoami", (c) => send(c, actions.whoami(auth(c))));
+  app.get("/boom", actions.boom);
   // What @hono/node-server passes as `c.env`: the Node request, whose socket gives address and TLS.
   const nodeEnv = { incoming: { socket: { remoteAddress: "127.0.0.1", encrypted: false } } };
   return {

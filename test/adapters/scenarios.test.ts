@@ -127,6 +127,17 @@ describe.each(ADAPTERS)("$name adapter", ({ build }) => {
     });
   });
 
+  it("a handler error still sends the cookies set while authenticating (the rotated remember cookie)", async () => {
+    const { browser } = await setup();
+    await browser.login("alice", { remember: true });
+    const before = browser.jar.get("remember_token");
+    browser.jar.delete("session");
+    const res = await browser.get("/boom");
+    expect(res.status).toBe(500);
+    expect(res.cookie("remember_token")?.value).not.toBe(before);
+    expect(res.cookie("session")?.value).toBeTruthy();
+  });
+
   it("session fixation: a session cookie from before login does not survive it and no longer authenticates", async () => {
     const { app, browser } = await setup();
     await browser.login("bob");

@@ -1,0 +1,249 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { setCookie } from "hono/cookie";
+import { HTTPException } from "hono/http-exception";
+import { ConfigurationError, currentUser } from "login-manager";
+import { loginManager, loginRequired } from "login-manager/hono";
+import { createLoginCookie } from "login-manager/testing";
+import { describe, expect, it } from "vitest";
+import { Browser, createEnv, parseSetCookie, USERS } from "./harness.js";
+
+const alice = USERS.get("alice");
+if (!alice) throw new Error("harness users changed");
+
+/** The `c.env` @hono/node-server passes, reduced to what the adapter reads. */
+const nodeEnv = (socket: { remoteAddress?: string; encrypted?: boolean }) => ({ incoming: { socket } });
+
+function formRequest(fields: Record<string, string>, headers: Record<string, string> = {}): RequestInit {
+  return {
+    method: "POST",
+    headers: {
+      host: "app.test",
+      "sec-fetch-site": "same-origin",
+      "content-type": "application/x-www-form-urlencoded",
+      ...headers,
+    },
+    body: new URLSearchParams(fields).toString(),
+  };
+}
+
+async function csrf(app: Hono, init: RequestInit = {}, env?: object) {
+  const res = await app.request("/form", init, env);
+  const cookie = parseSetCookie(res.headers.getSetCookie()[0] ?? "");
+  return { token: await res.text(), cookie: `${cookie.name}=${cookie.value}` };
+}
+
+function appWithForm(manager = createEnv().manager, options?: Parameters<typeof loginManager>[1]) {
+  const app = new Hono();
+  app.use(loginManager(manager, options));
+  app.get("/form", (c) => c.text(c.var.auth.csrfToken()));
+  return app;
+}
+
+describe("login-manager/hono specifics", () => {
+  it("reads the client address and TLS from c.env.incoming.socket: HTTPS gets Secure __Host- cookies", async () => {
+    const env = createEnv();
+    const app = appWithForm(env.manager);
+    app.post("/login", async (c) => {
+      await c.var.auth.loginUser(alice);
+      return c.json(await c.var.auth.listSessions());
+    });
+    const tls = nodeEnv({ remoteAddress: "203.0.113.9", encrypted: true });
+    const { token, cookie } = await csrf(app, { headers: { host: "app.test" } }, tls);
+    expect(cookie).toMatch(/^__Host-csrf=/);
+    const res = await app.request(
+      "/login",
+      formRequest({ _csrf: token }, { cookie, origin: "https://app.test" }),
+      tls,
+    );
+    expect(res.status).toBe(200);
+    const session = res.headers
+      .getSetCookie()
+      .map(parseSetCookie)
+      .find((c) => c.name === "__Host-session");
+    expect(session?.attributes.has("secure")).toBe(true);
+    expect(await res.json()).toMatchObject([{ ipAddress: "203.0.113.9", current: true }]);
+  });
+
+  it("works without Node bindings (address unknown, plain HTTP)", async () => {
+    const app = appWithForm();
+    const res = await app.request("/form");
+    expect(res.status).toBe(200);
+    expect(res.headers.getSetCookie()[0]).toMatch(/^csrf=/);
+  });
+
+  it("runs behind a real @hono/node-server: address from the socket, currentUser() in handlers", async () => {
+    const env = createEnv();
+    const app = appWithForm(env.manager);
+    app.get("/protected", loginRequired, async (c) => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return c.text(`${currentUser().getId()} ${(await c.var.auth.listSessions())[0]?.ipAddress}`);
+    });
+    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
+    try {
+      await new Promise((resolve) => server.once("listening", resolve));
+      const { port } = server.address() as AddressInfo;
+      const cookie = await createLoginCookie(env.manager, alice, {
+        remoteAddress: "127.0.0.1",
+        userAgent: "node",
+      });
+      const res = await fetch(`http://127.0.0.1:${port}/protected`, { headers: { cookie } });
+      expect(await res.text()).toBe("1 127.0.0.1");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("lets handlers read the body again after the middleware parsed it (form, multipart, JSON)", async () => {
+    const app = appWithForm();
+    app.post("/echo", async (c) => {
+      const type = c.req.header("content-type") ?? "";
+      const body = type.includes("json") ? await c.req.json() : await c.req.parseBody();
+      return c.json(body as object);
+    });
+    const { token, cookie } = await csrf(app);
+    const headers = { host: "app.test", "sec-fetch-site": "same-origin", cookie };
+
+    const form = await app.request("/echo", formRequest({ _csrf: token, name: "a" }, { cookie }));
+    expect(await form.json()).toEqual({ _csrf: token, name: "a" });
+
+    const multipart = new FormData();
+    multipart.set("_csrf", token);
+    multipart.set("name", "b");
+    const parts = await app.request("/echo", { method: "POST", headers, body: multipart });
+    expect(await parts.json()).toEqual({ _csrf: token, name: "b" });
+
+    const json = await app.request("/echo", {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify({ _csrf: token, name: "c" }),
+    });
+    expect(await json.json()).toEqual({ _csrf: token, name: "c" });
+  });
+
+  it("refuses a streamed body (no Content-Length) over bodyLimitBytes with an HTTPException 413", async () => {
+    const app = appWithForm(createEnv().manager, { bodyLimitBytes: 64 });
+    const seen: unknown[] = [];
+    app.onError((error, c) => {
+      seen.push(error);
+      return error instanceof HTTPException ? error.getResponse() : c.text("error", 500);
+    });
+    app.post("/", (c) => c.text("ok"));
+    const chunk = new TextEncoder().encode(`a=${"x".repeat(40)}&`);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(chunk);
+        controller.enqueue(chunk);
+        controller.close();
+      },
+    });
+    const res = await app.request("/", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(seen[0]).toBeInstanceOf(HTTPException);
+  });
+
+  it("does not read bodies of other content types", async () => {
+    const app = appWithForm(createEnv().manager, { bodyLimitBytes: 8 });
+    app.post("/upload", async (c) => c.text(String((await c.req.text()).length)));
+    const { token, cookie } = await csrf(app);
+    const res = await app.request("/upload", {
+      method: "POST",
+      headers: {
+        host: "app.test",
+        "sec-fetch-site": "same-origin",
+        "content-type": "application/octet-stream",
+        "x-csrf-token": token,
+        cookie,
+      },
+      body: "0123456789abcdef",
+    });
+    expect(await res.text()).toBe("16");
+  });
+
+  it("keeps cookies the application sets itself, also on a Response the handler builds", async () => {
+    const app = appWithForm();
+    app.get("/theme", (c) => {
+      setCookie(c, "theme", "dark");
+      c.var.auth.csrfToken();
+      return c.text("ok");
+    });
+    app.get("/raw", (c) => {
+      c.var.auth.csrfToken();
+      return new Response("raw", { headers: { "set-cookie": "theme=light; Path=/" } });
+    });
+    const theme = await app.request("/theme");
+    expect(theme.headers.getSetCookie().map((c) => parseSetCookie(c).name)).toEqual(["theme", "csrf"]);
+    const raw = await app.request("/raw");
+    expect(raw.headers.getSetCookie().map((c) => parseSetCookie(c).name)).toEqual(["theme", "csrf"]);
+  });
+
+  it("replaces same-name cookies already in the response when the core sets one after it is built", async () => {
+    const env = createEnv();
+    const app = new Hono();
+    // An outer middleware that logs out after the handler: the response exists by then.
+    app.use(async (c, next) => {
+      await next();
+      if (c.req.path === "/late-logout") await c.var.auth.logoutUser();
+    });
+    app.use(loginManager(env.manager));
+    app.get("/late-logout", async (c) => {
+      await c.var.auth.loginUser(alice);
+      return c.text("ok");
+    });
+    const res = await app.request("/late-logout", { headers: { host: "app.test" } });
+    const cookies = res.headers.getSetCookie().map(parseSetCookie);
+    const sessions = cookies.filter((cookie) => cookie.name === "session");
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]?.attributes.get("max-age")).toBe("0");
+    expect(await env.store.listUserSessions("1", env.clock.now())).toEqual([]);
+  });
+
+  it("answers a store outage with onStoreUnavailable when given", async () => {
+    const env = createEnv();
+    const app = appWithForm(env.manager, {
+      onStoreUnavailable: (error, c) => c.text(`custom: ${error.code}`, 503),
+    });
+    const browser = new Browser({
+      send: async (raw) => {
+        const res = await app.request(raw.path, { method: raw.method, headers: raw.headers });
+        return {
+          status: res.status,
+          headers: {},
+          setCookies: res.headers.getSetCookie(),
+          text: await res.text(),
+        };
+      },
+      close: async () => undefined,
+    });
+    browser.jar.set("session", (await createLoginCookie(env.manager, alice)).split("=")[1] ?? "");
+    env.outage.down = true;
+    const res = await browser.get("/form");
+    expect(res.status).toBe(503);
+    expect(res.text).toBe("custom: ERR_STORE_UNAVAILABLE");
+  });
+
+  it("fails loudly when a guard runs without the middleware", async () => {
+    const app = new Hono();
+    const errors: unknown[] = [];
+    app.onError((error, c) => {
+      errors.push(error);
+      return c.text("error", 500);
+    });
+    app.get("/", loginRequired, (c) => c.text("ok"));
+    expect((await app.request("/")).status).toBe(500);
+    expect(errors[0]).toBeInstanceOf(ConfigurationError);
+  });
+
+  it("rejects a bodyLimitBytes that is not a positive whole number", () => {
+    const { manager } = createEnv();
+    for (const bodyLimitBytes of [0, -1, 1.5, Number.NaN]) {
+      expect(() => loginManager(manager, { bodyLimitBytes })).toThrow(ConfigurationError);
+    }
+  });
+});
