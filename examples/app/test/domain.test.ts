@@ -1,0 +1,190 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadCommonPasswords, parseCommonPasswords } from "../src/domain/common-passwords.js";
+import { ConfigError, parseConfig } from "../src/domain/config.js";
+import { checkNewPassword, checkUsername, usernameKey } from "../src/domain/policy.js";
+import { ReauthLimiter } from "../src/domain/reauth-limiter.js";
+import { loadOrCreateSecret } from "../src/domain/secret.js";
+import { describeUserAgent } from "../src/domain/user-agent.js";
+
+describe("parseConfig", () => {
+  it("has working defaults", () => {
+    const config = parseConfig({}, "/srv/app");
+    expect(config).toEqual({
+      host: "127.0.0.1",
+      port: 5000,
+      dataDir: resolve("/srv/app", "data"),
+      secretKey: undefined,
+      sessionProtection: "basic",
+      idleTimeoutSeconds: 1800,
+      absoluteTimeoutSeconds: 43_200,
+      rememberDurationSeconds: 2_592_000,
+      trustProxyHops: 0,
+    });
+  });
+
+  it("reads every setting", () => {
+    const config = parseConfig(
+      {
+        HOST: "[::1]",
+        PORT: "8080",
+        DATA_DIR: "/var/lib/app",
+        SECRET_KEY: "k".repeat(40),
+        SESSION_PROTECTION: "off",
+        SESSION_IDLE_TIMEOUT_SECONDS: "600",
+        SESSION_ABSOLUTE_TIMEOUT_SECONDS: "3600",
+        REMEMBER_DURATION_SECONDS: "86400",
+        TRUST_PROXY: "2",
+      },
+      "/",
+    );
+    expect(config).toMatchObject({
+      host: "::1",
+      port: 8080,
+      dataDir: "/var/lib/app",
+      sessionProtection: false,
+      idleTimeoutSeconds: 600,
+      absoluteTimeoutSeconds: 3600,
+      rememberDurationSeconds: 86_400,
+      trustProxyHops: 2,
+    });
+  });
+
+  it.each([
+    ["PORT", "http"],
+    ["PORT", "70000"],
+    ["PORT", "-1"],
+    ["HOST", "bad host/"],
+    ["SECRET_KEY", "too-short"],
+    ["SESSION_PROTECTION", "maybe"],
+    ["SESSION_IDLE_TIMEOUT_SECONDS", "1.5"],
+    ["SESSION_ABSOLUTE_TIMEOUT_SECONDS", "0"],
+    ["REMEMBER_DURATION_SECONDS", "forever"],
+    ["TRUST_PROXY", "true"],
+  ])("names %s when it is %j", (setting, value) => {
+    expect(() => parseConfig({ [setting]: value })).toThrow(ConfigError);
+    try {
+      parseConfig({ [setting]: value });
+    } catch (error) {
+      expect((error as ConfigError).setting).toBe(setting);
+      expect((error as Error).message.startsWith(setting)).toBe(true);
+    }
+  });
+
+  it("refuses an idle timeout longer than the absolute one", () => {
+    expect(() =>
+      parseConfig({ SESSION_IDLE_TIMEOUT_SECONDS: "7200", SESSION_ABSOLUTE_TIMEOUT_SECONDS: "3600" }),
+    ).toThrow(/SESSION_IDLE_TIMEOUT_SECONDS/);
+  });
+});
+
+describe("username policy", () => {
+  it("normalises with NFKC and folds case for comparison", () => {
+    expect(checkUsername(" Ａｌｉｃｅ ")).toEqual({ ok: true, value: { username: "Alice", key: "alice" } });
+    expect(usernameKey("STRASSE")).toBe(usernameKey("straße"));
+    expect(usernameKey("ﬁnn")).toBe("finn");
+  });
+
+  it("counts code points, not UTF-16 units", () => {
+    expect(checkUsername("𝒜𝒷𝒸").ok).toBe(true); // NFKC turns these into "Abc"
+    expect(checkUsername("日本語").ok).toBe(true);
+    expect(checkUsername("日本").ok).toBe(false);
+  });
+
+  it("refuses non-strings and lone surrogates", () => {
+    expect(checkUsername(["alice"]).ok).toBe(false);
+    expect(checkUsername("ali\ud800ce").ok).toBe(false);
+  });
+});
+
+describe("password policy", () => {
+  const common = parseCommonPasswords("password1\n12345678\nletmein\n");
+
+  it("accepts long, simple passphrases", () => {
+    expect(checkNewPassword("correct horse battery staple", "alice", common)).toEqual({ ok: true });
+  });
+
+  it("refuses common passwords case-insensitively", () => {
+    expect(checkNewPassword("PASSWORD1", "alice", common).ok).toBe(false);
+  });
+
+  it("refuses lone surrogates", () => {
+    expect(checkNewPassword("abcdefgh\ud800", "alice", common).ok).toBe(false);
+  });
+});
+
+describe("common passwords list", () => {
+  it("holds at least the 10,000 most common passwords", () => {
+    const list = loadCommonPasswords();
+    expect(list.size).toBeGreaterThanOrEqual(9_900); // 10,000 lines; a few differ only in case
+    expect(list.has("123456")).toBe(true);
+    expect(list.has("trustno1")).toBe(true);
+    expect(list.has("correct horse battery staple")).toBe(false);
+  });
+});
+
+describe("describeUserAgent", () => {
+  it.each([
+    [
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+      "Chrome 126 on Linux",
+    ],
+    [
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36 Edg/125.0.0.0",
+      "Edge 125 on Windows",
+    ],
+    [
+      "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+      "Safari 17 on macOS",
+    ],
+    ["Mozilla/5.0 (Android 14; Mobile; rv:127.0) Gecko/127.0 Firefox/127.0", "Firefox 127 on Android"],
+    ["curl/8.5.0", "curl 8.5"],
+    ["", "Unknown device"],
+    ["<script>", "Unknown device"],
+  ])("%j reads as %j", (agent, expected) => {
+    expect(describeUserAgent(agent)).toBe(expected);
+  });
+});
+
+describe("ReauthLimiter", () => {
+  it("trips at the limit within the window and forgets after a success or the window", () => {
+    let now = 0;
+    const limiter = new ReauthLimiter({ maxFailures: 3, windowSeconds: 60, now: () => now });
+    expect(limiter.recordFailure("1")).toBe(false);
+    expect(limiter.recordFailure("1")).toBe(false);
+    limiter.reset("1");
+    expect(limiter.recordFailure("1")).toBe(false);
+    now = 61_000;
+    expect(limiter.recordFailure("1")).toBe(false);
+    expect(limiter.recordFailure("1")).toBe(false);
+    expect(limiter.recordFailure("1")).toBe(true);
+  });
+});
+
+describe("loadOrCreateSecret", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("creates a 0600 key file once and reuses it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lm-secret-"));
+    dirs.push(dir);
+    const first = loadOrCreateSecret(undefined, dir);
+    expect(first.source).toBe("generated");
+    expect(first.secret.length).toBeGreaterThanOrEqual(32);
+    expect(statSync(first.path).mode & 0o777).toBe(0o600);
+    const second = loadOrCreateSecret(undefined, dir);
+    expect(second).toEqual({ ...first, source: "file" });
+  });
+
+  it("prefers SECRET_KEY and refuses a damaged key file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lm-secret-"));
+    dirs.push(dir);
+    expect(loadOrCreateSecret("s".repeat(32), dir).source).toBe("env");
+    writeFileSync(join(dir, "secret_key"), "short\n");
+    expect(() => loadOrCreateSecret(undefined, dir)).toThrow(/secret_key/);
+  });
+});
