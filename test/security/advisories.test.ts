@@ -6,27 +6,17 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createApp as createTutorialApp } from "../../examples/tutorial/app.js";
 import type { Served, TestUser } from "./support.js";
-import { Browser, createExpressApp, createTestManager, SECRET, serve, setCookies } from "./support.js";
+import {
+  Browser,
+  createExpressApp,
+  createTestManager,
+  HARNESSES,
+  SECRET,
+  serve,
+  setCookies,
+} from "./support.js";
 
 const APP_ORIGIN = "https://app.example";
-
-type ManagerOptions = Parameters<typeof createTestManager>[0];
-
-/** A framework adapter under test: builds a server with the suite's routes. */
-interface Harness {
-  name: string;
-  start(options?: ManagerOptions): Promise<Served>;
-}
-
-const HARNESSES: Harness[] = [
-  {
-    name: "Express",
-    start: (options) => {
-      const { manager, users } = createTestManager(options);
-      return serve(createExpressApp(manager, users));
-    },
-  },
-];
 
 /** A well-formed `<id>.<secret>` value the server never issued. */
 const NEVER_ISSUED = "AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB";

@@ -3,10 +3,16 @@
 
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import formbody from "@fastify/formbody";
+import { createAdaptorServer } from "@hono/node-server";
 import express, { type Express } from "express";
-import type { LoginManagerEvents, LoginManagerOptions } from "login-manager";
+import Fastify from "fastify";
+import { Hono } from "hono";
+import type { AuthContext, AuthUser, LoginManagerEvents, LoginManagerOptions } from "login-manager";
 import { LoginManager, UserMixin } from "login-manager";
 import { initApp, loginRequired } from "login-manager/express";
+import * as fastifyAdapter from "login-manager/fastify";
+import * as honoAdapter from "login-manager/hono";
 import { MemoryStore } from "login-manager/stores/memory";
 import request from "supertest";
 
@@ -71,40 +77,133 @@ function bodyField(body: unknown, name: string): string {
   return String((body as Record<string, unknown>)[name]);
 }
 
+/** What a suite route answers, whatever the framework. */
+interface Answer {
+  status: number;
+  json?: unknown;
+  text?: string;
+}
+
+/** The suite's routes, framework-neutral: each adapter below only translates requests and answers. */
+function suiteRoutes(users: Map<string, TestUser>) {
+  return {
+    csrf: (auth: AuthContext<AuthUser>): Answer => ({ status: 200, json: { csrf: auth.csrfToken() } }),
+    me: (auth: AuthContext<AuthUser>): Answer => {
+      const me: Me = {
+        user: auth.isAuthenticated ? auth.requireUser().getId() : null,
+        source: auth.source,
+        fresh: auth.loginFresh(),
+      };
+      return { status: 200, json: me };
+    },
+    async loginAs(auth: AuthContext<AuthUser>, body: unknown): Promise<Answer> {
+      const user = users.get(bodyField(body, "user"));
+      const ok = user ? await auth.loginUser(user, { remember: bodyField(body, "remember") === "1" }) : false;
+      return { status: ok ? 200 : 401, json: { ok } };
+    },
+    async logout(auth: AuthContext<AuthUser>): Promise<Answer> {
+      await auth.logoutUser();
+      return { status: 200, json: { ok: true } };
+    },
+    protectedPage: (auth: AuthContext<AuthUser>): Answer => ({
+      status: 200,
+      text: `secret page of ${auth.requireUser().getId()}`,
+    }),
+  };
+}
+
 /**
  * An Express app with the suite's routes: `GET /csrf` (token as JSON), `GET /me`, `POST /login-as`
  * (logs in `user` without a password; `remember=1`), `POST /logout`, `GET /protected`.
  */
 export function createExpressApp(manager: LoginManager<TestUser>, users: Map<string, TestUser>): Express {
+  const routes = suiteRoutes(users);
   const app = express();
   initApp(app, manager);
-  app.get("/csrf", (req, res) => {
-    res.json({ csrf: req.auth.csrfToken() });
-  });
-  app.get("/me", (req, res) => {
-    const me: Me = {
-      user: req.auth.isAuthenticated ? req.auth.requireUser().getId() : null,
-      source: req.auth.source,
-      fresh: req.auth.loginFresh(),
-    };
-    res.json(me);
-  });
-  app.post("/login-as", async (req, res) => {
-    const user = users.get(bodyField(req.body, "user"));
-    const ok = user
-      ? await req.auth.loginUser(user, { remember: bodyField(req.body, "remember") === "1" })
-      : false;
-    res.status(ok ? 200 : 401).json({ ok });
-  });
-  app.post("/logout", async (req, res) => {
-    await req.auth.logoutUser();
-    res.json({ ok: true });
-  });
-  app.get("/protected", loginRequired, (req, res) => {
-    res.send(`secret page of ${req.auth.requireUser().getId()}`);
-  });
+  const send = (res: express.Response, answer: Answer) => {
+    res.status(answer.status);
+    if (answer.json !== undefined) res.json(answer.json);
+    else res.send(answer.text ?? "");
+  };
+  app.get("/csrf", (req, res) => send(res, routes.csrf(req.auth)));
+  app.get("/me", (req, res) => send(res, routes.me(req.auth)));
+  app.post("/login-as", async (req, res) => send(res, await routes.loginAs(req.auth, req.body)));
+  app.post("/logout", async (req, res) => send(res, await routes.logout(req.auth)));
+  app.get("/protected", loginRequired, (req, res) => send(res, routes.protectedPage(req.auth)));
   return app;
 }
+
+/** The same routes on Fastify 5 with @fastify/formbody, listening on loopback. */
+export async function serveFastify(
+  manager: LoginManager<TestUser>,
+  users: Map<string, TestUser>,
+): Promise<Served> {
+  const routes = suiteRoutes(users);
+  const app = Fastify({ bodyLimit: 16_384 });
+  await app.register(formbody);
+  await app.register(fastifyAdapter.loginManagerPlugin, { manager });
+  const send = (reply: import("fastify").FastifyReply, answer: Answer) =>
+    reply.code(answer.status).send(answer.json ?? answer.text ?? "");
+  app.get("/csrf", (request, reply) => send(reply, routes.csrf(request.auth)));
+  app.get("/me", (request, reply) => send(reply, routes.me(request.auth)));
+  app.post("/login-as", async (request, reply) =>
+    send(reply, await routes.loginAs(request.auth, request.body)),
+  );
+  app.post("/logout", async (request, reply) => send(reply, await routes.logout(request.auth)));
+  app.get("/protected", { preHandler: fastifyAdapter.loginRequired }, (request, reply) =>
+    send(reply, routes.protectedPage(request.auth)),
+  );
+  const url = await app.listen({ port: 0, host: "127.0.0.1" });
+  return { url, close: () => app.close() };
+}
+
+/** The same routes on Hono 4 behind @hono/node-server (a real socket), listening on loopback. */
+export function serveHono(manager: LoginManager<TestUser>, users: Map<string, TestUser>): Promise<Served> {
+  const routes = suiteRoutes(users);
+  const app = new Hono();
+  app.use(honoAdapter.loginManager(manager));
+  const send = (c: import("hono").Context, answer: Answer) =>
+    answer.json !== undefined
+      ? c.json(answer.json as object, answer.status as 200)
+      : c.text(answer.text ?? "", answer.status as 200);
+  app.get("/csrf", (c) => send(c, routes.csrf(c.var.auth)));
+  app.get("/me", (c) => send(c, routes.me(c.var.auth)));
+  app.post("/login-as", async (c) => send(c, await routes.loginAs(c.var.auth, await c.req.parseBody())));
+  app.post("/logout", async (c) => send(c, await routes.logout(c.var.auth)));
+  app.get("/protected", honoAdapter.loginRequired, (c) => send(c, routes.protectedPage(c.var.auth)));
+  return serve(createAdaptorServer({ fetch: app.fetch }) as Server);
+}
+
+/** One framework adapter serving the suite's routes over a fresh test manager. */
+export interface Harness {
+  name: string;
+  start(options?: Partial<LoginManagerOptions<TestUser>>): Promise<Served>;
+}
+
+/** Express, Fastify and Hono, each serving the suite's routes. */
+export const HARNESSES: readonly Harness[] = [
+  {
+    name: "Express",
+    start: (options) => {
+      const { manager, users } = createTestManager(options);
+      return serve(createExpressApp(manager, users));
+    },
+  },
+  {
+    name: "Fastify",
+    start: (options) => {
+      const { manager, users } = createTestManager(options);
+      return serveFastify(manager, users);
+    },
+  },
+  {
+    name: "Hono",
+    start: (options) => {
+      const { manager, users } = createTestManager(options);
+      return serveHono(manager, users);
+    },
+  },
+];
 
 /** A listening HTTP server on 127.0.0.1 and its base URL. */
 export interface Served {
