@@ -299,8 +299,13 @@ export class Browser {
     return (await this.get("/me", extra)).body as Me;
   }
 
+  /** Every CSRF token this browser was given, in order. */
+  readonly csrfTokens: string[] = [];
+
   async csrf(): Promise<string> {
-    return ((await this.get("/csrf")).body as { csrf: string }).csrf;
+    const token = ((await this.get("/csrf")).body as { csrf: string }).csrf;
+    this.csrfTokens.push(token);
+    return token;
   }
 
   /** POSTs a urlencoded form with a fresh CSRF token, from the same origin. */
