@@ -386,7 +386,10 @@ export class Browser {
 
   async #send(req: request.Test, headers: Record<string, string>): Promise<request.Response> {
     const cookie = this.cookieHeader();
-    for (const [name, value] of Object.entries({ ...this.headers, ...headers })) req.set(name, value);
+    // An empty value leaves the header out (e.g. a POST without Sec-Fetch-Site).
+    for (const [name, value] of Object.entries({ ...this.headers, ...headers })) {
+      if (value !== "") req.set(name, value);
+    }
     if (cookie) req.set("cookie", cookie);
     const res = await req;
     for (const cookie of setCookies(res)) {
