@@ -2,6 +2,9 @@ import { Eta } from "eta";
 import type { Request, Response } from "express";
 import type { User } from "../domain/users.js";
 
+/** Pages that are a single narrow card; their flash messages line up with it. */
+const NARROW_VIEWS = new Set(["register", "login", "reauth", "logout", "error"]);
+
 /** Renders a page of the app with its layout: the nav bar, flash messages and CSRF token included. */
 export type RenderPage = (
   req: Request,
@@ -32,6 +35,7 @@ export function createRenderer(viewsDir: string): RenderPage {
       csrf: auth ? auth.csrfToken() : null,
       flashes: auth ? auth.takeFlashes() : [],
       path: req.path,
+      narrow: NARROW_VIEWS.has(view),
     });
     res.status(status);
     // Pages carry CSRF tokens and flashes: never let a cache keep them (authenticated ones already).
