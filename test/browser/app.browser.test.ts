@@ -1,0 +1,184 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "../../examples/app/test/helpers.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const available = existsSync(CHROMIUM);
+if (!available) {
+  const message = `\n\n!!! ${CHROMIUM} is missing: the browser tests are SKIPPED. Install it with \`apt-get install -y chromium\`. !!!\n`;
+  if (process.env.REQUIRE_SERVICES === "1")
+    throw new Error(`${message}(REQUIRE_SERVICES=1 makes this a failure)`);
+  console.warn(message);
+}
+
+const screenshots = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+const USERNAME = "ada_lovelace";
+const PASSWORD = "analytical engine 1843";
+const NEW_PASSWORD = "notes on the engine by A.A.L.";
+
+describe.skipIf(!available)("the reference app in a real browser", () => {
+  let app: TestApp;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+
+  async function open(ctx: BrowserContext): Promise<Page> {
+    const opened = await ctx.newPage();
+    opened.on("console", (message) => {
+      // The wrong-password login below answers 401 on purpose; anything else (a CSP violation) is a problem.
+      const expected = /^Failed to load resource: the server responded with a status of 401/.test(
+        message.text(),
+      );
+      if ((message.type() === "error" || message.type() === "warning") && !expected)
+        problems.push(message.text());
+    });
+    opened.on("pageerror", (error) => problems.push(error.message));
+    return opened;
+  }
+
+  async function shot(name: string, target: Page = page): Promise<void> {
+    await target.screenshot({ path: `${screenshots}${name}.png`, fullPage: true });
+  }
+
+  beforeAll(async () => {
+    mkdirSync(screenshots, { recursive: true });
+    app = await startTestApp();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+    context = await browser.newContext({ viewport: { width: 1200, height: 800 }, colorScheme: "light" });
+    page = await open(context);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it("registers, logs in with remember-me, survives a browser restart, re-authenticates, changes the password and logs out", async () => {
+    // Home, as a stranger.
+    await page.goto(`${app.baseUrl}/`);
+    await expect.poll(() => page.locator("h1").textContent()).toBe("Hello, stranger!");
+    await shot("home");
+
+    // Register.
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await page.waitForURL("**/register");
+    await page.getByLabel("Username").fill(USERNAME);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await shot("register");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL("**/login");
+    expect(await page.locator(".flash").textContent()).toContain(`Account created for ${USERNAME}`);
+
+    // Log in with "remember me".
+    await page.getByLabel("Username").fill(USERNAME);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Remember me on this device").check();
+    await shot("login");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL(`${app.baseUrl}/`);
+    expect(await page.locator("h1").textContent()).toBe(`Hello, ${USERNAME}!`);
+    expect(await page.locator(".user-chip").textContent()).toContain(USERNAME);
+
+    // The protected page.
+    await page.getByRole("link", { name: "Open the protected page" }).click();
+    await page.waitForURL("**/protected");
+    expect(await page.locator("h1").textContent()).toBe("Protected Route");
+    expect(await page.locator(".username").textContent()).toBe(USERNAME);
+    await shot("protected");
+
+    // Close the browser: only cookies with an expiry survive.
+    const state = await context.storageState();
+    const persistent = state.cookies.filter((cookie) => cookie.expires > 0);
+    expect(persistent.map((cookie) => cookie.name)).toEqual(["remember_token"]);
+    await context.close();
+    context = await browser.newContext({
+      viewport: { width: 1200, height: 800 },
+      colorScheme: "light",
+      storageState: { cookies: persistent, origins: [] },
+    });
+    page = await open(context);
+
+    // Back again: still logged in, restored from remember-me.
+    await page.goto(`${app.baseUrl}/protected`);
+    expect(await page.locator("h1").textContent()).toBe("Protected Route");
+    expect(await page.locator(".facts").textContent()).toContain("Restored from your remember-me cookie");
+
+    // The account page lists both sessions (the closed browser's one has not timed out yet).
+    await page.getByRole("link", { name: "Account" }).click();
+    await page.waitForURL("**/account");
+    await expect.poll(() => page.locator(".session").count()).toBe(2);
+    expect(await page.locator(".badge-current").count()).toBe(1);
+    await shot("account");
+
+    // Changing the password asks for a fresh login first.
+    await page.getByLabel("Current password").fill(PASSWORD);
+    await page.getByLabel("New password").fill(NEW_PASSWORD);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.waitForURL("**/reauth?next=%2Faccount%2Fpassword");
+    expect(await page.locator("h1").textContent()).toBe("Confirm it's you");
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await shot("reauth");
+    await page.getByRole("button", { name: "Confirm password" }).click();
+    await page.waitForURL("**/account");
+    expect(await page.locator(".flash").textContent()).toContain("your password is confirmed");
+
+    // Now the change goes through and ends the other session.
+    await page.getByLabel("Current password").fill(PASSWORD);
+    await page.getByLabel("New password").fill(NEW_PASSWORD);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.waitForURL("**/account");
+    expect(await page.locator(".flash").textContent()).toBe(
+      "Password changed. 1 other session was logged out.",
+    );
+    expect(await page.locator(".session").count()).toBe(1);
+
+    // Log out through the confirmation page.
+    await page.goto(`${app.baseUrl}/logout`);
+    expect(await page.locator("h1").textContent()).toBe("Log out?");
+    await shot("logout");
+    await page.locator("main").getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL(`${app.baseUrl}/`);
+    expect(await page.locator("h1").textContent()).toBe("Hello, stranger!");
+    expect(await page.locator(".flash").textContent()).toBe("You have been logged out.");
+    expect((await context.cookies()).map((cookie) => cookie.name).sort()).toEqual(["csrf"]);
+
+    // The new password works, the old one does not.
+    await page.goto(`${app.baseUrl}/login`);
+    await page.getByLabel("Username").fill(USERNAME);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    expect(await page.locator(".form-error").textContent()).toBe("Invalid username or password.");
+    await page.getByLabel("Password").fill(NEW_PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL(`${app.baseUrl}/`);
+    expect(await page.locator("h1").textContent()).toBe(`Hello, ${USERNAME}!`);
+
+    // No CSP violation or script error on any page.
+    expect(problems).toEqual([]);
+  });
+
+  it("looks right on a phone", async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    const mobile = await open(phone);
+    await mobile.goto(`${app.baseUrl}/login`);
+    await mobile.getByLabel("Username").fill(USERNAME);
+    await mobile.getByLabel("Password").fill(NEW_PASSWORD);
+    await mobile.getByRole("button", { name: "Log in" }).click();
+    await mobile.waitForURL(`${app.baseUrl}/`);
+    await mobile.goto(`${app.baseUrl}/account`);
+    // A string expression: this file is type-checked without the DOM library.
+    const overflow = Number(
+      await mobile.evaluate("document.documentElement.scrollWidth - window.innerWidth"),
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot("account-mobile", mobile);
+    await phone.close();
+    expect(problems).toEqual([]);
+  });
+});
