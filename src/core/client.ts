@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { RequestView } from "./http.js";
 
 const MAX_USER_AGENT_LENGTH = 256;
@@ -63,7 +63,7 @@ export function userAgent(request: RequestView): string {
  * ```
  */
 export function clientFingerprint(address: string, agent: string): string {
-  return createHash("sha256").update(`${address}|${agent}`).digest("base64url");
+  return hash("sha256", `${address}|${agent}`, "base64url");
 }
 
 /**

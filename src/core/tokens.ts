@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** Bytes of randomness in every id, secret, selector and validator (128 bits minimum, ASVS 7.2.3). */
 export const TOKEN_BYTES = 16;
@@ -27,7 +27,8 @@ export function randomToken(): string {
  * ```
  */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
+  // One-shot crypto.hash: same digest as createHash().update().digest(), without a Hash object.
+  return hash("sha256", token, "base64url");
 }
 
 /**
@@ -39,10 +40,19 @@ export function hashToken(token: string): string {
  * ```
  */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
+  const length = Buffer.byteLength(a);
+  if (length !== Buffer.byteLength(b)) return false;
+  if (length > SCRATCH_BYTES) return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+  // Hashes and tokens fit the scratch buffers: encode into them instead of allocating two Buffers.
+  // Synchronous from write to compare, so no other caller can touch the scratch space in between.
+  scratchLeft.write(a);
+  scratchRight.write(b);
+  return timingSafeEqual(scratchLeft.subarray(0, length), scratchRight.subarray(0, length));
 }
+
+const SCRATCH_BYTES = 256;
+const scratchLeft = Buffer.alloc(SCRATCH_BYTES);
+const scratchRight = Buffer.alloc(SCRATCH_BYTES);
 
 /**
  * Splits a `<id>.<secret>` cookie value into its halves, or returns null when it is not exactly
