@@ -64,15 +64,21 @@ async function loadFromSession<U extends AuthUser>(
     decisions.clearSession = true;
     return null;
   }
-  const protection = await protectSession(core, request, session, decisions);
-  if (protection === "ended") return "ended";
-  const user = await core.userCache.load(session.userId, userLoader);
+  // The common case (fingerprint matches, user loaded synchronously or cached, no touch due) creates
+  // no promise beyond the store read: each await costs a microtask and, with AsyncLocalStorage on,
+  // an async-hook call.
+  if (!fingerprintMatches(core, request, session)) {
+    const protection = await protectSession(core, request, session, decisions);
+    if (protection === "ended") return "ended";
+  }
+  const loaded = core.userCache.load(session.userId, userLoader);
+  const user = loaded instanceof Promise ? await loaded : loaded;
   if (!user) {
     await store.deleteSession(session.id);
     decisions.clearSession = true;
     return null;
   }
-  await touchSession(core, session, now);
+  if (touchDue(core, session, now)) await touchSession(core, session, now);
   return {
     user,
     session,
@@ -80,6 +86,20 @@ async function loadFromSession<U extends AuthUser>(
     fresh: session.fresh,
     rememberSelector: session.rememberSelector,
   };
+}
+
+/** True when session protection has nothing to do: off, an unfingerprinted session, or a match. */
+function fingerprintMatches<U extends AuthUser>(
+  core: ManagerCore<U>,
+  request: RequestView,
+  session: SessionRecord,
+): boolean {
+  if (!core.options.sessionProtection || session.fingerprint === "") return true;
+  const fingerprint = clientFingerprint(
+    clientAddress(request, core.options.trustProxyHops),
+    userAgent(request),
+  );
+  return fingerprint === session.fingerprint;
 }
 
 async function protectSession<U extends AuthUser>(
@@ -108,6 +128,10 @@ async function protectSession<U extends AuthUser>(
   decisions.clearSession = true;
   decisions.clearRemember = true;
   return "ended";
+}
+
+function touchDue<U extends AuthUser>(core: ManagerCore<U>, session: SessionRecord, now: number): boolean {
+  return now - session.lastSeenAt >= core.options.touchIntervalSeconds * 1000;
 }
 
 async function touchSession<U extends AuthUser>(

@@ -18,16 +18,22 @@ export class UserCache<U extends AuthUser> {
     this.#clock = clock;
   }
 
-  /** Returns the cached user or loads (and caches) it; a missing user is never cached. */
-  async load(id: string, loader: UserLoader<U>): Promise<U | null> {
-    if (this.#ttlMs === 0) return (await loader(id)) ?? null;
+  /**
+   * Returns the cached user or loads (and caches) it; a missing user is never cached. Answers
+   * synchronously when it can (a cache hit, or a loader that returns a value rather than a promise),
+   * so the per-request path does not create promises it does not need.
+   */
+  load(id: string, loader: UserLoader<U>): U | null | Promise<U | null> {
+    if (this.#ttlMs === 0) return settle(loader(id), orNull);
     const now = this.#clock.now();
     const cached = this.#entries.get(id);
     if (cached && cached.expiresAt > now) return cached.user;
     this.#entries.delete(id);
-    const user = (await loader(id)) ?? null;
-    if (user) this.#remember(id, user, now);
-    return user;
+    return settle(loader(id), (loaded) => {
+      const user = loaded ?? null;
+      if (user) this.#remember(id, user, now);
+      return user;
+    });
   }
 
   /** Drops one user from the cache. */
@@ -42,4 +48,17 @@ export class UserCache<U extends AuthUser> {
     }
     this.#entries.set(id, { user, expiresAt: now + this.#ttlMs });
   }
+}
+
+function orNull<T>(value: T | null | undefined): T | null {
+  return value ?? null;
+}
+
+/** Applies `then` to a value, or once a promise of it resolves. */
+function settle<T, R>(value: T | PromiseLike<T>, then: (value: T) => R): R | Promise<R> {
+  return isPromiseLike(value) ? Promise.resolve(value).then(then) : then(value);
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === "function";
 }
