@@ -83,8 +83,9 @@ describe("session token generation [A5 7.2.3, 11.5.1] [checklist E.31-E.32]", ()
       const ones = new Array<number>(128).fill(0);
       for (const cookie of sessionCookies) {
         const bytes = Buffer.from(halves(cookie)[which], "base64url");
-        for (let bit = 0; bit < 128; bit++)
-          ones[bit] += (bytes[bit >> 3] as number) & (0x80 >> (bit & 7)) ? 1 : 0;
+        for (let bit = 0; bit < 128; bit++) {
+          if ((bytes[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) ones[bit] = (ones[bit] ?? 0) + 1;
+        }
       }
       for (const count of ones) {
         expect(count / COUNT).toBeGreaterThan(0.45);
