@@ -148,6 +148,8 @@ export class Harness {
   readonly events: EventLog;
   readonly app: Express;
   readonly errors: unknown[] = [];
+  /** How many times POST /attempt checked a password. */
+  readonly counters = { verify: 0 };
   readonly server: Server;
 
   constructor(options: HarnessOptions = {}, setup: HarnessSetup = {}) {
@@ -166,7 +168,7 @@ export class Harness {
     setup.before?.(this.app);
     initApp(this.app, this.manager);
     setup.routes?.(this.app, this.manager);
-    mountDefaultRoutes(this.app, this.manager, this.users);
+    mountDefaultRoutes(this.app, this.manager, this.users, this.counters);
     this.app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
       this.errors.push(error);
       res.status(500).json({ error: error instanceof Error ? error.message : String(error) });
@@ -196,7 +198,12 @@ function auth(req: Request): AuthContext<User> {
   return req.auth as unknown as AuthContext<User>;
 }
 
-function mountDefaultRoutes(app: Express, manager: LoginManager<User>, users: Map<string, User>): void {
+function mountDefaultRoutes(
+  app: Express,
+  manager: LoginManager<User>,
+  users: Map<string, User>,
+  counters: { verify: number },
+): void {
   app.get("/", (_req, res) => {
     res.send("Welcome!");
   });
@@ -245,6 +252,7 @@ function mountDefaultRoutes(app: Express, manager: LoginManager<User>, users: Ma
       account,
       remember: body.remember === true,
       verify: async () => {
+        counters.verify++;
         const user = [...users.values()].find((candidate) => candidate.name === account);
         return user && body.password === `${account}-password` ? user : null;
       },
