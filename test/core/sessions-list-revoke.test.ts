@@ -1,0 +1,197 @@
+/**
+ * Listing and ending sessions: listSessions, revokeSession, revokeOtherSessions,
+ * afterPasswordChange and manager.revokeUserSessions [A5 7.4.2] [A5 7.4.3] [A5 7.4.5] [A5 7.5.2]
+ * [checklist G.52-G.55, I.63].
+ *
+ * Flask-Login has no revocation at all (#155: the remember cookie can only be invalidated by
+ * rotating SECRET_KEY or an "alternative token"), so no inventory item maps here.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { Browser } from "./helpers.js";
+import { clearsCookie, Harness } from "./helpers.js";
+
+let harness: Harness;
+
+afterEach(async () => {
+  await harness?.close();
+});
+
+interface ListedSession {
+  handle: string;
+  createdAt: string;
+  lastSeenAt: string;
+  userAgent: string;
+  ipAddress: string;
+  current: boolean;
+  remembered: boolean;
+}
+
+async function list(browser: Browser): Promise<ListedSession[]> {
+  const res = await browser.get("/sessions");
+  expect(res.status).toBe(200);
+  return res.body as ListedSession[];
+}
+
+async function devices(remember = true) {
+  const laptop = harness.browser({ "user-agent": "laptop" });
+  await laptop.login(1, { remember });
+  harness.clock.advance(60);
+  const phone = harness.browser({ "user-agent": "phone" });
+  await phone.login(1, { remember });
+  harness.clock.advance(60);
+  const steve = harness.browser({ "user-agent": "steve" });
+  await steve.login(2, { remember });
+  harness.events.clear();
+  return { laptop, phone, steve };
+}
+
+/** The browser after it was closed and reopened: only the remember cookie is left. */
+function reopened(browser: Browser): Browser {
+  const copy = browser.clone();
+  copy.cookies.delete("session");
+  return copy;
+}
+
+describe("listSessions [A5 7.5.2] [checklist G.54]", () => {
+  it("lists the user's own sessions oldest first, the current one marked, with its details", async () => {
+    harness = new Harness();
+    const { phone } = await devices();
+    const sessions = await list(phone);
+    expect(sessions.map((session) => [session.userAgent, session.current, session.remembered])).toEqual([
+      ["laptop", false, true],
+      ["phone", true, true],
+    ]);
+    expect(new Date(sessions[0]?.createdAt as string).getTime()).toBe(harness.clock.now() - 120_000);
+    expect(sessions[0]?.ipAddress).toMatch(/127\.0\.0\.1$/);
+  });
+
+  it("identifies sessions by a handle that does not reveal the session id or secret", async () => {
+    harness = new Harness();
+    const { laptop, phone } = await devices();
+    const res = await phone.get("/sessions");
+    for (const browser of [laptop, phone]) {
+      const [id, secret] = (browser.cookies.get("session") as string).split(".") as [string, string];
+      expect(res.text).not.toContain(id);
+      expect(res.text).not.toContain(secret);
+    }
+    const handles = (res.body as ListedSession[]).map((session) => session.handle);
+    expect(new Set(handles).size).toBe(2);
+    for (const handle of handles) expect(handle).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it("needs a logged-in user", async () => {
+    harness = new Harness();
+    expect((await harness.browser().get("/sessions")).status).toBe(401);
+  });
+});
+
+describe("revokeSession", () => {
+  it("ends another device's session and its remember token", async () => {
+    harness = new Harness();
+    const { laptop, phone } = await devices();
+    const target = (await list(phone)).find((session) => session.userAgent === "laptop") as ListedSession;
+    expect((await phone.post("/sessions/revoke", { handle: target.handle })).body).toEqual({ ok: true });
+    expect((await laptop.whoami()).anonymous).toBe(true);
+    expect((await reopened(laptop).whoami()).anonymous).toBe(true);
+    expect((await phone.whoami()).name).toBe("Notch");
+    expect(harness.events.named("sessionsRevoked")).toEqual([
+      expect.objectContaining({ userId: "1", reason: "revoke-one", count: 1 }),
+    ]);
+  });
+
+  it("ends the current session like a logout when given its own handle", async () => {
+    harness = new Harness();
+    const { phone } = await devices();
+    const own = (await list(phone)).find((session) => session.current) as ListedSession;
+    const res = await phone.post("/sessions/revoke", { handle: own.handle });
+    expect(res.body).toEqual({ ok: true });
+    expect(clearsCookie(res, "session")).toBe(true);
+    expect(clearsCookie(res, "remember_token")).toBe(true);
+    expect((await phone.whoami()).anonymous).toBe(true);
+  });
+
+  it("returns false for an unknown handle and for another user's session", async () => {
+    harness = new Harness();
+    const { phone, steve } = await devices();
+    const stevesHandle = (await list(steve))[0]?.handle as string;
+    expect((await phone.post("/sessions/revoke", { handle: "A".repeat(22) })).body).toEqual({ ok: false });
+    expect((await phone.post("/sessions/revoke", { handle: stevesHandle })).body).toEqual({ ok: false });
+    expect((await steve.whoami()).name).toBe("Steve");
+    expect(harness.events.count("sessionsRevoked")).toBe(0);
+  });
+});
+
+describe("revokeOtherSessions [A5 7.5.2] [checklist G.54]", () => {
+  it("ends every other session of the user and their remember tokens, keeping this one", async () => {
+    harness = new Harness();
+    const { laptop, phone, steve } = await devices();
+    expect((await phone.post("/sessions/revoke-others")).body).toEqual({ count: 1 });
+    expect((await laptop.whoami()).anonymous).toBe(true);
+    expect((await reopened(laptop).whoami()).anonymous).toBe(true);
+    expect((await phone.whoami()).name).toBe("Notch");
+    expect((await steve.whoami()).name).toBe("Steve");
+    expect((await list(phone)).map((session) => session.userAgent)).toEqual(["phone"]);
+    expect(harness.events.named("sessionsRevoked")).toEqual([
+      expect.objectContaining({ userId: "1", reason: "revoke-others", count: 1 }),
+    ]);
+  });
+
+  it("keeps this browser's remember-me login working", async () => {
+    harness = new Harness();
+    const { phone } = await devices();
+    await phone.post("/sessions/revoke-others");
+    expect((await reopened(phone).whoami()).name).toBe("Notch");
+  });
+});
+
+describe("afterPasswordChange [A5 7.4.3] [checklist G.43, G.53, I.63]", () => {
+  it("keeps this browser logged in under a new session id and ends every other session", async () => {
+    harness = new Harness();
+    const { laptop, phone, steve } = await devices();
+    const before = phone.cookies.get("session") as string;
+    const captured = phone.clone();
+    const res = await phone.post("/password-changed");
+    expect(res.body).toEqual({ count: 1 });
+    expect(phone.cookies.get("session")).not.toBe(before);
+    expect(await harness.session(before)).toBeNull();
+    expect((await captured.whoami()).anonymous).toBe(true);
+    expect(await phone.whoami()).toMatchObject({ name: "Notch", fresh: true });
+    expect((await laptop.whoami()).anonymous).toBe(true);
+    expect((await steve.whoami()).name).toBe("Steve");
+    expect(harness.events.named("sessionsRevoked")).toEqual([
+      expect.objectContaining({ userId: "1", reason: "password-change", count: 1 }),
+    ]);
+  });
+
+  it("revokes every remember-me token of the user, this browser's included, and clears its cookie", async () => {
+    harness = new Harness();
+    const { laptop, phone, steve } = await devices();
+    const phoneBefore = reopened(phone);
+    const res = await phone.post("/password-changed");
+    expect(clearsCookie(res, "remember_token")).toBe(true);
+    expect(phone.cookies.has("remember_token")).toBe(false);
+    expect((await reopened(laptop).whoami()).anonymous).toBe(true);
+    expect((await phoneBefore.whoami()).anonymous).toBe(true);
+    expect((await reopened(steve).whoami()).name).toBe("Steve");
+  });
+
+  it("needs a fresh login in this app (freshLoginRequired)", async () => {
+    harness = new Harness();
+    const { phone } = await devices();
+    const stale = reopened(phone);
+    expect((await stale.post("/password-changed")).status).toBe(401);
+  });
+});
+
+describe("manager.revokeUserSessions (admin, account disabled) [A5 7.4.2] [A5 7.4.5] [checklist G.52, G.55]", () => {
+  it("ends every session and remember token of the user, from outside any request", async () => {
+    harness = new Harness();
+    const { laptop, phone, steve } = await devices();
+    expect(await harness.manager.revokeUserSessions("1")).toBe(2);
+    for (const browser of [laptop, phone, reopened(laptop), reopened(phone)]) {
+      expect((await browser.whoami()).anonymous).toBe(true);
+    }
+    expect((await steve.whoami()).name).toBe("Steve");
+    expect(harness.events.named("sessionsRevoked")).toEqual([{ userId: "1", reason: "admin", count: 2 }]);
+  });
+});
