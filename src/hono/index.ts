@@ -74,7 +74,9 @@ export function loginManager<U extends RegisteredUser>(
     },
   });
   return async function loginManagerMiddleware(c, next) {
-    const body = await readBody(c, limitBody);
+    // A GET or HEAD Request never has a body (the Fetch API refuses one): skip readBody, which would
+    // make @hono/node-server build a full Request object just to find that out.
+    const body = hasNoBody(c) ? undefined : await readBody(c, limitBody);
     const request = requestView(c, body);
     const cookies = new ResponseCookies(c);
     let auth: AuthContext<U>;
@@ -152,6 +154,11 @@ async function guard(c: Context, next: Next, fresh: boolean): Promise<Response |
   return undefined;
 }
 
+function hasNoBody(c: Context): boolean {
+  const method = c.req.method;
+  return method === "GET" || method === "HEAD";
+}
+
 const BODY_TYPES = new Set(["application/x-www-form-urlencoded", "multipart/form-data", "application/json"]);
 
 /** Reads a form, multipart or JSON body within the limit; the parsed object, or undefined. */
@@ -182,10 +189,17 @@ function requestView(c: Context, body: Record<string, unknown> | undefined): Req
   // @hono/node-server passes the Node request as `c.env.incoming` (getConnInfo reads the same).
   const env = c.env as NodeBindings | undefined;
   const socket = (env?.server ?? env)?.incoming?.socket;
-  const url = new URL(c.req.url);
+  let url: string | undefined;
   return {
     method: c.req.method,
-    url: url.pathname + url.search,
+    // Parsed on first use only: the core reads it just to build a login redirect.
+    get url() {
+      if (url === undefined) {
+        const parsed = new URL(c.req.url);
+        url = parsed.pathname + parsed.search;
+      }
+      return url;
+    },
     header: (name) => c.req.header(name),
     remoteAddress: socket?.remoteAddress,
     encrypted: socket?.encrypted === true,
