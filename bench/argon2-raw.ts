@@ -5,7 +5,10 @@
  */
 import { availableParallelism } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { createPasswordHasher } from "../src/password/index.js";
+import type * as Password from "../src/password/index.js";
+import { importLib } from "./lib/lib.js";
+
+const { createPasswordHasher } = await importLib<typeof Password>("password/index");
 
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? process.env.UV_THREADPOOL_SIZE ?? 4);

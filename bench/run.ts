@@ -49,6 +49,7 @@ const config = {
   stormLoginConnections: Number(env.BENCH_STORM_LOGIN_CONNECTIONS ?? (smoke ? 2 : 8)),
   stormAuthConnections: Number(env.BENCH_STORM_AUTH_CONNECTIONS ?? (smoke ? 4 : 20)),
   apt: !smoke && env.BENCH_NO_APT !== "1",
+  lib: env.BENCH_LIB === "src" || (smoke && env.BENCH_LIB !== "dist") ? "src" : "dist",
   pgUrl: env.BENCH_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test",
   redisUrl: env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379",
   cpuProfDir: env.BENCH_CPU_PROF ? resolve(env.BENCH_CPU_PROF) : undefined,
@@ -330,6 +331,9 @@ async function measure(target: Target, durationS: number): Promise<LoadSample> {
     connections: config.connections,
     headers: target.headers,
   });
+  // Requests still in flight when autocannon stopped finish on the server; let them, so the
+  // store calls they made are matched by the requests they count as.
+  if (target.stats) await new Promise((resolve) => setTimeout(resolve, 250));
   const stats = target.stats ? await getStats(base, false) : undefined;
   const served = Number(stats?.protectedServed ?? load.requests);
   const calls = stats?.storeCalls as
@@ -860,6 +864,15 @@ async function partFour(services: { postgres: boolean; redis: boolean }): Promis
 async function main(): Promise<void> {
   log(`config ${JSON.stringify(config)}; out ${outDir}; data ${dataDir}`);
   if (config.cpuProfDir) mkdirSync(config.cpuProfDir, { recursive: true });
+  // Servers load login-manager from the tsc build (what the package ships) unless BENCH_LIB=src.
+  process.env.BENCH_LIB = config.lib;
+  if (config.lib === "dist") {
+    log("building dist/ (tsc -p tsconfig.build.json) ...");
+    execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+      cwd: root,
+      stdio: "inherit",
+    });
+  }
   const [postgres, redis] = await Promise.all([probePostgres(), probeRedis()]);
   if (!postgres) skip("PostgreSQL", `not reachable at ${config.pgUrl}`);
   if (!redis) skip("Redis", `not reachable at ${config.redisUrl}`);

@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { SessionRecord, SessionStore } from "../src/index.js";
+import { importLib } from "./lib/lib.js";
 
 const N = Number(process.env.BENCH_SCALE_N ?? 1_000_000);
 const stores = (process.env.BENCH_SCALE_STORES ?? "sqlite,postgres,redis").split(",").filter(Boolean);
@@ -137,7 +138,7 @@ function finish(partial: Omit<StoreResult, "revokeMedianMs">): StoreResult {
 
 async function sqlite(): Promise<StoreResult> {
   const { default: Database } = await import("better-sqlite3");
-  const { SqliteStore } = await import("../src/stores/sqlite/index.js");
+  const { SqliteStore } = await importLib<typeof import("../src/stores/sqlite/index.js")>("stores/sqlite/index");
   const file = join(dataDir, "scale.db");
   for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
   const store = new SqliteStore({ database: file });
@@ -197,7 +198,7 @@ async function sqlite(): Promise<StoreResult> {
 
 async function postgres(): Promise<StoreResult> {
   const { default: pg } = await import("pg");
-  const { PostgresStore } = await import("../src/stores/postgres/index.js");
+  const { PostgresStore } = await importLib<typeof import("../src/stores/postgres/index.js")>("stores/postgres/index");
   const schema = "lm_bench_scale";
   const admin = new pg.Client({ connectionString: pgUrl });
   await admin.connect();
@@ -252,7 +253,7 @@ async function postgres(): Promise<StoreResult> {
 
 async function redis(): Promise<StoreResult> {
   const { Redis } = await import("ioredis");
-  const { RedisStore } = await import("../src/stores/redis/index.js");
+  const { RedisStore } = await importLib<typeof import("../src/stores/redis/index.js")>("stores/redis/index");
   const db = Number(process.env.BENCH_REDIS_SCALE_DB ?? 15);
   const client = new Redis(redisUrl, { db, maxRetriesPerRequest: 1 });
   const prefix = "lm-bench-scale:";

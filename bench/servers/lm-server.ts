@@ -17,10 +17,14 @@ import type { Server } from "node:http";
 import { setPriority } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import type { AuthContext, SessionStore } from "../../src/index.js";
-import { currentUser, LoginManager, UserMixin } from "../../src/index.js";
-import { createPasswordHasher } from "../../src/password/index.js";
+import type * as Core from "../../src/index.js";
+import type { AuthContext, LoginManager, SessionStore } from "../../src/index.js";
+import type * as Password from "../../src/password/index.js";
 import { countingStore } from "../lib/counting-store.js";
+import { importLib } from "../lib/lib.js";
+
+const { currentUser, LoginManager: Manager, UserMixin } = await importLib<typeof Core>("index");
+const { createPasswordHasher } = await importLib<typeof Password>("password/index");
 
 export class BenchUser extends UserMixin {
   constructor(
@@ -44,7 +48,7 @@ const byName = new Map([...users.values()].map((user) => [user.name, user]));
 
 const closers: (() => Promise<unknown>)[] = [];
 const counter = countingStore(await makeStore(storeKind));
-const manager = new LoginManager<BenchUser>({
+const manager: LoginManager<BenchUser> = new Manager<BenchUser>({
   secret: "bench-secret-bench-secret-bench-secret-0123456789",
   store: counter.store,
   userLoader: (id) => users.get(id) ?? null,
@@ -98,11 +102,11 @@ function greeting(): string {
 async function makeStore(kind: string): Promise<SessionStore> {
   switch (kind) {
     case "memory": {
-      const { MemoryStore } = await import("../../src/stores/memory/index.js");
+      const { MemoryStore } = await importLib<typeof import("../../src/stores/memory/index.js")>("stores/memory/index");
       return new MemoryStore();
     }
     case "sqlite": {
-      const { SqliteStore } = await import("../../src/stores/sqlite/index.js");
+      const { SqliteStore } = await importLib<typeof import("../../src/stores/sqlite/index.js")>("stores/sqlite/index");
       const dir = process.env.BENCH_DATA_DIR ?? ".";
       const store = new SqliteStore({ database: join(dir, `sessions-${framework}.db`) });
       await store.initialize();
@@ -110,7 +114,7 @@ async function makeStore(kind: string): Promise<SessionStore> {
       return store;
     }
     case "postgres": {
-      const { PostgresStore } = await import("../../src/stores/postgres/index.js");
+      const { PostgresStore } = await importLib<typeof import("../../src/stores/postgres/index.js")>("stores/postgres/index");
       const store = new PostgresStore({
         connectionString: process.env.BENCH_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test",
         tablePrefix: "lm_bench_",
@@ -119,7 +123,7 @@ async function makeStore(kind: string): Promise<SessionStore> {
       return store;
     }
     case "redis": {
-      const { RedisStore } = await import("../../src/stores/redis/index.js");
+      const { RedisStore } = await importLib<typeof import("../../src/stores/redis/index.js")>("stores/redis/index");
       const { Redis } = await import("ioredis");
       const client = new Redis(process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379", {
         enableOfflineQueue: true,
@@ -135,7 +139,7 @@ async function makeStore(kind: string): Promise<SessionStore> {
 
 async function expressServer(): Promise<Server> {
   const { default: express } = await import("express");
-  const { initApp, loginRequired } = await import("../../src/express/index.js");
+  const { initApp, loginRequired } = await importLib<typeof import("../../src/express/index.js")>("express/index");
   const app = express();
   app.set("etag", false);
   app.set("x-powered-by", false);
@@ -163,7 +167,7 @@ async function expressServer(): Promise<Server> {
 
 async function fastifyServer(): Promise<Server> {
   const { default: Fastify } = await import("fastify");
-  const adapter = (await import("../../src/fastify/index.js")) as Record<string, unknown>;
+  const adapter = await importLib<Record<string, unknown>>("fastify/index");
   const app = Fastify({ logger: false });
   app.get("/hello", async () => "Hello, World!");
   app.get("/__stats", async (request) => stats((request.query as { reset?: string }).reset === "1"));
@@ -189,7 +193,7 @@ async function fastifyServer(): Promise<Server> {
 async function honoServer(): Promise<Server> {
   const { Hono } = await import("hono");
   const { serve } = await import("@hono/node-server");
-  const adapter = (await import("../../src/hono/index.js")) as Record<string, unknown>;
+  const adapter = await importLib<Record<string, unknown>>("hono/index");
   // biome-ignore lint/suspicious/noExplicitAny: the adapter's middleware types are checked by its own tests
   const loginManager = adapter.loginManager as (m: LoginManager<BenchUser>) => any;
   // biome-ignore lint/suspicious/noExplicitAny: idem
