@@ -248,7 +248,8 @@ export class AuthContext<U extends AuthUser> {
   async afterPasswordChange(): Promise<number> {
     const user = this.requireUser();
     const userId = user.getId();
-    await this.#rotateSession(true);
+    // The new session must not point at this browser's remember token: it is deleted below.
+    await this.#rotateSession(true, false);
     this.#clearCookie(this.#core.options.rememberCookieName);
     const [sessions] = await Promise.all([
       this.#core.options.store.deleteUserSessions(userId, this.#session?.id),
@@ -436,10 +437,10 @@ export class AuthContext<U extends AuthUser> {
     this.#setCookie(this.#core.options.sessionCookieName, cookieValue);
   }
 
-  async #rotateSession(fresh: boolean): Promise<void> {
+  async #rotateSession(fresh: boolean, keepRemember = true): Promise<void> {
     const user = this.requireUser();
     const previous = this.#session;
-    const rememberSelector = previous?.rememberSelector ?? this.#rememberSelector;
+    const rememberSelector = keepRemember ? (previous?.rememberSelector ?? this.#rememberSelector) : null;
     await this.#startSession(user.getId(), fresh, rememberSelector);
     if (previous) await this.#core.options.store.deleteSession(previous.id);
   }

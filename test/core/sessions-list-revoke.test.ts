@@ -175,6 +175,18 @@ describe("afterPasswordChange [A5 7.4.3] [checklist G.43, G.53, I.63]", () => {
     expect((await reopened(steve).whoami()).name).toBe("Steve");
   });
 
+  it("no longer lists the kept session as remembered once its token is gone (regression)", async () => {
+    harness = new Harness();
+    const { phone } = await devices();
+    await phone.post("/password-changed");
+    expect((await list(phone)).map((session) => [session.userAgent, session.remembered])).toEqual([
+      ["phone", false],
+    ]);
+    const kept = await harness.session(phone.cookies.get("session"));
+    expect(kept?.rememberSelector).toBeNull();
+    expect((await phone.whoami()).remembered).toBe(false);
+  });
+
   it("needs a fresh login in this app (freshLoginRequired)", async () => {
     harness = new Harness();
     const { phone } = await devices();
