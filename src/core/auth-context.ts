@@ -305,14 +305,36 @@ export class AuthContext<U extends AuthUser> {
     return true;
   }
 
-  /** Ends every session of the user except this one (and their remember tokens); resolves to the count. */
+  /**
+   * Ends every session of the user except this one, and every remember-me token except this
+   * browser's (which is replaced by a new one expiring at the same time); resolves to the number of
+   * sessions ended.
+   */
   async revokeOtherSessions(): Promise<number> {
     const user = this.requireUser();
     const userId = user.getId();
-    const others = (
-      await this.#core.options.store.listUserSessions(userId, this.#core.options.clock.now())
-    ).filter((session) => session.id !== this.#session?.id);
-    await Promise.all(others.map((session) => this.#deleteSessionAndToken(session)));
+    const { store, clock } = this.#core.options;
+    const now = clock.now();
+    const others = (await store.listUserSessions(userId, now)).filter(
+      (session) => session.id !== this.#session?.id,
+    );
+    // Remember tokens outlive their sessions (a closed browser, an idle timeout), so the session list
+    // misses some of them: revoke them all, then re-issue this browser's for its remaining lifetime.
+    const ownSelector = this.#session?.rememberSelector ?? this.#rememberSelector;
+    const ownToken = ownSelector ? await store.getRememberToken(ownSelector, now) : null;
+    await Promise.all([
+      ...others.map((session) => store.deleteSession(session.id)),
+      store.deleteUserRememberTokens(userId),
+    ]);
+    this.#rememberSelector = null;
+    if (ownToken) {
+      const remainingSeconds = Math.max(1, Math.floor((ownToken.expiresAt - now) / 1000));
+      this.#rememberSelector = await this.#issueRememberToken(userId, remainingSeconds);
+      if (this.#session) {
+        this.#session.rememberSelector = this.#rememberSelector;
+        await store.updateSession(this.#session.id, { rememberSelector: this.#rememberSelector });
+      }
+    }
     this.#core.events.emit("sessionsRevoked", {
       userId,
       reason: "revoke-others",

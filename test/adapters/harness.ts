@@ -6,7 +6,9 @@
 import { setImmediate as nextTick } from "node:timers/promises";
 import formbody from "@fastify/formbody";
 import express from "express";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import Fastify from "fastify";
+import type { Context } from "hono";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AuthContext, AuthUser, LoginManagerOptions, SessionStore } from "login-manager";
@@ -85,7 +87,7 @@ export function createEnv(overrides: Partial<LoginManagerOptions<TestUser>> = {}
 }
 
 /** A store whose every method rejects as "unavailable" while `outage.down` is true. */
-function withOutageSwitch(store: MemoryStore, outage: { down: boolean }): SessionStore {
+export function withOutageSwitch(store: MemoryStore, outage: { down: boolean }): SessionStore {
   return new Proxy(store, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property);
@@ -210,24 +212,7 @@ async function buildExpress(env: TestEnv): Promise<AppClient> {
   app.post("/reauth", loginRequired, async (req, res) => send(res, await actions.reauth(auth(req))));
   app.get("/whoami", (req, res) => send(res, actions.whoami(auth(req))));
   app.get("/boom", actions.boom);
-  return {
-    async send(raw) {
-      const agent = request(app);
-      const method = raw.method.toLowerCase() as "get" | "post" | "options" | "put" | "delete";
-      let test = agent[method](raw.path);
-      for (const [name, value] of Object.entries(raw.headers)) test = test.set(name, value);
-      if (raw.body !== undefined) test = test.send(raw.body);
-      const res = await test;
-      const { "set-cookie": setCookie, ...headers } = res.headers as Record<string, string | string[]>;
-      return {
-        status: res.status,
-        headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])),
-        setCookies: setCookie === undefined ? [] : ([] as string[]).concat(setCookie),
-        text: res.text ?? "",
-      };
-    },
-    close: async () => undefined,
-  };
+  return expressClient(app);
 }
 
 async function buildFastify(env: TestEnv): Promise<AppClient> {
@@ -235,7 +220,7 @@ async function buildFastify(env: TestEnv): Promise<AppClient> {
   const app = Fastify({ bodyLimit: BODY_LIMIT });
   await app.register(formbody);
   await app.register(loginManagerPlugin, { manager: env.manager });
-  const send = (reply: import("fastify").FastifyReply, answer: Answer) =>
+  const send = (reply: FastifyReply, answer: Answer) =>
     answer.json !== undefined
       ? sendReply(reply, { status: answer.status, headers: {}, body: answer.json })
       : reply
@@ -259,6 +244,66 @@ async function buildFastify(env: TestEnv): Promise<AppClient> {
   app.get("/whoami", async (req, reply) => send(reply, actions.whoami(asTest(req.auth))));
   app.get("/boom", actions.boom);
   await app.ready();
+  return fastifyClient(app);
+}
+
+async function buildHono(env: TestEnv): Promise<AppClient> {
+  const { loginManager, loginRequired, freshLoginRequired } = honoAdapter;
+  const app = new Hono();
+  // Hono's default error handler logs; answer like it without logging the expected /boom error.
+  app.onError((error, c) =>
+    error instanceof HTTPException ? error.getResponse() : c.text("Internal Server Error", 500),
+  );
+  app.use(loginManager(env.manager));
+  const send = (c: Context, answer: Answer) =>
+    answer.json !== undefined
+      ? c.json(answer.json as object, answer.status as 200)
+      : c.text(answer.text ?? "", answer.status as 200);
+  const auth = (c: Context) => asTest(c.var.auth);
+  app.get("/form", (c) => send(c, actions.csrfForm(auth(c))));
+  app.get("/login", (c) => send(c, actions.page("login page")));
+  app.get("/reauth", (c) => send(c, actions.page("reauth page")));
+  app.post("/login", async (c) => {
+    const body = c.req.header("content-type")?.includes("json")
+      ? await c.req.json()
+      : await c.req.parseBody();
+    return send(c, await actions.login(auth(c), body));
+  });
+  app.post("/login-twice", async (c) => send(c, await actions.loginTwice(auth(c))));
+  app.post("/logout", async (c) => send(c, await actions.logout(auth(c))));
+  app.get("/protected", loginRequired, async (c) => send(c, await actions.protectedPage()));
+  app.options("/protected", loginRequired, (c) => c.body(null, 204));
+  app.get("/fresh", freshLoginRequired, (c) => send(c, actions.fresh()));
+  app.post("/reauth", loginRequired, async (c) => send(c, await actions.reauth(auth(c))));
+  app.get("/whoami", (c) => send(c, actions.whoami(auth(c))));
+  app.get("/boom", actions.boom);
+  return honoClient(app);
+}
+
+/** Sends requests to an Express app through supertest. */
+export function expressClient(app: express.Express): AppClient {
+  return {
+    async send(raw) {
+      const agent = request(app);
+      const method = raw.method.toLowerCase() as "get" | "post" | "options" | "put" | "delete";
+      let test = agent[method](raw.path);
+      for (const [name, value] of Object.entries(raw.headers)) test = test.set(name, value);
+      if (raw.body !== undefined) test = test.send(raw.body);
+      const res = await test;
+      const { "set-cookie": setCookie, ...headers } = res.headers as Record<string, string | string[]>;
+      return {
+        status: res.status,
+        headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])),
+        setCookies: setCookie === undefined ? [] : ([] as string[]).concat(setCookie),
+        text: res.text ?? "",
+      };
+    },
+    close: async () => undefined,
+  };
+}
+
+/** Sends requests to a Fastify app through `inject`. */
+export function fastifyClient(app: FastifyInstance): AppClient {
   return {
     async send(raw) {
       const res = await app.inject({
@@ -279,44 +324,17 @@ async function buildFastify(env: TestEnv): Promise<AppClient> {
   };
 }
 
-async function buildHono(env: TestEnv): Promise<AppClient> {
-  const { loginManager, loginRequired, freshLoginRequired } = honoAdapter;
-  const app = new Hono();
-  // Hono's default error handler logs; answer like it without logging the expected /boom error.
-  app.onError((error, c) =>
-    error instanceof HTTPException ? error.getResponse() : c.text("Internal Server Error", 500),
-  );
-  app.use(loginManager(env.manager));
-  const send = (c: import("hono").Context, answer: Answer) =>
-    answer.json !== undefined
-      ? c.json(answer.json as object, answer.status as 200)
-      : c.text(answer.text ?? "", answer.status as 200);
-  const auth = (c: import("hono").Context) => asTest(c.var.auth);
-  app.get("/form", (c) => send(c, actions.csrfForm(auth(c))));
-  app.get("/login", (c) => send(c, actions.page("login page")));
-  app.get("/reauth", (c) => send(c, actions.page("reauth page")));
-  app.post("/login", async (c) => {
-    const body = c.req.header("content-type")?.includes("json")
-      ? await c.req.json()
-      : await c.req.parseBody();
-    return send(c, await actions.login(auth(c), body));
-  });
-  app.post("/login-twice", async (c) => send(c, await actions.loginTwice(auth(c))));
-  app.post("/logout", async (c) => send(c, await actions.logout(auth(c))));
-  app.get("/protected", loginRequired, async (c) => send(c, await actions.protectedPage()));
-  app.options("/protected", loginRequired, (c) => c.body(null, 204));
-  app.get("/fresh", freshLoginRequired, (c) => send(c, actions.fresh()));
-  app.post("/reauth", loginRequired, async (c) => send(c, await actions.reauth(auth(c))));
-  app.get("/whoami", (c) => send(c, actions.whoami(auth(c))));
-  app.get("/boom", actions.boom);
-  // What @hono/node-server passes as `c.env`: the Node request, whose socket gives address and TLS.
-  const nodeEnv = { incoming: { socket: { remoteAddress: "127.0.0.1", encrypted: false } } };
+/** What @hono/node-server passes as `c.env`: the Node request, whose socket gives address and TLS. */
+const NODE_ENV = { incoming: { socket: { remoteAddress: "127.0.0.1", encrypted: false } } };
+
+/** Sends requests to a Hono app through `app.request`, with Node bindings like @hono/node-server's. */
+export function honoClient(app: Hono): AppClient {
   return {
     async send(raw) {
       const res = await app.request(
         raw.path,
         { method: raw.method, headers: raw.headers, ...(raw.body === undefined ? {} : { body: raw.body }) },
-        nodeEnv,
+        NODE_ENV,
       );
       const headers: Record<string, string> = {};
       res.headers.forEach((value, name) => {

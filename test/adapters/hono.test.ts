@@ -148,6 +148,29 @@ describe("login-manager/hono specifics", () => {
     expect(seen[0]).toBeInstanceOf(HTTPException);
   });
 
+  it("gives upload routes registered before the app-wide middleware their own, larger limit", async () => {
+    const env = createEnv();
+    const app = new Hono();
+    app.get("/form", loginManager(env.manager), (c) => c.text(c.var.auth.csrfToken()));
+    app.post("/upload", loginManager(env.manager, { bodyLimitBytes: 100_000 }), async (c) => {
+      const file = (await c.req.parseBody()).file;
+      return c.text(file instanceof File ? String(file.size) : "none");
+    });
+    app.use(loginManager(env.manager));
+    app.post("/other", (c) => c.text("ok"));
+    const { token, cookie } = await csrf(app);
+    const upload = () => {
+      const body = new FormData();
+      body.set("_csrf", token);
+      body.set("file", new Blob(["x".repeat(50_000)]), "big.txt");
+      return body;
+    };
+    const headers = { host: "app.test", "sec-fetch-site": "same-origin", cookie };
+    const big = await app.request("/upload", { method: "POST", headers, body: upload() });
+    expect(await big.text()).toBe("50000");
+    expect((await app.request("/other", { method: "POST", headers, body: upload() })).status).toBe(413);
+  });
+
   it("does not read bodies of other content types", async () => {
     const app = appWithForm(createEnv().manager, { bodyLimitBytes: 8 });
     app.post("/upload", async (c) => c.text(String((await c.req.text()).length)));

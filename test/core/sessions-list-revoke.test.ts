@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { Browser } from "./helpers.js";
-import { clearsCookie, Harness } from "./helpers.js";
+import { clearsCookie, Harness, setCookie } from "./helpers.js";
 
 let harness: Harness;
 
@@ -134,6 +134,41 @@ describe("revokeOtherSessions [A5 7.5.2] [checklist G.54]", () => {
     expect(harness.events.named("sessionsRevoked")).toEqual([
       expect.objectContaining({ userId: "1", reason: "revoke-others", count: 1 }),
     ]);
+  });
+
+  it("also ends the remember-me login of a device whose browser session already ended (regression)", async () => {
+    harness = new Harness();
+    const { laptop, phone } = await devices();
+    // Both browsers were closed and their server sessions timed out; only remember tokens live.
+    harness.clock.advance(harness.manager.options.idleTimeoutSeconds);
+    phone.cookies.delete("session");
+    expect((await phone.whoami()).source).toBe("remember");
+    // The laptop's login is not listed, yet its remember cookie would still log it in.
+    expect((await list(phone)).map((session) => session.userAgent)).toEqual(["phone"]);
+    await phone.post("/sessions/revoke-others");
+    expect((await reopened(laptop).whoami()).anonymous).toBe(true);
+    expect(harness.events.count("rememberTheft")).toBe(0);
+    expect((await phone.whoami()).name).toBe("Notch");
+    expect((await reopened(phone).whoami()).name).toBe("Notch");
+  });
+
+  it("gives this browser a new remember token that expires when the old one would have", async () => {
+    harness = new Harness();
+    const { phone } = await devices();
+    const oldSelector = phone.cookies.get("remember_token")?.split(".")[0] as string;
+    const oldToken = await harness.memory.getRememberToken(oldSelector, harness.clock.now());
+    harness.clock.advance(3600);
+    const res = await phone.post("/sessions/revoke-others");
+    const newSelector = phone.cookies.get("remember_token")?.split(".")[0] as string;
+    expect(newSelector).not.toBe(oldSelector);
+    expect(await harness.memory.getRememberToken(oldSelector, harness.clock.now())).toBeNull();
+    const newToken = await harness.memory.getRememberToken(newSelector, harness.clock.now());
+    expect(newToken?.expiresAt).toBe(oldToken?.expiresAt);
+    expect(setCookie(res, "remember_token")?.attributes.get("max-age")).toBe(
+      String(((oldToken?.expiresAt ?? 0) - harness.clock.now()) / 1000),
+    );
+    expect((await harness.session(phone.cookies.get("session")))?.rememberSelector).toBe(newSelector);
+    expect((await list(phone)).map((session) => session.remembered)).toEqual([true]);
   });
 
   it("keeps this browser's remember-me login working", async () => {
