@@ -1,0 +1,111 @@
+import { readFileSync } from "node:fs";
+import { MemoryStore } from "login-manager/stores/memory";
+import { describe, expect, it } from "vitest";
+import { createApp as createExpressApp } from "../../examples/guides/express.js";
+import { createApp as createFastifyApp } from "../../examples/guides/fastify.js";
+import { createApp as createHonoApp } from "../../examples/guides/hono.js";
+import type { AppClient } from "../adapters/harness.js";
+import { Browser, expressClient, fastifyClient, honoClient, withOutageSwitch } from "../adapters/harness.js";
+
+const SECRET = "guide-test-secret-0123456789abcdefghij";
+const PASSWORD = "correct horse battery staple";
+
+/** The fenced block of `guide` marked ```ts file=<file>, exactly as written. */
+function guideBlock(guide: string, file: string): string {
+  const markdown = readFileSync(new URL(`../../${guide}`, import.meta.url), "utf8");
+  const fence = `\`\`\`ts file=${file}\n`;
+  const start = markdown.indexOf(fence);
+  if (start === -1) throw new Error(`${guide} has no block for ${file}`);
+  const end = markdown.indexOf("\n```\n", start + fence.length);
+  return markdown.slice(start + fence.length, end + 1);
+}
+
+const GUIDES = [
+  {
+    name: "express",
+    build: async (store: MemoryStore | ReturnType<typeof withOutageSwitch>): Promise<AppClient> =>
+      expressClient(await createExpressApp({ secret: SECRET, store })),
+  },
+  {
+    name: "fastify",
+    build: async (store: MemoryStore | ReturnType<typeof withOutageSwitch>): Promise<AppClient> =>
+      fastifyClient(await createFastifyApp({ secret: SECRET, store })),
+  },
+  {
+    name: "hono",
+    build: async (store: MemoryStore | ReturnType<typeof withOutageSwitch>): Promise<AppClient> =>
+      honoClient(await createHonoApp({ secret: SECRET, store })),
+  },
+] as const;
+
+function csrfField(page: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(page);
+  if (!match?.[1]) throw new Error(`no CSRF field in: ${page}`);
+  return match[1];
+}
+
+describe.each(GUIDES)("docs/guides/$name.md", ({ name, build }) => {
+  const guide = `docs/guides/${name}.md`;
+  const file = `examples/guides/${name}.ts`;
+
+  it(`shows ${file} verbatim`, () => {
+    expect(guideBlock(guide, file)).toBe(readFileSync(file, "utf8"));
+  });
+
+  it("runs: anonymous redirect, wrong password, login, protected page, currentUser(), logout", async () => {
+    const app = await build(new MemoryStore());
+    try {
+      const browser = new Browser(app);
+      const anonymous = await browser.get("/account");
+      expect(anonymous.status).toBe(302);
+      expect(anonymous.headers.location).toBe("/login?next=%2Faccount");
+      expect((await browser.get("/")).text).toBe("Hello, stranger");
+
+      const loginPage = await browser.get("/login?next=%2Faccount");
+      const _csrf = csrfField(loginPage.text);
+      const wrong = await browser.post("/login?next=%2Faccount", {
+        form: { username: "alice", password: "not the password", _csrf },
+      });
+      expect(wrong.status).toBe(401);
+      const noCsrf = await browser.post("/login", { form: { username: "alice", password: PASSWORD } });
+      expect(noCsrf.status).toBe(403);
+
+      const login = await browser.post("/login?next=%2Faccount", {
+        form: { username: "alice", password: PASSWORD, remember: "1", _csrf },
+      });
+      expect(login.status).toBe(303);
+      expect(login.headers.location).toBe("/account");
+      expect(login.cookie("remember_token")).toBeDefined();
+
+      const account = await browser.get("/account");
+      expect(account.status).toBe(200);
+      expect(account.text).toContain("Signed in as alice");
+      expect((await browser.get("/")).text).toBe("Hello, alice");
+
+      const logout = await browser.post("/logout", { form: { _csrf: csrfField(account.text) } });
+      expect(logout.status).toBe(303);
+      expect(logout.headers.location).toBe("/");
+      expect((await browser.get("/account")).status).toBe(302);
+      expect(browser.jar.has("remember_token")).toBe(false);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("answers 503 with the custom page while the session store is down", async () => {
+    const outage = { down: false };
+    const app = await build(withOutageSwitch(new MemoryStore(), outage));
+    try {
+      const browser = new Browser(app);
+      const _csrf = csrfField((await browser.get("/login")).text);
+      await browser.post("/login", { form: { username: "alice", password: PASSWORD, _csrf } });
+      outage.down = true;
+      const res = await browser.get("/account");
+      expect(res.status).toBe(503);
+      expect(res.headers["retry-after"]).toBe("5");
+      expect(res.text).toBe("Sign-in is briefly unavailable.");
+    } finally {
+      await app.close();
+    }
+  });
+});
