@@ -1,5 +1,6 @@
 export type { AuthSource, LoginAttemptResult, LoginOptions, SessionInfo } from "./core/auth-context.js";
 export { AuthContext } from "./core/auth-context.js";
+export { clientAddress, isHttps } from "./core/client.js";
 export type { Clock } from "./core/clock.js";
 export { systemClock } from "./core/clock.js";
 export {
@@ -14,6 +15,7 @@ export {
 } from "./core/context.js";
 export type { CookieAttributes } from "./core/cookies.js";
 export { readCookies, replaceSetCookie, serializeCookie } from "./core/cookies.js";
+export type { CsrfFailure } from "./core/csrf.js";
 export type { LoginManagerErrorCode } from "./core/errors.js";
 export {
   ConfigurationError,

@@ -9,6 +9,7 @@ import type { ManagerCore } from "./internals.js";
 import type { CookieDecisions } from "./loader.js";
 import { createSession } from "./sessions.js";
 import type { SessionRecord } from "./store.js";
+import type { ThrottleStatus } from "./throttle.js";
 import { hashToken, randomToken } from "./tokens.js";
 import type { AnonymousUser, AuthUser } from "./users.js";
 
@@ -370,24 +371,36 @@ export class AuthContext<U extends AuthUser> {
       return { ok: true, user };
     }
     const after = await throttle.recordFailure(attempt.account, address, clock.now());
-    this.#core.events.emit("loginFailed", {
-      account: attempt.account,
-      reason: user ? "inactive" : "invalid",
-      request: this.request,
-    });
-    if (after.locked)
-      this.#core.events.emit("loginFailed", {
-        account: attempt.account,
-        reason: "locked",
-        retryAfterSeconds: after.retryAfterSeconds,
-        request: this.request,
-      });
+    this.#emitFailure(attempt.account, user ? "inactive" : "invalid", after);
     return { ok: false, reason: "invalid" };
   }
 
   /** @internal The CSRF cookie's value, for the manager's CSRF check. */
   get csrfCookieValue(): string | undefined {
     return this.#csrfValue;
+  }
+
+  /**
+   * Re-authentication with brute-force limits: `verify` checks the current user's password; on
+   * success the login is confirmed ({@link AuthContext.confirmLogin}). Failures count against the
+   * user (and the client address) like login failures, so a stolen remember-me cookie cannot be used
+   * to guess the password without limit.
+   */
+  async attemptReauth(verify: () => Promise<boolean>): Promise<LoginAttemptResult<U>> {
+    const user = this.requireUser();
+    const account = `reauth:${user.getId()}`;
+    const { throttle } = this.#core;
+    const { clock } = this.#core.options;
+    const status = await throttle.check(account, this.clientAddress, clock.now());
+    if (status.locked) return this.#failed(account, "locked", status.retryAfterSeconds);
+    if (await verify()) {
+      await throttle.recordSuccess(account);
+      await this.confirmLogin();
+      return { ok: true, user };
+    }
+    const after = await throttle.recordFailure(account, this.clientAddress, clock.now());
+    this.#emitFailure(account, "invalid", after);
+    return { ok: false, reason: "invalid" };
   }
 
   /** The CSRF token to put in forms (`_csrf`) or the `X-CSRF-Token` header; sets its cookie on first use. */
@@ -429,6 +442,19 @@ export class AuthContext<U extends AuthUser> {
     return this.#secureCookies() ? `__Host-${base}` : base;
   }
 
+  /** Emits the failure, then a "locked" failure when this one started a lock. */
+  #emitFailure(account: string, reason: "invalid" | "inactive", after: ThrottleStatus): void {
+    this.#core.events.emit("loginFailed", { account, reason, request: this.request });
+    if (after.locked) {
+      this.#core.events.emit("loginFailed", {
+        account,
+        reason: "locked",
+        retryAfterSeconds: after.retryAfterSeconds,
+        request: this.request,
+      });
+    }
+  }
+
   #failed(account: string, reason: "locked", retryAfterSeconds: number): LoginAttemptResult<U> {
     this.#core.events.emit("loginFailed", { account, reason, retryAfterSeconds, request: this.request });
     return { ok: false, reason, retryAfterSeconds };
@@ -457,6 +483,8 @@ export class AuthContext<U extends AuthUser> {
     });
     this.#session = session;
     this.#setCookie(this.#core.options.sessionCookieName, cookieValue);
+    // The response carries a session id: no shared or browser cache may keep it (ASVS 14.3.2).
+    this.#response.setHeader("cache-control", "no-store");
   }
 
   async #rotateSession(fresh: boolean, keepRemember = true): Promise<void> {

@@ -55,6 +55,9 @@ export interface ResponseView {
 export interface AuthReply {
   status: number;
   headers: Record<string, string>;
-  /** A JSON-serialisable object (sent as application/json) or a string (sent as text/plain). */
+  /**
+   * A JSON-serialisable object (sent as application/json) or a string (sent as text/plain, unless
+   * `headers` has a `content-type`, e.g. `text/html; charset=utf-8` for a custom page).
+   */
   body?: unknown;
 }

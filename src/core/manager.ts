@@ -177,6 +177,8 @@ export class LoginManager<U extends AuthUser = AuthUser> {
       headerName: this.options.csrfHeaderName,
     });
     if (!failure) return null;
+    const custom = this.options.csrfFailureHandler?.(request, failure);
+    if (custom) return custom;
     const message = "The form has expired or was sent from another site. Reload the page and try again.";
     return wantsJson(request)
       ? { status: 403, headers: {}, body: { error: "csrf_failed", reason: failure, message } }

@@ -1,5 +1,6 @@
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
+import type { CsrfFailure } from "./csrf.js";
 import { ConfigurationError } from "./errors.js";
 import type { AuthReply, RequestView } from "./http.js";
 import type { SessionStore } from "./store.js";
@@ -132,6 +133,11 @@ export interface LoginManagerOptions<U extends AuthUser> {
   csrfFieldName?: string;
   /** Header that carries the CSRF token (for fetch/XHR). @default "x-csrf-token" */
   csrfHeaderName?: string;
+  /**
+   * Custom reply for a request refused by the CSRF check (e.g. an HTML page: set a `content-type`
+   * header and a string body). Return undefined for the default 403 text or JSON reply.
+   */
+  csrfFailureHandler?: (request: RequestView, reason: CsrfFailure) => AuthReply | undefined;
   /** Requests for which the CSRF check is skipped (e.g. an API authenticated by bearer tokens). */
   csrfSkip?: (request: RequestView) => boolean;
   /** Extra origins (`https://admin.example.com`) allowed to post besides the request's own. @default [] */
@@ -172,7 +178,13 @@ export interface ResolvedOptions<U extends AuthUser>
     Required<
       Omit<
         LoginManagerOptions<U>,
-        "userLoader" | "requestLoader" | "unauthorizedHandler" | "needsRefreshHandler" | "csrfSkip" | "secret"
+        | "userLoader"
+        | "requestLoader"
+        | "unauthorizedHandler"
+        | "needsRefreshHandler"
+        | "csrfSkip"
+        | "csrfFailureHandler"
+        | "secret"
       >
     >
   > {
@@ -182,6 +194,9 @@ export interface ResolvedOptions<U extends AuthUser>
   readonly unauthorizedHandler: ReplyHandler | undefined;
   readonly needsRefreshHandler: ReplyHandler | undefined;
   readonly csrfSkip: ((request: RequestView) => boolean) | undefined;
+  readonly csrfFailureHandler:
+    | ((request: RequestView, reason: CsrfFailure) => AuthReply | undefined)
+    | undefined;
 }
 
 const MIN_SECRET_LENGTH = 32;
@@ -253,6 +268,7 @@ export function resolveOptions<U extends AuthUser>(options: LoginManagerOptions<
     csrfFieldName: stringOption(options.csrfFieldName, "csrfFieldName", "_csrf"),
     csrfHeaderName: stringOption(options.csrfHeaderName, "csrfHeaderName", "x-csrf-token").toLowerCase(),
     csrfSkip: optionalFunction(options.csrfSkip, "csrfSkip"),
+    csrfFailureHandler: optionalFunction(options.csrfFailureHandler, "csrfFailureHandler"),
     trustedOrigins: resolveOrigins(options.trustedOrigins),
     userCacheSeconds: wholeNumber(options.userCacheSeconds, "userCacheSeconds", 0, 0),
     userCacheMaxEntries: wholeNumber(options.userCacheMaxEntries, "userCacheMaxEntries", 10_000, 1),

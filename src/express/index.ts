@@ -135,8 +135,10 @@ export function sendReply(res: Response, reply: AuthReply): void {
   res.status(reply.status);
   for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
   if (reply.body === undefined) res.end();
-  else if (typeof reply.body === "string") res.type("text/plain").send(reply.body);
-  else res.json(reply.body);
+  else if (typeof reply.body === "string") {
+    if (!res.getHeader("content-type")) res.type("text/plain");
+    res.send(reply.body);
+  } else res.json(reply.body);
 }
 
 function guard(req: Request, res: Response, next: NextFunction, fresh: boolean): void {
