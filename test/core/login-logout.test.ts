@@ -237,6 +237,13 @@ describe("server-side sessions [A5 7.2.3] [checklist E.31-E.32]", () => {
     expect((await owner.whoami()).name).toBe("Notch");
   });
 
+  it("sends Cache-Control: no-store on the login response that carries the new session cookie [A5 14.3.2]", async () => {
+    harness = new Harness();
+    const res = await harness.browser().login(1, { remember: true });
+    expect(setCookie(res, "session")).toBeDefined();
+    expect(res.headers["cache-control"]).toBe("no-store");
+  });
+
   it("sends Cache-Control: no-store and Vary: Cookie on pages for a logged-in user [A5 14.3.2]", async () => {
     harness = new Harness();
     const browser = harness.browser();
