@@ -132,7 +132,8 @@ export const freshLoginRequired: preHandlerHookHandler = function freshLoginRequ
 };
 
 /**
- * Sends a framework-neutral {@link AuthReply} with Fastify (redirect, JSON or text). JSON bodies are
+ * Sends a framework-neutral {@link AuthReply} with Fastify (redirect, JSON or text). A string body
+ * is text/plain unless the reply's headers carry a content-type (a custom HTML page). JSON bodies are
  * serialised here, so a route's response schema never reshapes them.
  *
  * @example
@@ -144,7 +145,10 @@ export function sendReply(reply: FastifyReply, authReply: AuthReply): FastifyRep
   reply.code(authReply.status);
   for (const [name, value] of Object.entries(authReply.headers)) reply.header(name, value);
   if (authReply.body === undefined) return reply.send();
-  if (typeof authReply.body === "string") return reply.type("text/plain; charset=utf-8").send(authReply.body);
+  if (typeof authReply.body === "string") {
+    if (!reply.hasHeader("content-type")) reply.type("text/plain; charset=utf-8");
+    return reply.send(authReply.body);
+  }
   return reply.type("application/json; charset=utf-8").send(JSON.stringify(authReply.body));
 }
 

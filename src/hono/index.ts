@@ -126,7 +126,8 @@ export const freshLoginRequired: MiddlewareHandler = function freshLoginRequired
 };
 
 /**
- * Builds the Hono response for a framework-neutral {@link AuthReply} (redirect, JSON or text).
+ * Builds the Hono response for a framework-neutral {@link AuthReply} (redirect, JSON or text). A
+ * string body is text/plain unless the reply's headers carry a content-type (a custom HTML page).
  *
  * @example
  * ```ts

@@ -2,7 +2,7 @@ import formbody from "@fastify/formbody";
 import type { FastifyInstance } from "fastify";
 import Fastify from "fastify";
 import { currentUser } from "login-manager";
-import loginManagerDefault, { loginManagerPlugin, loginRequired } from "login-manager/fastify";
+import loginManagerDefault, { loginManagerPlugin, loginRequired, sendReply } from "login-manager/fastify";
 import { createLoginCookie } from "login-manager/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createEnv, USERS } from "./harness.js";
@@ -115,6 +115,39 @@ describe("login-manager/fastify specifics", () => {
     const res = await app.inject({ url: "/" });
     expect(res.statusCode).toBe(500);
     expect(res.json()).toMatchObject({ code: "ERR_CONFIGURATION" });
+  });
+
+  it("sendReply sends text/plain, JSON, or the content-type the reply names", async () => {
+    app = Fastify();
+    app.get("/:kind", async (request, reply) => {
+      const kind = (request.params as { kind: string }).kind;
+      if (kind === "text") return sendReply(reply, { status: 403, headers: {}, body: "no" });
+      if (kind === "json") return sendReply(reply, { status: 401, headers: {}, body: { error: "x" } });
+      if (kind === "empty") return sendReply(reply, { status: 302, headers: { location: "/login" } });
+      const headers = { "content-type": "text/html; charset=utf-8", "retry-after": "5" };
+      return sendReply(reply, { status: 503, headers, body: "<p>later</p>" });
+    });
+    const text = await app.inject({ url: "/text" });
+    expect([text.statusCode, text.headers["content-type"], text.body]).toEqual([
+      403,
+      "text/plain; charset=utf-8",
+      "no",
+    ]);
+    const json = await app.inject({ url: "/json" });
+    expect([json.statusCode, json.headers["content-type"], json.json()]).toEqual([
+      401,
+      "application/json; charset=utf-8",
+      { error: "x" },
+    ]);
+    const empty = await app.inject({ url: "/empty" });
+    expect([empty.statusCode, empty.headers.location, empty.body]).toEqual([302, "/login", ""]);
+    const html = await app.inject({ url: "/html" });
+    expect([html.statusCode, html.headers["content-type"], html.headers["retry-after"], html.body]).toEqual([
+      503,
+      "text/html; charset=utf-8",
+      "5",
+      "<p>later</p>",
+    ]);
   });
 
   it("keeps Set-Cookie headers the application set before the core replaces its own", async () => {

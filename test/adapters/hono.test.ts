@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
 import { ConfigurationError, currentUser } from "login-manager";
-import { loginManager, loginRequired } from "login-manager/hono";
+import { loginManager, loginRequired, sendReply } from "login-manager/hono";
 import { createLoginCookie } from "login-manager/testing";
 import { describe, expect, it } from "vitest";
 import { Browser, createEnv, parseSetCookie, USERS } from "./harness.js";
@@ -261,6 +261,40 @@ describe("login-manager/hono specifics", () => {
     app.get("/", loginRequired, (c) => c.text("ok"));
     expect((await app.request("/")).status).toBe(500);
     expect(errors[0]).toBeInstanceOf(ConfigurationError);
+  });
+
+  it("sendReply builds text/plain, JSON, or the content-type the reply names", async () => {
+    const app = new Hono();
+    app.get("/text", (c) => sendReply(c, { status: 403, headers: {}, body: "no" }));
+    app.get("/json", (c) => sendReply(c, { status: 401, headers: {}, body: { error: "x" } }));
+    app.get("/empty", (c) => sendReply(c, { status: 302, headers: { location: "/login" } }));
+    app.get("/html", (c) =>
+      sendReply(c, {
+        status: 503,
+        headers: { "content-type": "text/html; charset=utf-8", "retry-after": "5" },
+        body: "<p>later</p>",
+      }),
+    );
+    const text = await app.request("/text");
+    expect([text.status, text.headers.get("content-type"), await text.text()]).toEqual([
+      403,
+      "text/plain; charset=UTF-8",
+      "no",
+    ]);
+    const json = await app.request("/json");
+    expect([json.status, json.headers.get("content-type"), await json.json()]).toEqual([
+      401,
+      "application/json",
+      { error: "x" },
+    ]);
+    const empty = await app.request("/empty");
+    expect([empty.status, empty.headers.get("location"), await empty.text()]).toEqual([302, "/login", ""]);
+    const html = await app.request("/html");
+    expect([html.status, html.headers.get("content-type"), html.headers.get("retry-after")]).toEqual([
+      503,
+      "text/html; charset=utf-8",
+      "5",
+    ]);
   });
 
   it("rejects a bodyLimitBytes that is not a positive whole number", () => {
