@@ -254,6 +254,45 @@ describe("cookie size [A5 3.3.5] [RFC 6265bis] [checklist F.39]", () => {
   });
 });
 
+describe("flash cookie size [finding: 5 flashes of 300 non-ASCII characters made a 4.2-13.5 KB cookie, dropped by browsers] [A5 3.3.5]", () => {
+  const WORST_CASES: [string, string][] = [
+    ["JSON-escaped control characters", "\u0001"],
+    ["two-byte UTF-8", "é"],
+    ["three-byte UTF-8", "界"],
+    ["astral emoji", "😀"],
+    ["quotes and backslashes", '"\\'],
+  ];
+
+  it.each(WORST_CASES)(
+    "keeps the flash cookie within 4096 bytes for six long messages of %s, newest kept",
+    async (_case, unit) => {
+      const { manager, users } = createTestManager({ trustProxyHops: 1, flashCookieName: "f".repeat(64) });
+      const app = createExpressApp(manager, users);
+      app.get("/flash-lots", (req, res) => {
+        for (let i = 0; i < 6; i++) req.auth.flash(`${i}${unit.repeat(400)}`, unit.repeat(40));
+        res.send("flashed");
+      });
+      app.get("/flashes", (req, res) => {
+        res.json(req.auth.takeFlashes());
+      });
+      const served = await serve(app);
+      try {
+        const browser = new Browser(served.url, { "x-forwarded-proto": "https" });
+        const flashed = setCookies((await browser.get("/flash-lots")).headers);
+        expect(flashed).toHaveLength(1);
+        for (const cookie of flashed) {
+          expect(Buffer.byteLength(`${cookie.name}=${cookie.value}`)).toBeLessThanOrEqual(4096);
+        }
+        const shown = (await browser.get("/flashes")).body as { message: string }[];
+        expect(shown.length).toBeGreaterThanOrEqual(1);
+        expect(shown.at(-1)?.message.startsWith("5")).toBe(true);
+      } finally {
+        await served.close();
+      }
+    },
+  );
+});
+
 describe("event payloads expose no secrets to loggers [A5 16.2.5] [CS-Logging] [checklist N.82]", () => {
   it("no payload of any event, serialised or inspected, contains a session, remember or CSRF value, or a password", async () => {
     const API_KEY = "api-key-0123456789abcdef";
