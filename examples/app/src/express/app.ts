@@ -10,7 +10,7 @@ import { ReauthLimiter } from "../domain/reauth-limiter.js";
 import type { User, UserRepository } from "../domain/users.js";
 import { paths } from "../paths.js";
 import type { RouteContext } from "./context.js";
-import { errorHandler, friendlyCsrfFailures, notFound } from "./errors.js";
+import { errorHandler, friendlyCsrfFailures, notFound, storeUnavailable } from "./errors.js";
 import { createRenderer } from "./render.js";
 import { registerAccountRoutes } from "./routes-account.js";
 import { registerAuthRoutes } from "./routes-auth.js";
@@ -56,7 +56,10 @@ export function createExpressApp(deps: ExpressAppDeps): Express {
   app.use("/static", express.static(paths.public, { index: false, maxAge: "1h" }));
 
   app.use(friendlyCsrfFailures(render));
-  initApp(app, deps.manager, { bodyLimitBytes: BODY_LIMIT_BYTES });
+  initApp(app, deps.manager, {
+    bodyLimitBytes: BODY_LIMIT_BYTES,
+    onStoreUnavailable: storeUnavailable(deps.logger),
+  });
 
   const context: RouteContext = {
     services: {

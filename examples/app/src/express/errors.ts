@@ -1,5 +1,6 @@
-import type { ErrorRequestHandler, RequestHandler, Response } from "express";
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from "express";
 import type { Logger } from "pino";
+import { isServiceUnavailable } from "../domain/users.js";
 import type { RenderPage } from "./render.js";
 
 const MESSAGES: Record<number, { title: string; message: string }> = {
@@ -15,6 +16,10 @@ const MESSAGES: Record<number, { title: string; message: string }> = {
   405: { title: "Not allowed", message: "This page does not accept that kind of request." },
   413: { title: "Too much data", message: "That was more data than this form accepts." },
   415: { title: "Unsupported format", message: "The form was sent in a format this site does not accept." },
+  503: {
+    title: "Temporarily unavailable",
+    message: "The service is temporarily unavailable. Please try again in a moment.",
+  },
   500: {
     title: "Something went wrong",
     message: "Sorry, something went wrong on our side. Please try again.",
@@ -71,10 +76,75 @@ export function notFound(render: RenderPage): RequestHandler {
   };
 }
 
+/** Seconds a client is asked to wait (`Retry-After`) when a backing server is down. */
+const RETRY_AFTER_SECONDS = "5";
+
+/**
+ * The 503 answer when the session store or the user database cannot be reached: JSON for API
+ * clients, otherwise a self-contained page without the nav bar, so it looks neither logged in nor
+ * logged out. `Retry-After` and `Cache-Control: no-store`; no error text reaches the client.
+ *
+ * @example
+ * ```ts
+ * initApp(app, manager, { onStoreUnavailable: (error, req, res) => serviceUnavailable(req, res) });
+ * ```
+ */
+export function serviceUnavailable(req: Request, res: Response): void {
+  const { title, message } = describe(503);
+  res.status(503);
+  res.setHeader("retry-after", RETRY_AFTER_SECONDS);
+  res.setHeader("cache-control", "no-store");
+  if (req.accepts(["html", "json"]) === "json") {
+    res.json({ error: "service_unavailable", message });
+    return;
+  }
+  res.type("html").send(`<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>${title} · login-manager demo</title>
+  <meta name="color-scheme" content="light dark">
+  <link rel="stylesheet" href="/static/style.css">
+</head>
+<body>
+  <main id="main" class="container narrow">
+    <section class="auth-card card error-page">
+      <p class="eyebrow">Error 503</p>
+      <h1>${title}</h1>
+      <p>${message}</p>
+      <div class="actions"><a class="button button-primary" href="/">Try again</a></div>
+    </section>
+  </main>
+</body>
+</html>
+`);
+}
+
+/**
+ * The answer to give when the login-manager middleware cannot reach the session store (or the user
+ * loader cannot reach the user database): the app's 503, logged as a warning without a stack.
+ *
+ * @example
+ * ```ts
+ * initApp(app, manager, { onStoreUnavailable: storeUnavailable(logger) });
+ * ```
+ */
+export function storeUnavailable(logger: Logger): (error: Error, req: Request, res: Response) => void {
+  return (error, req, res) => {
+    logger.warn(
+      { kind: "unavailable", err: error.message, method: req.method, path: req.path },
+      "store unavailable",
+    );
+    serviceUnavailable(req, res);
+  };
+}
+
 /**
  * The last error handler: client errors from body parsing and URL decoding (`status` 4xx, e.g. 400
- * malformed body, 413 too large, 415 unsupported charset) keep their status; anything else is a
- * logged, generic 500 page. No stack or error text ever reaches the client.
+ * malformed body, 413 too large, 415 unsupported charset) keep their status; an unreachable session
+ * store or user database is a 503 ({@link serviceUnavailable}); anything else is a logged, generic
+ * 500 page. No stack or error text ever reaches the client.
  *
  * @example
  * ```ts
@@ -83,6 +153,14 @@ export function notFound(render: RenderPage): RequestHandler {
  */
 export function errorHandler(render: RenderPage, logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
+    if (isServiceUnavailable(error) && !res.headersSent) {
+      logger.warn(
+        { kind: "unavailable", err: (error as Error).message, method: req.method, path: req.path },
+        "backing server unavailable",
+      );
+      serviceUnavailable(req, res);
+      return;
+    }
     const candidate = (error as { status?: unknown; statusCode?: unknown } | null) ?? {};
     const raw = typeof candidate.status === "number" ? candidate.status : candidate.statusCode;
     const status = typeof raw === "number" && raw >= 400 && raw < 500 ? raw : 500;
