@@ -21,8 +21,14 @@ export function readCookies(header: string | undefined, names: readonly string[]
     if (end === -1) end = header.length;
     const equals = header.indexOf("=", start);
     if (equals !== -1 && equals < end) {
-      const name = header.slice(start, equals).trim();
-      if (names.includes(name) && !found.has(name)) {
+      // The name is header[start, equals) trimmed; compare it in place instead of slicing every
+      // cookie's name out of the header (most belong to other applications).
+      let nameStart = start;
+      let nameEnd = equals;
+      while (nameStart < nameEnd && isTrimmed(header.charCodeAt(nameStart))) nameStart++;
+      while (nameEnd > nameStart && isTrimmed(header.charCodeAt(nameEnd - 1))) nameEnd--;
+      const name = wantedName(header, nameStart, nameEnd, names);
+      if (name !== undefined && !found.has(name)) {
         const value = unquote(header.slice(equals + 1, end).trim());
         if (value.length <= MAX_COOKIE_VALUE_LENGTH) found.set(name, value);
       }
@@ -30,6 +36,32 @@ export function readCookies(header: string | undefined, names: readonly string[]
     start = end + 1;
   }
   return found;
+}
+
+/** The entry of `names` equal to header[start, end), if any. */
+function wantedName(header: string, start: number, end: number, names: readonly string[]): string | undefined {
+  const length = end - start;
+  for (const name of names) {
+    if (name.length === length && header.startsWith(name, start)) return name;
+  }
+  return undefined;
+}
+
+/** The characters String.prototype.trim removes: ECMAScript WhiteSpace and LineTerminator. */
+function isTrimmed(code: number): boolean {
+  if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+  if (code < 0xa0) return false;
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
 }
 
 function unquote(value: string): string {
