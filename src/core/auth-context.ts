@@ -151,7 +151,8 @@ export class AuthContext<U extends AuthUser> {
   get user(): U | AnonymousUser {
     if (!this.#accessed) {
       this.#accessed = true;
-      this.#core.events.emit("accessed", { request: this.request });
+      // Checked first so a request with no listener allocates no payload.
+      if (this.#core.events.has("accessed")) this.#core.events.emit("accessed", { request: this.request });
     }
     if (this.#user) return this.#user;
     this.#anonymous ??= this.#core.options.anonymousUser();
