@@ -197,8 +197,27 @@ async function loadFromRemember<U extends AuthUser>(
     rememberSelector: pair.id,
   });
   decisions.session = { value: cookieValue };
+  await endEarlierSessionsOfToken(core, session);
   core.events.emit("loadedFromCookie", { user, request });
   return { user, session, source: "remember", fresh: false, rememberSelector: pair.id };
+}
+
+/**
+ * A remember token restores a session when the browser lost its previous one, so any older session
+ * carrying the same token is dead weight, or is held by whoever copied the cookies. Ending it
+ * keeps one live session per remember token; if the copy was a thief's, the victim's next visit
+ * presents a stale validator and trips theft detection at once.
+ */
+async function endEarlierSessionsOfToken<U extends AuthUser>(
+  core: ManagerCore<U>,
+  current: SessionRecord,
+): Promise<void> {
+  const { store, clock } = core.options;
+  const sessions = await store.listUserSessions(current.userId, clock.now());
+  const earlier = sessions.filter(
+    (session) => session.rememberSelector === current.rememberSelector && session.id !== current.id,
+  );
+  await Promise.all(earlier.map((session) => store.deleteSession(session.id)));
 }
 
 async function revokeAfterTheft<U extends AuthUser>(

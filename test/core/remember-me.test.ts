@@ -278,9 +278,10 @@ describe("theft detection [checklist I.61] (Jaspan's persistent login, Flask-Log
     const theft = harness.events.named("rememberTheft");
     expect(theft).toHaveLength(1);
     expect(theft[0]?.userId).toBe("1");
-    // The victim's original session (its cookie dropped but still stored), the phone's, the thief's.
+    // The thief's restore already ended the victim's original session (same remember token), so
+    // the theft revokes the two left: the phone's and the thief's.
     expect(harness.events.named("sessionsRevoked")).toEqual([
-      expect.objectContaining({ userId: "1", reason: "theft", count: 3 }),
+      expect.objectContaining({ userId: "1", reason: "theft", count: 2 }),
     ]);
 
     // The thief's session, the other device's session and remember token are gone too.
@@ -431,5 +432,30 @@ describe("confirmLogin on a remembered session (items 45-46)", () => {
     const res = await harness.browser().post("/confirm");
     expect(res.status).toBe(500);
     expect(harness.events.count("loginConfirmed")).toBe(0);
+  });
+});
+
+describe("one live session per remember token", () => {
+  let harness: Harness;
+  afterEach(() => harness?.close());
+
+  it("ends the earlier session of the same remember token when the token restores a new one", async () => {
+    harness = new Harness();
+    const browser = harness.browser({ "user-agent": "laptop" });
+    await browser.login(1, { remember: true });
+    const copy = browser.clone({ "user-agent": "laptop" });
+    const [original] = await harness.memory.listUserSessions("1", harness.clock.now());
+
+    closeBrowser(copy);
+    expect((await copy.whoami()).name).toBe("Notch");
+
+    const sessions = await harness.memory.listUserSessions("1", harness.clock.now());
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]?.id).not.toBe(original?.id);
+    // Past the grace window, the browser still holding the original cookies is not let back in by
+    // its old session, and its stale remember validator trips theft detection.
+    harness.clock.advance(60);
+    expect((await browser.whoami()).anonymous).toBe(true);
+    expect(harness.events.named("rememberTheft")).toHaveLength(1);
   });
 });
