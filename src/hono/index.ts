@@ -167,9 +167,9 @@ async function readBody(
   c: Context,
   limitBody: MiddlewareHandler,
 ): Promise<Record<string, unknown> | undefined> {
-  if (!c.req.raw.body) return undefined;
+  // The header first: touching `raw.body` makes @hono/node-server build a full Request.
   const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
-  if (!BODY_TYPES.has(type)) return undefined;
+  if (!BODY_TYPES.has(type) || !c.req.raw.body) return undefined;
   let parsed: unknown;
   await limitBody(c, async () => {
     try {
