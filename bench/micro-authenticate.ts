@@ -2,11 +2,13 @@
  * In-process microbenchmark of login-manager's per-request work, without HTTP: authenticate() of a
  * logged-in request (memory store), the CSRF check, runInContext and currentUser(). Reports CPU
  * nanoseconds per request (process.cpuUsage, so a busy machine disturbs it less than wall time).
- * Used to check each performance change; `node --import tsx bench/micro-authenticate.ts`.
+ * Used to check each performance change; `node --import tsx bench/micro-authenticate.ts` (loads the
+ * tsc build in dist/, or the sources with BENCH_LIB=src).
  */
-import { createLoginCookie } from "../src/testing/index.js";
+
 import { currentUser, LoginManager, type RequestView, type ResponseView, UserMixin } from "../src/index.js";
 import { MemoryStore } from "../src/stores/memory/index.js";
+import { createLoginCookie } from "../src/testing/index.js";
 
 class User extends UserMixin {
   constructor(
@@ -23,7 +25,10 @@ const manager = new LoginManager<User>({
   userLoader: (id) => users.get(id) ?? null,
 });
 const UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-const cookie = await createLoginCookie(manager, users.get("1") as User, { userAgent: UA, remoteAddress: "127.0.0.1" });
+const cookie = await createLoginCookie(manager, users.get("1") as User, {
+  userAgent: UA,
+  remoteAddress: "127.0.0.1",
+});
 const headers: Record<string, string> = {
   host: "127.0.0.1:3000",
   "user-agent": UA,
@@ -60,4 +65,6 @@ for (let r = 0; r < 5; r++) {
   rounds.push(((used.user + used.system) * 1000) / N);
 }
 rounds.sort((a, b) => a - b);
-console.log(JSON.stringify({ nsPerRequest: Math.round(rounds[2] as number), rounds: rounds.map(Math.round) }));
+console.log(
+  JSON.stringify({ nsPerRequest: Math.round(rounds[2] as number), rounds: rounds.map(Math.round) }),
+);

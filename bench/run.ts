@@ -12,9 +12,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { median, runLoad } from "./lib/load.js";
+import { haveWrk, median, runLoad, runWrk } from "./lib/load.js";
 import {
   freePort,
+  processTreeCpuMs,
   runNodeJson,
   type ServerHandle,
   startCommandServer,
@@ -49,6 +50,7 @@ const config = {
   stormLoginConnections: Number(env.BENCH_STORM_LOGIN_CONNECTIONS ?? (smoke ? 2 : 8)),
   stormAuthConnections: Number(env.BENCH_STORM_AUTH_CONNECTIONS ?? (smoke ? 4 : 20)),
   apt: !smoke && env.BENCH_NO_APT !== "1",
+  loadGenerator: env.BENCH_LOADGEN ?? "auto",
   lib: env.BENCH_LIB === "src" || (smoke && env.BENCH_LIB !== "dist") ? "src" : "dist",
   pgUrl: env.BENCH_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test",
   redisUrl: env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379",
@@ -110,6 +112,25 @@ async function probeRedis(): Promise<boolean> {
   } finally {
     client.disconnect();
   }
+}
+
+/** Debian's wrk, installed with apt-get when missing (not in smoke runs); else autocannon. */
+function chooseLoadGenerator(): "wrk" | "autocannon" {
+  if (config.loadGenerator === "autocannon") return "autocannon";
+  if (haveWrk()) return "wrk";
+  if (config.apt && spawnSync("sh", ["-c", "command -v apt-get"]).status === 0) {
+    log("installing wrk with apt-get ...");
+    spawnSync("apt-get", ["update", "-qq"], { stdio: "ignore", timeout: 180_000 });
+    spawnSync("apt-get", ["install", "-y", "-qq", "wrk"], {
+      stdio: "ignore",
+      timeout: 300_000,
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
+    if (spawnSync("wrk", ["--version"]).error === undefined) return "wrk";
+  }
+  if (config.loadGenerator === "wrk") throw new Error("BENCH_LOADGEN=wrk but wrk is not installed");
+  skip("wrk", "not installed and apt installs are off or failed: parts 1 and 2 use autocannon instead");
+  return "autocannon";
 }
 
 /** Debian's gunicorn and Flask-Login, installed with apt-get when missing (not in smoke runs). */
@@ -325,7 +346,8 @@ async function lmServer(
 async function measure(target: Target, durationS: number): Promise<LoadSample> {
   const base = `http://127.0.0.1:${target.server.port}`;
   if (target.stats) await getStats(base, true);
-  const load = await runLoad({
+  const cpuBefore = processTreeCpuMs(target.server.pid);
+  const load = await (config.loadGenerator === "wrk" ? runWrk : runLoad)({
     url: `${base}${target.path}`,
     durationS,
     connections: config.connections,
@@ -335,6 +357,7 @@ async function measure(target: Target, durationS: number): Promise<LoadSample> {
   // store calls they made are matched by the requests they count as.
   if (target.stats) await new Promise((resolve) => setTimeout(resolve, 250));
   const stats = target.stats ? await getStats(base, false) : undefined;
+  const cpuMs = processTreeCpuMs(target.server.pid) - cpuBefore;
   const served = Number(stats?.protectedServed ?? load.requests);
   const calls = stats?.storeCalls as
     | { calls: number; reads: number; writes: number; byMethod: Record<string, number> }
@@ -342,6 +365,7 @@ async function measure(target: Target, durationS: number): Promise<LoadSample> {
   const eld = stats?.eventLoopDelayMs as { p99: number; max: number } | undefined;
   return {
     ...load,
+    serverCpuUsPerRequest: (cpuMs * 1000) / Math.max(1, served),
     storeCallsPerRequest: calls && target.route === "auth" ? calls.calls / Math.max(1, served) : undefined,
     storeWritesPerRequest: calls && target.route === "auth" ? calls.writes / Math.max(1, served) : undefined,
     storeCallsByMethod: calls && target.route === "auth" ? calls.byMethod : undefined,
@@ -593,6 +617,7 @@ async function partsOneAndTwo(services: {
       rps: median(list.map((s) => s.rps)),
       p99Ms: median(list.map((s) => s.latencyMs.p99)),
       p50Ms: median(list.map((s) => s.latencyMs.p50)),
+      cpuUsPerRequest: median(list.map((s) => s.serverCpuUsPerRequest ?? Number.NaN)),
       non2xx: list.reduce((a, s) => a + s.non2xx, 0),
       errors: list.reduce((a, s) => a + s.errors + s.timeouts, 0),
     };
@@ -607,6 +632,18 @@ async function partsOneAndTwo(services: {
       if (sb && sb.rps > 0) ratios.push(sa.rps / sb.rps);
     }
     return { median: median(ratios), perRound: ratios };
+  };
+  /** Median over rounds of cpu(b) / cpu(a) per request: how many times more requests a's server
+   * serves per CPU-second than b's, which does not depend on how busy the rest of the machine is. */
+  const cpuRatio = (a: string, b: string) => {
+    const ratios: number[] = [];
+    for (const sa of samples[a] ?? []) {
+      const sb = (samples[b] ?? []).find((s) => s.round === sa.round);
+      const ca = sa.serverCpuUsPerRequest ?? Number.NaN;
+      const cb = sb?.serverCpuUsPerRequest ?? Number.NaN;
+      if (ca > 0 && cb > 0) ratios.push(cb / ca);
+    }
+    return median(ratios);
   };
 
   const targetSummaries = Object.fromEntries(
@@ -642,6 +679,9 @@ async function partsOneAndTwo(services: {
           ratioPerRound: ratio.perRound,
           target: store === "memory" || store === "sqlite" ? required : null,
           authP99Ms: summarize(id).p99Ms,
+          bareCpuUs: summarize(`lm:${framework}:bare`).cpuUsPerRequest,
+          authCpuUs: summarize(id).cpuUsPerRequest,
+          cpuRatio: cpuRatio(id, `lm:${framework}:bare`),
           bareP99Ms: summarize(`lm:${framework}:bare`).p99Ms,
           storeCallsPerRequest: median(list.map((s) => s.storeCallsPerRequest ?? Number.NaN)),
           storeWritesPerRequest: median(list.map((s) => s.storeWritesPerRequest ?? Number.NaN)),
@@ -668,6 +708,9 @@ async function partsOneAndTwo(services: {
         peerP99Ms: summarize(peer).p99Ms,
         ratio: ratio.median,
         ratioPerRound: ratio.perRound,
+        lmCpuUs: summarize(lm).cpuUsPerRequest,
+        peerCpuUs: summarize(peer).cpuUsPerRequest,
+        cpuRatio: cpuRatio(lm, peer),
         target,
         note,
       });
@@ -866,12 +909,17 @@ async function main(): Promise<void> {
   if (config.cpuProfDir) mkdirSync(config.cpuProfDir, { recursive: true });
   // Servers load login-manager from the tsc build (what the package ships) unless BENCH_LIB=src.
   process.env.BENCH_LIB = config.lib;
+  config.loadGenerator = chooseLoadGenerator();
   if (config.lib === "dist") {
     log("building dist/ (tsc -p tsconfig.build.json) ...");
-    execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
-      cwd: root,
-      stdio: "inherit",
-    });
+    execFileSync(
+      process.execPath,
+      [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+      {
+        cwd: root,
+        stdio: "inherit",
+      },
+    );
   }
   const [postgres, redis] = await Promise.all([probePostgres(), probeRedis()]);
   if (!postgres) skip("PostgreSQL", `not reachable at ${config.pgUrl}`);

@@ -138,7 +138,8 @@ function finish(partial: Omit<StoreResult, "revokeMedianMs">): StoreResult {
 
 async function sqlite(): Promise<StoreResult> {
   const { default: Database } = await import("better-sqlite3");
-  const { SqliteStore } = await importLib<typeof import("../src/stores/sqlite/index.js")>("stores/sqlite/index");
+  const { SqliteStore } =
+    await importLib<typeof import("../src/stores/sqlite/index.js")>("stores/sqlite/index");
   const file = join(dataDir, "scale.db");
   for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
   const store = new SqliteStore({ database: file });
@@ -198,7 +199,8 @@ async function sqlite(): Promise<StoreResult> {
 
 async function postgres(): Promise<StoreResult> {
   const { default: pg } = await import("pg");
-  const { PostgresStore } = await importLib<typeof import("../src/stores/postgres/index.js")>("stores/postgres/index");
+  const { PostgresStore } =
+    await importLib<typeof import("../src/stores/postgres/index.js")>("stores/postgres/index");
   const schema = "lm_bench_scale";
   const admin = new pg.Client({ connectionString: pgUrl });
   await admin.connect();

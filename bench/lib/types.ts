@@ -7,6 +7,8 @@ export interface Skipped {
 
 export interface LoadSample extends LoadResult {
   round?: number;
+  /** CPU time the server process (and its children) used per request served, in microseconds. */
+  serverCpuUsPerRequest?: number;
   storeCallsPerRequest?: number;
   storeWritesPerRequest?: number;
   storeCallsByMethod?: Record<string, number>;
@@ -23,6 +25,7 @@ export interface TargetSummary {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  cpuUsPerRequest: number;
   non2xx: number;
   errors: number;
 }
@@ -39,6 +42,10 @@ export interface Part1Result {
     target: number | null;
     authP99Ms: number;
     bareP99Ms: number;
+    bareCpuUs: number;
+    authCpuUs: number;
+    /** Median over rounds of bare CPU per request / authenticated CPU per request. */
+    cpuRatio: number;
     storeCallsPerRequest: number;
     storeWritesPerRequest: number;
     storeCallsByMethod: Record<string, number>;
@@ -59,6 +66,10 @@ export interface Part2Result {
     peerP99Ms: number;
     ratio: number;
     ratioPerRound: number[];
+    lmCpuUs: number;
+    peerCpuUs: number;
+    /** Median over rounds of peer CPU per request / login-manager CPU per request. */
+    cpuRatio: number;
     target: number | null;
     note: string;
   }[];
@@ -158,5 +169,11 @@ export interface BenchResults {
   part2?: Part2Result;
   part3?: Part3Result;
   part4?: Part4Result;
-  targets?: { name: string; required: string; measured: string; met: boolean | null }[];
+  targets?: {
+    name: string;
+    required: string;
+    measured: string;
+    met: boolean | null;
+    metByCpuCost?: boolean | null;
+  }[];
 }

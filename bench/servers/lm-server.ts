@@ -102,11 +102,13 @@ function greeting(): string {
 async function makeStore(kind: string): Promise<SessionStore> {
   switch (kind) {
     case "memory": {
-      const { MemoryStore } = await importLib<typeof import("../../src/stores/memory/index.js")>("stores/memory/index");
+      const { MemoryStore } =
+        await importLib<typeof import("../../src/stores/memory/index.js")>("stores/memory/index");
       return new MemoryStore();
     }
     case "sqlite": {
-      const { SqliteStore } = await importLib<typeof import("../../src/stores/sqlite/index.js")>("stores/sqlite/index");
+      const { SqliteStore } =
+        await importLib<typeof import("../../src/stores/sqlite/index.js")>("stores/sqlite/index");
       const dir = process.env.BENCH_DATA_DIR ?? ".";
       const store = new SqliteStore({ database: join(dir, `sessions-${framework}.db`) });
       await store.initialize();
@@ -114,7 +116,8 @@ async function makeStore(kind: string): Promise<SessionStore> {
       return store;
     }
     case "postgres": {
-      const { PostgresStore } = await importLib<typeof import("../../src/stores/postgres/index.js")>("stores/postgres/index");
+      const { PostgresStore } =
+        await importLib<typeof import("../../src/stores/postgres/index.js")>("stores/postgres/index");
       const store = new PostgresStore({
         connectionString: process.env.BENCH_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test",
         tablePrefix: "lm_bench_",
@@ -123,7 +126,8 @@ async function makeStore(kind: string): Promise<SessionStore> {
       return store;
     }
     case "redis": {
-      const { RedisStore } = await importLib<typeof import("../../src/stores/redis/index.js")>("stores/redis/index");
+      const { RedisStore } =
+        await importLib<typeof import("../../src/stores/redis/index.js")>("stores/redis/index");
       const { Redis } = await import("ioredis");
       const client = new Redis(process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379", {
         enableOfflineQueue: true,
@@ -139,7 +143,8 @@ async function makeStore(kind: string): Promise<SessionStore> {
 
 async function expressServer(): Promise<Server> {
   const { default: express } = await import("express");
-  const { initApp, loginRequired } = await importLib<typeof import("../../src/express/index.js")>("express/index");
+  const { initApp, loginRequired } =
+    await importLib<typeof import("../../src/express/index.js")>("express/index");
   const app = express();
   app.set("etag", false);
   app.set("x-powered-by", false);

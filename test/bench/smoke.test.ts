@@ -39,6 +39,8 @@ describe("npm run bench:smoke", () => {
       expect(row.non2xx).toBe(0);
       expect(row.storeCallsPerRequest).toBeGreaterThan(0);
       expect(row.storeWritesPerRequest).toBeGreaterThanOrEqual(0);
+      expect(row.authCpuUs).toBeGreaterThan(0);
+      expect(row.bareCpuUs).toBeGreaterThan(0);
     }
 
     // Part 2: peers measured or listed as skipped with a reason.
