@@ -293,8 +293,8 @@ function browserTargets(location: string): string[] {
 describe("safeNextUrl over generated redirect targets [A5 3.7.2] [CS-Unvalidated_Redirects] [checklist K.71]", () => {
   it(
     "never throws and never yields a URL that resolves off-origin, as parsed or as browsers normalise it",
-    () => {
-      fc.assert(
+    async () => {
+      await fc.assert(
         fc.property(nextCandidate, (next) => {
           const result = safeNextUrl(next, "/home");
           expect(result === next || result === "/home").toBe(true);
@@ -313,8 +313,8 @@ describe("safeNextUrl over generated redirect targets [A5 3.7.2] [CS-Unvalidated
     SLOW_MS,
   );
 
-  it("never throws on non-string input and treats it as unsafe", () => {
-    fc.assert(
+  it("never throws on non-string input and treats it as unsafe", async () => {
+    await fc.assert(
       fc.property(fc.anything(), (next) => {
         if (typeof next === "string") return;
         expect(isSafeNextUrl(next)).toBe(false);
@@ -490,8 +490,8 @@ describe("proxy headers: clientAddress and isHttps [flask-login #700] [checklist
 
   it(
     "with trustProxyHops 0 the address is the socket's and the scheme the socket's, whatever the headers",
-    () => {
-      fc.assert(
+    async () => {
+      await fc.assert(
         fc.property(
           socket,
           fc.boolean(),
@@ -534,8 +534,8 @@ describe("proxy headers: clientAddress and isHttps [flask-login #700] [checklist
 
   it(
     "with trustProxyHops k, never throws, and the address depends only on the k proxy-appended entries",
-    () => {
-      fc.assert(
+    async () => {
+      await fc.assert(
         fc.property(
           fc.integer({ min: 1, max: 5 }),
           header,
