@@ -221,6 +221,31 @@ describe("token lifecycle [checklist J.67-J.68]", () => {
   });
 });
 
+describe("csrfFailureHandler", () => {
+  it("builds the reply from the failure reason, and falls back to the default when it declines", async () => {
+    const reasons: string[] = [];
+    harness = new Harness(
+      {
+        csrfFailureHandler: (request, reason) => {
+          reasons.push(reason);
+          return request.url === "/thing"
+            ? { status: 419, headers: {}, body: { expired: reason } }
+            : undefined;
+        },
+      },
+      thingRoutes,
+    );
+    const browser = harness.browser();
+    const custom = await browser.post("/thing", {}, { csrf: false });
+    expect(custom.status).toBe(419);
+    expect(custom.body).toEqual({ expired: "missing-token" });
+    const fallback = await browser.post("/api/thing", {}, { headers: { "sec-fetch-site": "cross-site" } });
+    expect(fallback.status).toBe(403);
+    expect(reasons).toEqual(["missing-token", "cross-site"]);
+    expect(handled).toBe(0);
+  });
+});
+
 describe("configuration", () => {
   it("skips the check when csrfProtection is false", async () => {
     harness = new Harness({ csrfProtection: false }, thingRoutes);
