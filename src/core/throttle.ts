@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from "node:net";
 import type { FailureRecord, SessionStore } from "./store.js";
 import { hashToken } from "./tokens.js";
 
@@ -98,5 +99,26 @@ function accountKey(account: string): string {
 }
 
 function addressKey(address: string): string {
-  return `address:${address}`;
+  return `address:${addressBucket(address)}`;
+}
+
+/**
+ * What an address is counted as. An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, how dual-stack
+ * sockets report IPv4 peers) counts as the IPv4 address, and an IPv6 address counts as its /64:
+ * a household, phone or server gets a whole /64, so per-address counters would let one client
+ * rotate through 2^64 source addresses (better-auth fixed the same bypass by defaulting to /64).
+ */
+function addressBucket(address: string): string {
+  const bare = address.replace(/%.*$/, ""); // an IPv6 zone id ("fe80::1%eth0")
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(bare)?.[1];
+  if (mapped && isIPv4(mapped)) return mapped;
+  if (!isIPv6(bare)) return address;
+  // Only the first four groups matter; an embedded IPv4 tail is the last two and counts as "0:0".
+  const text = bare.toLowerCase().replace(/\d{1,3}(?:\.\d{1,3}){3}$/, "0:0");
+  const [head = "", tail] = text.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const zeros = tail === undefined ? [] : new Array<string>(8 - left.length - right.length).fill("0");
+  const prefix = [...left, ...zeros, ...right].slice(0, 4).map((group) => group.padStart(4, "0"));
+  return `${prefix.join(":")}::/64`;
 }

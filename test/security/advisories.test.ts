@@ -466,6 +466,45 @@ describe("brute-force throttle cannot be side-stepped [better-auth rate-limit by
     expect(outcomes).toEqual(["invalid", "invalid", "invalid", "locked", "locked"]);
   });
 
+  /** Failed logins, one account each (so only the address counter can lock), from the given sockets. */
+  async function sprayFrom(addresses: string[], maxAddressFailures: number): Promise<string[]> {
+    const { manager } = createTestManager({ maxAddressFailures });
+    const outcomes: string[] = [];
+    for (const [index, remoteAddress] of addresses.entries()) {
+      const auth = await manager.authenticate(
+        {
+          method: "POST",
+          url: "/login",
+          header: () => undefined,
+          remoteAddress,
+          encrypted: false,
+          formField: () => undefined,
+        },
+        { setCookie: () => undefined, setHeader: () => undefined },
+      );
+      const result = await auth.attemptLogin({ account: `victim${index}`, verify: async () => null });
+      outcomes.push(result.ok ? "ok" : result.reason);
+    }
+    return outcomes;
+  }
+
+  it("counts an IPv6 client per /64: rotating addresses inside its prefix does not reset the address lock [better-auth #7470/#7509] [finding F-5]", async () => {
+    const rotating = [
+      "2001:db8:7:1::1",
+      "2001:db8:7:1::2",
+      "2001:db8:7:1:dead:beef:0:1",
+      "2001:DB8:7:1::abcd",
+    ];
+    expect(await sprayFrom(rotating, 3)).toEqual(["invalid", "invalid", "invalid", "locked"]);
+    const neighbours = ["2001:db8:7:1::1", "2001:db8:7:1::2", "2001:db8:7:1::3", "2001:db8:7:2::1"];
+    expect(await sprayFrom(neighbours, 3)).toEqual(["invalid", "invalid", "invalid", "invalid"]);
+  });
+
+  it("counts an IPv4-mapped IPv6 peer (::ffff:a.b.c.d) as the same IPv4 address [better-auth #7300] [finding F-5]", async () => {
+    const forms = ["192.0.2.55", "::ffff:192.0.2.55", "::FFFF:192.0.2.55", "192.0.2.55"];
+    expect(await sprayFrom(forms, 3)).toEqual(["invalid", "invalid", "invalid", "locked"]);
+  });
+
   it("locks per account whatever proxy headers say", async () => {
     const { manager, users } = createTestManager({ maxAccountFailures: 3 });
     const served = await serve(withAttemptRoute(createExpressApp(manager, users), users));
