@@ -1,29 +1,43 @@
 import type Database from "better-sqlite3";
-import { LoginManager, type LoginManagerOptions } from "login-manager";
+import { LoginManager, type LoginManagerOptions, type SessionStore } from "login-manager";
 import { createPasswordHasher, type PasswordHasher } from "login-manager/password";
+import { PostgresStore } from "login-manager/stores/postgres";
+import { RedisStore } from "login-manager/stores/redis";
 import { SqliteStore } from "login-manager/stores/sqlite";
+import pg from "pg";
 import type { DestinationStream, Logger } from "pino";
+import { createClient } from "redis";
 import { type CommonPasswords, loadCommonPasswords } from "./domain/common-passwords.js";
-import type { AppConfig } from "./domain/config.js";
+import type { AppConfig, DatabaseConfig, RedisConfig } from "./domain/config.js";
 import { openDatabase } from "./domain/database.js";
+import { PostgresUserRepository } from "./domain/postgres-users.js";
 import { loadOrCreateSecret, type SecretSource } from "./domain/secret.js";
 import { createLogger, watchManager } from "./domain/security-log.js";
 import { SqliteUserRepository } from "./domain/sqlite-users.js";
-import type { User } from "./domain/users.js";
+import type { User, UserRepository } from "./domain/users.js";
+
+/** Where the app keeps users and sessions (remember-me tokens and failure counters go with sessions). */
+export interface Backends {
+  users: "sqlite" | "postgres";
+  sessions: "sqlite" | "postgres" | "redis";
+}
 
 /** Everything the app is built from, framework aside. */
 export interface AppServices {
   config: AppConfig;
-  db: Database.Database;
-  store: SqliteStore;
-  users: SqliteUserRepository;
+  /** The SQLite database, when users or sessions live in it (no `DATABASE_URL`). */
+  db: Database.Database | undefined;
+  store: SessionStore;
+  users: UserRepository;
   hasher: PasswordHasher;
   commonPasswords: CommonPasswords;
   manager: LoginManager<User>;
   logger: Logger;
+  /** Which server holds what, chosen from `REDIS_URL` / `DATABASE_URL`. */
+  backends: Backends;
   /** Where the secret came from, and the key file's path (used when SECRET_KEY is unset). */
   secret: { source: SecretSource; path: string };
-  /** Closes the session store and the database. Idempotent. */
+  /** Closes the session store and whatever this opened (SQLite, the pg pool, the Redis client). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -34,9 +48,17 @@ export interface ServiceOverrides {
   hasher?: PasswordHasher;
 }
 
+type RedisClient = ReturnType<typeof createClient>;
+
 /**
- * Wires the app from its configuration: the SQLite database in the data folder (users and sessions
- * in one file), the session store, the argon2id hasher, the login manager and the security log.
+ * Wires the app from its configuration. Sessions, remember-me tokens and login-failure counters go
+ * to Redis when `REDIS_URL` is set, else to PostgreSQL when `DATABASE_URL` is set, else to SQLite;
+ * users go to PostgreSQL when `DATABASE_URL` is set, else to SQLite (one file in the data folder).
+ * Then the argon2id hasher, the login manager and the security log.
+ *
+ * Neither server has to be up for the app to start: the Redis client gets up to
+ * `STORE_CONNECT_TIMEOUT_MS` for its first connection and then keeps trying in the background, and
+ * PostgreSQL tables are created on first use. Until a server answers, requests that need it get 503.
  *
  * @example
  * ```ts
@@ -48,13 +70,48 @@ export async function createServices(
   config: AppConfig,
   overrides: ServiceOverrides = {},
 ): Promise<AppServices> {
-  const db = openDatabase(config.dataDir);
+  const logger = createLogger(overrides.logDestination);
+  const backends: Backends = {
+    users: config.database ? "postgres" : "sqlite",
+    sessions: config.redis ? "redis" : config.database ? "postgres" : "sqlite",
+  };
+  const opened: Array<() => Promise<void> | void> = [];
+  const closeAll = async () => {
+    for (const close of opened.splice(0).reverse()) await close();
+  };
   try {
+    const db =
+      backends.users === "sqlite" || backends.sessions === "sqlite"
+        ? openDatabase(config.dataDir)
+        : undefined;
+    if (db) {
+      opened.push(() => {
+        db.close();
+      });
+    }
     const secret = loadOrCreateSecret(config.secretKey, config.dataDir);
-    const store = new SqliteStore({ database: db, sweepIntervalSeconds: 3600 });
-    await store.initialize();
-    const users = new SqliteUserRepository(db);
-    const logger = createLogger(overrides.logDestination);
+    const pool = config.database ? createPool(config.database, logger) : undefined;
+    if (pool) opened.push(() => pool.end());
+    const redis = config.redis ? await connectRedis(config.redis, logger) : undefined;
+    if (redis) opened.push(() => closeRedis(redis));
+
+    let store: SessionStore;
+    if (redis && config.redis) {
+      store = new RedisStore({ client: redis, keyPrefix: config.redis.keyPrefix });
+    } else if (pool && config.database) {
+      store = new PostgresStore({ pool, schema: config.database.schema });
+    } else {
+      const sqliteStore = new SqliteStore({ database: db as Database.Database, sweepIntervalSeconds: 3600 });
+      await sqliteStore.initialize();
+      store = sqliteStore;
+    }
+    // Closed first: the store never closes a pool or client it was given.
+    opened.push(() => store.close());
+    const users: UserRepository =
+      pool && config.database
+        ? new PostgresUserRepository(pool, { schema: config.database.schema })
+        : new SqliteUserRepository(db as Database.Database);
+
     const manager = new LoginManager<User>({
       secret: secret.secret,
       store,
@@ -84,16 +141,88 @@ export async function createServices(
       commonPasswords: loadCommonPasswords(),
       manager,
       logger,
+      backends,
       secret: { source: secret.source, path: secret.path },
       async close() {
         if (closed) return;
         closed = true;
-        await store.close();
-        db.close();
+        await closeAll();
       },
     };
   } catch (error) {
-    db.close();
+    await closeAll().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * One pool for users and sessions. A connection attempt gives up after `connectTimeoutMs` and a
+ * query after `queryTimeoutMs` (server-side `statement_timeout`, plus a client-side read timeout a
+ * second later for a server that stopped answering), so a request during an outage gets its 503
+ * within those bounds. Dropped idle connections are logged, never fatal; the pool reconnects on demand.
+ */
+function createPool(database: DatabaseConfig, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: database.url,
+    max: database.poolMax,
+    connectionTimeoutMillis: database.connectTimeoutMs,
+    statement_timeout: database.queryTimeoutMs,
+    query_timeout: database.queryTimeoutMs + 1000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: "login-manager-example",
+  });
+  pool.on("error", (error) => {
+    logger.warn({ kind: "postgres", err: error.message }, "idle PostgreSQL connection failed");
+  });
+  return pool;
+}
+
+/**
+ * A node-redis client that fails fast while Redis is down (no offline queue: a command fails at once
+ * instead of waiting) and reconnects forever in the background (50 ms, 100 ms, ... at most every
+ * 2 s). Waits up to `connectTimeoutMs` for the first connection, then carries on without it. Logs
+ * one line when the connection is lost and one when it is back, not one per attempt.
+ */
+async function connectRedis(redis: RedisConfig, logger: Logger): Promise<RedisClient> {
+  const client = createClient({
+    url: redis.url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: redis.connectTimeoutMs,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+    },
+  });
+  let up: boolean | undefined;
+  client.on("error", (error: Error) => {
+    if (up === false) return;
+    up = false;
+    logger.warn({ kind: "redis", err: error.message }, "Redis unavailable; reconnecting in the background");
+  });
+  client.on("ready", () => {
+    if (up === false) logger.info({ kind: "redis" }, "Redis connection restored");
+    up = true;
+  });
+  const ready = new Promise<void>((resolve) => {
+    client.once("ready", () => resolve());
+    setTimeout(resolve, redis.connectTimeoutMs).unref();
+  });
+  // Resolves once connected; with a strategy that never gives up it does not reject on refusals.
+  client.connect().catch((error: unknown) => {
+    logger.warn(
+      { kind: "redis", err: error instanceof Error ? error.message : String(error) },
+      "Redis connect failed",
+    );
+  });
+  await ready;
+  return client;
+}
+
+/** QUIT when connected (lets replies in flight arrive), otherwise stop reconnecting at once. */
+async function closeRedis(client: RedisClient): Promise<void> {
+  if (client.isReady) {
+    await client.close().catch(() => client.destroy());
+  } else if (client.isOpen) {
+    client.destroy();
   }
 }

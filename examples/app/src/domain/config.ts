@@ -20,6 +20,37 @@ export interface AppConfig {
   rememberDurationSeconds: number;
   /** `TRUST_PROXY`: how many reverse proxies in front of the app to trust. */
   trustProxyHops: number;
+  /**
+   * PostgreSQL (`DATABASE_URL`) for users, and for sessions when no Redis is configured; undefined
+   * keeps users in SQLite.
+   */
+  database?: DatabaseConfig | undefined;
+  /** Redis (`REDIS_URL`) for sessions, remember-me tokens and login-failure counters. */
+  redis?: RedisConfig | undefined;
+}
+
+/** Settings of the shared PostgreSQL database. */
+export interface DatabaseConfig {
+  /** `DATABASE_URL` (postgres:// or postgresql://). */
+  url: string;
+  /** `DATABASE_SCHEMA`: schema holding the app's tables, created when missing. */
+  schema: string;
+  /** `DATABASE_POOL_MAX`: connections per app instance. */
+  poolMax: number;
+  /** `STORE_CONNECT_TIMEOUT_MS`: how long to wait for a connection before answering 503. */
+  connectTimeoutMs: number;
+  /** `DATABASE_QUERY_TIMEOUT_MS`: longest query (server `statement_timeout`, client read timeout). */
+  queryTimeoutMs: number;
+}
+
+/** Settings of the shared Redis server. */
+export interface RedisConfig {
+  /** `REDIS_URL` (redis:// or rediss://). */
+  url: string;
+  /** `REDIS_KEY_PREFIX`: prefix of every key the app writes. */
+  keyPrefix: string;
+  /** `STORE_CONNECT_TIMEOUT_MS`: how long one connection attempt may take. */
+  connectTimeoutMs: number;
 }
 
 /** A setting that stops start-up; `setting` is the environment variable's name. */
@@ -36,6 +67,8 @@ export class ConfigError extends Error {
 const TEN_YEARS_SECONDS = 10 * 365 * 24 * 3600;
 const MIN_SECRET_LENGTH = 32;
 const HOST_PATTERN = /^[A-Za-z0-9.:[\]-]{1,253}$/;
+const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.:{}-]{1,64}$/;
 
 /**
  * Reads the app's settings from `env`, applying defaults; throws a {@link ConfigError} naming the
@@ -62,17 +95,87 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.
       `(${idleTimeoutSeconds}) must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS (${absoluteTimeoutSeconds})`,
     );
   }
+  const secret = secretKey(env);
+  const database = databaseConfig(env);
+  const redis = redisConfig(env);
+  if (secret === undefined && (database || redis)) {
+    throw new ConfigError(
+      "SECRET_KEY",
+      `is required with ${database ? "DATABASE_URL" : "REDIS_URL"}: every instance sharing the database must use the same key (generate one with: node -e "console.log(crypto.randomBytes(32).toString('base64url'))")`,
+    );
+  }
   return {
     host: host(env),
     port: integer(env, "PORT", 5000, 0, 65_535),
     dataDir: resolve(cwd, value(env, "DATA_DIR") ?? "data"),
-    secretKey: secretKey(env),
+    secretKey: secret,
     sessionProtection: sessionProtection(env),
     idleTimeoutSeconds,
     absoluteTimeoutSeconds,
     rememberDurationSeconds: integer(env, "REMEMBER_DURATION_SECONDS", 2_592_000, 60, TEN_YEARS_SECONDS),
     trustProxyHops: integer(env, "TRUST_PROXY", 0, 0, 10),
+    database,
+    redis,
   };
+}
+
+/**
+ * `DATABASE_URL` and its companions. The companions are checked even without `DATABASE_URL`, so a
+ * typo never waits for the day the database is switched on.
+ */
+function databaseConfig(env: NodeJS.ProcessEnv): DatabaseConfig | undefined {
+  const schema = value(env, "DATABASE_SCHEMA") ?? "public";
+  if (!SCHEMA_PATTERN.test(schema)) {
+    throw new ConfigError(
+      "DATABASE_SCHEMA",
+      `must be 1-63 lowercase letters, digits or underscores, not starting with a digit, got ${JSON.stringify(schema)}`,
+    );
+  }
+  const poolMax = integer(env, "DATABASE_POOL_MAX", 10, 1, 1000);
+  const connectTimeoutMs = integer(env, "STORE_CONNECT_TIMEOUT_MS", 2000, 100, 60_000);
+  const queryTimeoutMs = integer(env, "DATABASE_QUERY_TIMEOUT_MS", 5000, 100, 600_000);
+  const url = serverUrl(
+    env,
+    "DATABASE_URL",
+    ["postgres:", "postgresql:"],
+    "postgres://user:password@host:5432/db",
+  );
+  return url === undefined ? undefined : { url, schema, poolMax, connectTimeoutMs, queryTimeoutMs };
+}
+
+function redisConfig(env: NodeJS.ProcessEnv): RedisConfig | undefined {
+  const keyPrefix = value(env, "REDIS_KEY_PREFIX") ?? "lm:";
+  if (!KEY_PREFIX_PATTERN.test(keyPrefix)) {
+    throw new ConfigError(
+      "REDIS_KEY_PREFIX",
+      `must be 1-64 letters, digits or _ . : - { }, got ${JSON.stringify(keyPrefix)}`,
+    );
+  }
+  const connectTimeoutMs = integer(env, "STORE_CONNECT_TIMEOUT_MS", 2000, 100, 60_000);
+  const url = serverUrl(env, "REDIS_URL", ["redis:", "rediss:"], "redis://host:6379");
+  return url === undefined ? undefined : { url, keyPrefix, connectTimeoutMs };
+}
+
+/** A server URL with one of `protocols`; the message never repeats the value (it may hold a password). */
+function serverUrl(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  protocols: readonly string[],
+  example: string,
+): string | undefined {
+  const raw = value(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !protocols.includes(parsed.protocol)) {
+    const scheme = parsed ? ` (got ${parsed.protocol}//…)` : "";
+    throw new ConfigError(name, `must be a URL like ${example}${scheme}`);
+  }
+  return raw;
 }
 
 function value(env: NodeJS.ProcessEnv, name: string): string | undefined {
