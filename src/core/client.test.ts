@@ -102,3 +102,23 @@ describe("requestOrigin", () => {
     expect(requestOrigin(view(headers as Record<string, string>), false)).toBeNull();
   });
 });
+
+describe("isHttps behind proxies reads X-Forwarded-Proto like X-Forwarded-For", () => {
+  const view = (proto: string): RequestView => ({
+    method: "GET",
+    url: "/",
+    header: (name) => (name === "x-forwarded-proto" ? proto : undefined),
+    remoteAddress: "10.0.0.1",
+    encrypted: false,
+    formField: () => undefined,
+  });
+
+  it("ignores an https entry the client put before the one its proxy appended", () => {
+    expect(isHttps(view("https, http"), 1)).toBe(false);
+  });
+
+  it("trusts the entry written by the outermost trusted proxy", () => {
+    expect(isHttps(view("https"), 1)).toBe(true);
+    expect(isHttps(view("https, http"), 2)).toBe(true);
+  });
+});

@@ -15,20 +15,25 @@ const MAX_USER_AGENT_LENGTH = 256;
 export function clientAddress(request: RequestView, trustProxyHops: number): string {
   const socket = request.remoteAddress ?? "";
   if (trustProxyHops === 0) return socket;
-  const forwarded = request.header("x-forwarded-for");
-  if (!forwarded) return socket;
-  const hops = forwarded
+  return trustedHopEntry(request.header("x-forwarded-for"), trustProxyHops) ?? socket;
+}
+
+/**
+ * The entry of a comma-separated forwarding header written by the outermost of `hops` trusted
+ * proxies: entries further left came from the client and may be forged.
+ */
+function trustedHopEntry(header: string | undefined, hops: number): string | undefined {
+  if (!header) return undefined;
+  const entries = header
     .split(",")
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0 && entry.length <= 64);
-  if (hops.length === 0) return socket;
-  const index = Math.max(0, hops.length - trustProxyHops);
-  return hops[index] ?? socket;
+  return entries[Math.max(0, entries.length - hops)];
 }
 
 /**
  * True when the request reached the app over HTTPS: a TLS socket, or with trusted proxies an
- * `X-Forwarded-Proto: https`.
+ * `X-Forwarded-Proto: https` written by the outermost trusted proxy (read like X-Forwarded-For).
  *
  * @example
  * ```ts
@@ -38,8 +43,7 @@ export function clientAddress(request: RequestView, trustProxyHops: number): str
 export function isHttps(request: RequestView, trustProxyHops: number): boolean {
   if (request.encrypted) return true;
   if (trustProxyHops === 0) return false;
-  const proto = request.header("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase();
-  return proto === "https";
+  return trustedHopEntry(request.header("x-forwarded-proto"), trustProxyHops)?.toLowerCase() === "https";
 }
 
 /**

@@ -277,3 +277,11 @@ describe("resolveOptions rejects bad options with a ConfigurationError naming th
     expect(message).toContain("csrfCookieName");
   });
 });
+
+describe("loginView and refreshView refuse scheme-relative URLs", () => {
+  it("throws for //host/login, which a browser would treat as another site", () => {
+    expect(() =>
+      resolveOptions({ secret: "s".repeat(32), store: new MemoryStore(), loginView: "//evil.example/login" }),
+    ).toThrow(/loginView must be a path/);
+  });
+});

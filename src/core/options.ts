@@ -356,7 +356,8 @@ function optionalFunction<F>(value: F | undefined, name: string): F | undefined 
 
 function optionalPath(value: string | null | undefined, name: string): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== "string" || !(value.startsWith("/") || /^https?:\/\//.test(value))) {
+  const relativePath = typeof value === "string" && value.startsWith("/") && !value.startsWith("//");
+  if (typeof value !== "string" || !(relativePath || /^https?:\/\//.test(value))) {
     throw new ConfigurationError(
       `${name} must be a path starting with "/" (or an absolute http(s) URL), got ${String(value)}`,
     );
