@@ -1,34 +1,15 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from "express";
 import type { Logger } from "pino";
-import { isServiceUnavailable } from "../domain/users.js";
-import type { RenderPage } from "./render.js";
-
-const MESSAGES: Record<number, { title: string; message: string }> = {
-  400: {
-    title: "Bad request",
-    message: "The request could not be understood. Please go back and try again.",
-  },
-  403: {
-    title: "Form expired",
-    message: "The form has expired or was sent from another site. Go back, reload the page and try again.",
-  },
-  404: { title: "Page not found", message: "There is no page at this address." },
-  405: { title: "Not allowed", message: "This page does not accept that kind of request." },
-  413: { title: "Too much data", message: "That was more data than this form accepts." },
-  415: { title: "Unsupported format", message: "The form was sent in a format this site does not accept." },
-  503: {
-    title: "Temporarily unavailable",
-    message: "The service is temporarily unavailable. Please try again in a moment.",
-  },
-  500: {
-    title: "Something went wrong",
-    message: "Sorry, something went wrong on our side. Please try again.",
-  },
-};
-
-function describe(status: number): { title: string; message: string } {
-  return MESSAGES[status] ?? (status < 500 ? (MESSAGES[400] as never) : (MESSAGES[500] as never));
-}
+import type { WebApp } from "../web/app.js";
+import { BodyError, bodyKind } from "../web/body.js";
+import {
+  csrfFailurePage,
+  errorResponse,
+  isCsrfRefusal,
+  serviceUnavailable as serviceUnavailableResponse,
+  storeUnavailable as storeUnavailableResponse,
+} from "../web/errors.js";
+import { errorRequest, send } from "./http.js";
 
 /**
  * Turns the login-manager's plain-text CSRF refusal (403 "Forbidden: ...") into the app's HTML error
@@ -38,51 +19,55 @@ function describe(status: number): { title: string; message: string } {
  *
  * @example
  * ```ts
- * app.use(friendlyCsrfFailures(render));
+ * app.use(friendlyCsrfFailures());
  * initApp(app, manager);
  * ```
  */
-export function friendlyCsrfFailures(render: RenderPage): RequestHandler {
+export function friendlyCsrfFailures(): RequestHandler {
   return (req, res, next) => {
     if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") {
       next();
       return;
     }
-    const send = res.send;
+    const original = res.send;
     res.send = function sendFriendly(this: Response, body?: unknown) {
-      res.send = send;
-      const plain = String(res.getHeader("content-type") ?? "").startsWith("text/plain");
-      if (res.statusCode === 403 && plain && typeof body === "string" && body.startsWith("Forbidden:")) {
-        render(req, res, 403, "error", { status: 403, ...describe(403) });
-        return res;
+      res.send = original;
+      if (isCsrfRefusal(res.statusCode, res.getHeader("content-type"), body)) {
+        const page = csrfFailurePage();
+        for (const [name, value] of Object.entries(page.headers)) res.setHeader(name, value);
+        return original.call(this, page.body);
       }
-      return send.call(this, body);
+      return original.call(this, body);
     };
     next();
   };
 }
 
 /**
- * The 404 page for every path no route answered.
+ * Refuses, with 415 and before any byte is read, a body the app does not read (see `web/body.ts`):
+ * login-manager's parsers would skip another media type, but the other frameworks would not.
  *
  * @example
  * ```ts
- * app.use(notFound(render));
+ * app.use(supportedBodiesOnly());
+ * initApp(app, manager);
  * ```
  */
-export function notFound(render: RenderPage): RequestHandler {
-  return (req, res) => {
-    render(req, res, 404, "error", { status: 404, ...describe(404) });
+export function supportedBodiesOnly(): RequestHandler {
+  return (req, _res, next) => {
+    const kind = bodyKind({
+      contentType: req.get("content-type"),
+      contentEncoding: req.get("content-encoding"),
+      contentLength: req.get("content-length"),
+      transferEncoding: req.get("transfer-encoding"),
+    });
+    next(kind instanceof BodyError ? kind : undefined);
   };
 }
 
-/** Seconds a client is asked to wait (`Retry-After`) when a backing server is down. */
-const RETRY_AFTER_SECONDS = "5";
-
 /**
- * The 503 answer when the session store or the user database cannot be reached: JSON for API
- * clients, otherwise a self-contained page without the nav bar, so it looks neither logged in nor
- * logged out. `Retry-After` and `Cache-Control: no-store`; no error text reaches the client.
+ * The 503 answer when the session store or the user database cannot be reached (see
+ * `web/errors.ts`): JSON for API clients, otherwise a self-contained page.
  *
  * @example
  * ```ts
@@ -90,35 +75,7 @@ const RETRY_AFTER_SECONDS = "5";
  * ```
  */
 export function serviceUnavailable(req: Request, res: Response): void {
-  const { title, message } = describe(503);
-  res.status(503);
-  res.setHeader("retry-after", RETRY_AFTER_SECONDS);
-  res.setHeader("cache-control", "no-store");
-  if (req.accepts(["html", "json"]) === "json") {
-    res.json({ error: "service_unavailable", message });
-    return;
-  }
-  res.type("html").send(`<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>${title} · login-manager demo</title>
-  <meta name="color-scheme" content="light dark">
-  <link rel="stylesheet" href="/static/style.css">
-</head>
-<body>
-  <main id="main" class="container narrow">
-    <section class="auth-card card error-page">
-      <p class="eyebrow">Error 503</p>
-      <h1>${title}</h1>
-      <p>${message}</p>
-      <div class="actions"><a class="button button-primary" href="/">Try again</a></div>
-    </section>
-  </main>
-</body>
-</html>
-`);
+  send(res, serviceUnavailableResponse(req.get("accept")));
 }
 
 /**
@@ -132,55 +89,26 @@ export function serviceUnavailable(req: Request, res: Response): void {
  */
 export function storeUnavailable(logger: Logger): (error: Error, req: Request, res: Response) => void {
   return (error, req, res) => {
-    logger.warn(
-      { kind: "unavailable", err: error.message, method: req.method, path: req.path },
-      "store unavailable",
-    );
-    serviceUnavailable(req, res);
+    send(res, storeUnavailableResponse(logger, error, errorRequest(req)));
   };
 }
 
 /**
- * The last error handler: client errors from body parsing and URL decoding (`status` 4xx, e.g. 400
- * malformed body, 413 too large, 415 unsupported charset) keep their status; an unreachable session
- * store or user database is a 503 ({@link serviceUnavailable}); anything else is a logged, generic
- * 500 page. No stack or error text ever reaches the client.
+ * The last error handler (see `errorResponse` in `web/errors.ts`): 4xx from body parsing and URL
+ * decoding keep their status, an unreachable backing server is a 503, anything else a logged 500.
  *
  * @example
  * ```ts
- * app.use(errorHandler(render, logger));
+ * app.use(errorHandler(web));
  * ```
  */
-export function errorHandler(render: RenderPage, logger: Logger): ErrorRequestHandler {
+export function errorHandler(web: WebApp): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
-    if (isServiceUnavailable(error) && !res.headersSent) {
-      logger.warn(
-        { kind: "unavailable", err: (error as Error).message, method: req.method, path: req.path },
-        "backing server unavailable",
-      );
-      serviceUnavailable(req, res);
-      return;
-    }
-    const candidate = (error as { status?: unknown; statusCode?: unknown } | null) ?? {};
-    const raw = typeof candidate.status === "number" ? candidate.status : candidate.statusCode;
-    const status = typeof raw === "number" && raw >= 400 && raw < 500 ? raw : 500;
-    if (status === 500)
-      logger.error({ kind: "error", err: error, method: req.method, path: req.path }, "request failed");
     if (res.headersSent) {
+      web.logger.error({ kind: "error", err: error, method: req.method, path: req.path }, "request failed");
       next(error);
       return;
     }
-    const { title, message } = describe(status);
-    if (req.accepts(["html", "json"]) === "json") {
-      res.status(status).setHeader("cache-control", "no-store");
-      res.json({ error: title, message });
-      return;
-    }
-    try {
-      render(req, res, status, "error", { title, message, status });
-    } catch (renderError) {
-      logger.error({ kind: "error", err: renderError }, "error page failed");
-      res.status(status).type("text/plain").send(message);
-    }
+    send(res, errorResponse(web.render, web.logger, error, errorRequest(req)));
   };
 }

@@ -1,0 +1,112 @@
+import type { LoginManager } from "login-manager";
+import type { PasswordHasher } from "login-manager/password";
+import type { Logger } from "pino";
+import type { AccountServices } from "../domain/accounts.js";
+import { type CommonPasswords, loadCommonPasswords } from "../domain/common-passwords.js";
+import type { AppConfig } from "../domain/config.js";
+import { ReauthLimiter } from "../domain/reauth-limiter.js";
+import type { User, UserRepository } from "../domain/users.js";
+import { paths } from "../paths.js";
+import { describeStatus, type ErrorRequest } from "./errors.js";
+import type { WebRequest, WebResponse } from "./http.js";
+import { createRenderer, type RenderPage } from "./pages.js";
+import { loadStaticFiles, type StaticFiles } from "./static.js";
+
+/** What every framework's app is built from (see `createServices`). */
+export interface AppDeps {
+  manager: LoginManager<User>;
+  users: UserRepository;
+  hasher: PasswordHasher;
+  logger: Logger;
+  config: AppConfig;
+  /** Defaults to the bundled list of the 10,000 most common passwords. */
+  commonPasswords?: CommonPasswords;
+  /** Defaults to 5 wrong passwords per 15 minutes before a logged-in user is logged out. */
+  reauthLimiter?: ReauthLimiter;
+}
+
+/** The framework-neutral app: what the route handlers and error pages use. */
+export interface WebApp {
+  services: AccountServices;
+  manager: LoginManager<User>;
+  logger: Logger;
+  config: AppConfig;
+  render: RenderPage;
+  reauthLimiter: ReauthLimiter;
+  staticFiles: StaticFiles;
+}
+
+/** A route handler: the same function serves the route on Express, Fastify and Hono. */
+export type Handler = (app: WebApp, request: WebRequest) => WebResponse | Promise<WebResponse>;
+
+/**
+ * Builds the framework-neutral part of the app: templates, static files, account use cases.
+ *
+ * @example
+ * ```ts
+ * const web = createWebApp(await createServices(parseConfig()));
+ * ```
+ */
+export function createWebApp(deps: AppDeps): WebApp {
+  return {
+    services: {
+      users: deps.users,
+      hasher: deps.hasher,
+      commonPasswords: deps.commonPasswords ?? loadCommonPasswords(),
+    },
+    manager: deps.manager,
+    logger: deps.logger,
+    config: deps.config,
+    render: createRenderer(paths.views),
+    reauthLimiter: deps.reauthLimiter ?? new ReauthLimiter(),
+    staticFiles: loadStaticFiles(paths.public),
+  };
+}
+
+/**
+ * `GET /healthz`: `ok`, for load balancers. Mounted before login-manager, so it never touches
+ * sessions or the database.
+ *
+ * @example
+ * ```ts
+ * app.get("/healthz", (_req, res) => send(res, healthz()));
+ * ```
+ */
+export function healthz(): WebResponse {
+  return {
+    status: 200,
+    headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+    body: "ok",
+  };
+}
+
+/**
+ * `GET /static/*`: a file of `public/`, or the 404 page (without a user: static files never touch
+ * sessions).
+ *
+ * @example
+ * ```ts
+ * app.get("/static/*", (c) => toResponse(c, staticFile(web, errorRequest(c))));
+ * ```
+ */
+export function staticFile(
+  app: WebApp,
+  request: ErrorRequest & { ifNoneMatch: string | undefined },
+): WebResponse {
+  return (
+    app.staticFiles.serve(request.url, request.ifNoneMatch) ?? notFound(app, { ...request, auth: undefined })
+  );
+}
+
+/**
+ * The 404 page for every path no route answered (a page, also for API clients).
+ *
+ * @example
+ * ```ts
+ * app.use((req, res) => send(res, notFound(web, errorRequest(req))));
+ * ```
+ */
+export function notFound(app: WebApp, request: ErrorRequest): WebResponse {
+  const { title, message } = describeStatus(404);
+  return app.render(request.auth, request.url, 404, "error", { title, message, status: 404 });
+}

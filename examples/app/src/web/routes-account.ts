@@ -1,0 +1,121 @@
+/**
+ * The account page: active sessions with revoke buttons, "log out other sessions" and the
+ * change-password form. Password change and revoke-others need a fresh login (`/reauth`).
+ * Framework-neutral handlers; `routes.ts` says which URL and guard each one serves.
+ *
+ * @module
+ */
+import { changePassword as changeAccountPassword, type FieldErrors } from "../domain/accounts.js";
+import { clientIp, logSecurityEvent } from "../domain/security-log.js";
+import { sessionRows } from "../domain/session-view.js";
+import type { WebApp } from "./app.js";
+import { field, redirect, type WebRequest, type WebResponse } from "./http.js";
+import { appUser } from "./pages.js";
+
+const HANDLE = /^[A-Za-z0-9_-]{1,64}$/;
+const TOO_MANY_WRONG = "Too many wrong passwords: you have been logged out. Please log in again.";
+
+async function accountPage(
+  app: WebApp,
+  { auth, url }: WebRequest,
+  status: number,
+  errors: FieldErrors,
+): Promise<WebResponse> {
+  return app.render(auth, url, status, "account", {
+    title: "Your account",
+    sessions: sessionRows(await auth.listSessions()),
+    fresh: auth.loginFresh(),
+    errors,
+  });
+}
+
+/** `GET /account` (login required): the sessions and the change-password form. */
+export function account(app: WebApp, request: WebRequest): Promise<WebResponse> {
+  return accountPage(app, request, 200, {});
+}
+
+/**
+ * `GET /account/password` and `GET /account/sessions/revoke-others` (login required): where
+ * `/reauth` sends the user back to after a POST was refused for a stale login; `303 /account`.
+ */
+export function backToAccount(): WebResponse {
+  return redirect("/account");
+}
+
+/**
+ * `POST /account/password` (fresh login required): checks the current password and the policy,
+ * then keeps this session (new id) and ends every other one; 400 with the form otherwise.
+ */
+export async function changePassword(app: WebApp, request: WebRequest): Promise<WebResponse> {
+  const { auth } = request;
+  const user = appUser(auth);
+  const ip = clientIp(auth.request, app.config.trustProxyHops);
+  const result = await changeAccountPassword(app.services, user, {
+    current: field(request, "current_password"),
+    next: field(request, "new_password"),
+  });
+  if (!result.ok) {
+    const wrongCurrent = result.errors.current_password !== undefined;
+    logSecurityEvent(app.logger, {
+      event: "password.change",
+      outcome: "failure",
+      userId: user.getId(),
+      username: user.username,
+      reason: wrongCurrent ? "wrong-current-password" : "policy",
+      ip,
+    });
+    if (wrongCurrent && app.reauthLimiter.recordFailure(user.getId())) {
+      await auth.logoutUser();
+      auth.flash(TOO_MANY_WRONG, "error");
+      return redirect("/login");
+    }
+    return accountPage(app, request, result.status, result.errors);
+  }
+  app.reauthLimiter.reset(user.getId());
+  const ended = await auth.afterPasswordChange();
+  logSecurityEvent(app.logger, {
+    event: "password.change",
+    outcome: "success",
+    userId: user.getId(),
+    username: user.username,
+    count: ended,
+    ip,
+  });
+  auth.flash(`Password changed. ${sessionsEnded(ended)}`, "success");
+  return redirect("/account");
+}
+
+/** `POST /account/sessions/revoke-others` (fresh login required): ends every other session. */
+export async function revokeOthers(_app: WebApp, { auth }: WebRequest): Promise<WebResponse> {
+  const ended = await auth.revokeOtherSessions();
+  auth.flash(sessionsEnded(ended), "success");
+  return redirect("/account");
+}
+
+/** `POST /account/sessions/revoke` (login required): ends the session whose handle is in the form. */
+export function revokeFromForm(_app: WebApp, request: WebRequest): Promise<WebResponse> {
+  return revoke(request, field(request, "handle"));
+}
+
+/** `POST /account/sessions/:handle/revoke` (login required): ends the session named in the URL. */
+export function revokeFromPath(_app: WebApp, request: WebRequest): Promise<WebResponse> {
+  return revoke(request, request.params.handle ?? "");
+}
+
+async function revoke({ auth }: WebRequest, handle: string): Promise<WebResponse> {
+  if (!HANDLE.test(handle) || !(await auth.revokeSession(handle))) {
+    auth.flash("That session had already ended.", "info");
+    return redirect("/account");
+  }
+  if (!auth.isAuthenticated) {
+    auth.flash("You ended the session on this device.", "success");
+    return redirect("/login");
+  }
+  auth.flash("Session ended. That device is logged out.", "success");
+  return redirect("/account");
+}
+
+function sessionsEnded(count: number): string {
+  if (count === 0) return "No other sessions were active.";
+  return count === 1 ? "1 other session was logged out." : `${count} other sessions were logged out.`;
+}

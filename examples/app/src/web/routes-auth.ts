@@ -1,0 +1,184 @@
+/**
+ * The Flask-Login tutorial's pages: home, register, login, protected, logout, plus re-authentication
+ * (`/reauth`) for sensitive actions. Framework-neutral handlers; `routes.ts` says which URL and guard
+ * each one serves.
+ *
+ * @module
+ */
+import { isSafeNextUrl, safeNextUrl } from "login-manager";
+import { passwordMatches, registerAccount, rehashIfNeeded, verifyCredentials } from "../domain/accounts.js";
+import { usernameKey } from "../domain/policy.js";
+import { clientIp, logSecurityEvent } from "../domain/security-log.js";
+import type { User } from "../domain/users.js";
+import type { WebApp } from "./app.js";
+import { field, queryParam, redirect, type WebRequest, type WebResponse } from "./http.js";
+import { appUser } from "./pages.js";
+
+const LOGIN_FAILED = "Invalid username or password.";
+/** Longest account name used as a throttle key or logged, in code points. */
+const MAX_ACCOUNT_KEY = 64;
+
+function ip(app: WebApp, request: WebRequest): string {
+  return clientIp(request.auth.request, app.config.trustProxyHops);
+}
+
+/** `GET /`: who is logged in, and links to what they can do. */
+export function home(app: WebApp, { auth, url }: WebRequest): WebResponse {
+  return app.render(auth, url, 200, "home", { title: "Home" });
+}
+
+/** `GET /register`: the registration form. */
+export function registerForm(app: WebApp, { auth, url }: WebRequest): WebResponse {
+  return app.render(auth, url, 200, "register", { title: "Create an account", username: "", errors: {} });
+}
+
+/** `POST /register`: creates the account, then `303 /login`; 400 (policy) or 409 (taken) with the form. */
+export async function register(app: WebApp, request: WebRequest): Promise<WebResponse> {
+  const { auth, url } = request;
+  const username = field(request, "username");
+  const result = await registerAccount(app.services, { username, password: field(request, "password") });
+  if (!result.ok) {
+    logSecurityEvent(app.logger, {
+      event: "register",
+      outcome: "failure",
+      username,
+      reason: result.status === 409 ? "duplicate" : "policy",
+      ip: ip(app, request),
+    });
+    return app.render(auth, url, result.status, "register", {
+      title: "Create an account",
+      username,
+      errors: result.errors,
+    });
+  }
+  const { user } = result;
+  logSecurityEvent(app.logger, {
+    event: "register",
+    outcome: "success",
+    userId: user.getId(),
+    username: user.username,
+    ip: ip(app, request),
+  });
+  auth.flash(`Account created for ${user.username}. You can log in now.`, "success");
+  return redirect("/login");
+}
+
+/** `GET /login`: the login form, keeping a safe `next`. */
+export function loginForm(app: WebApp, { auth, url }: WebRequest): WebResponse {
+  const requested = queryParam(url, "next");
+  const next = requested !== undefined && isSafeNextUrl(requested) ? requested : "";
+  return app.render(auth, url, 200, "login", { title: "Log in", username: "", next, error: null });
+}
+
+/**
+ * `POST /login`: `303` to a safe `next` (else `/`); 400 for an empty field, 401 for any failure, 429
+ * with `Retry-After` for a locked account or address.
+ */
+export async function login(app: WebApp, request: WebRequest): Promise<WebResponse> {
+  const { auth, url } = request;
+  const username = field(request, "username");
+  const password = field(request, "password");
+  const next = field(request, "next");
+  const page = (status: number, error: string) =>
+    app.render(auth, url, status, "login", {
+      title: "Log in",
+      username,
+      next: isSafeNextUrl(next) ? next : "",
+      error,
+    });
+  if (username.trim() === "" || password === "") return page(400, "Enter your username and password.");
+  const account = [...usernameKey(username)].slice(0, MAX_ACCOUNT_KEY).join("");
+  const result = await auth.attemptLogin({
+    account,
+    remember: field(request, "remember") !== "",
+    verify: () => verifyCredentials(app.services, account, password),
+  });
+  if (result.ok) {
+    await rehashIfNeeded(app.services, result.user as User, password);
+    auth.flash("Logged in successfully.", "success");
+    return redirect(safeNextUrl(next, "/"));
+  }
+  if (result.reason === "locked") {
+    const response = page(
+      429,
+      `Too many failed attempts. Please wait ${describeWait(result.retryAfterSeconds)} and try again.`,
+    );
+    response.headers["retry-after"] = String(result.retryAfterSeconds);
+    return response;
+  }
+  return page(401, LOGIN_FAILED);
+}
+
+/** `GET /protected` (login required): "Protected Route" and how the user got in. */
+export function protectedPage(app: WebApp, { auth, url }: WebRequest): WebResponse {
+  return app.render(auth, url, 200, "protected", {
+    title: "Protected Route",
+    source: auth.source,
+    fresh: auth.loginFresh(),
+    remembered: auth.loginRemembered(),
+  });
+}
+
+/** `GET /logout`: a button (a GET never logs out). */
+export function logoutForm(app: WebApp, { auth, url }: WebRequest): WebResponse {
+  return app.render(auth, url, 200, "logout", { title: "Log out" });
+}
+
+/** `POST /logout`: ends the session on the server, clears the cookies, `303 /`. */
+export async function logout(_app: WebApp, { auth }: WebRequest): Promise<WebResponse> {
+  if (auth.isAuthenticated) await auth.logoutUser();
+  auth.flash("You have been logged out.", "success");
+  return redirect("/");
+}
+
+/** `GET /reauth` (login required): asks for the password again before a sensitive action. */
+export function reauthForm(app: WebApp, { auth, url }: WebRequest): WebResponse {
+  return app.render(auth, url, 200, "reauth", {
+    title: "Confirm it's you",
+    next: nextOr(queryParam(url, "next")),
+    error: null,
+  });
+}
+
+/**
+ * `POST /reauth` (login required): a right password makes the login fresh and goes on to `next`; a
+ * wrong one is 401, and past the limit the session is logged out.
+ */
+export async function reauth(app: WebApp, request: WebRequest): Promise<WebResponse> {
+  const { auth, url } = request;
+  const user = appUser(auth);
+  const next = nextOr(field(request, "next"));
+  if (await passwordMatches(app.services, user, field(request, "password"))) {
+    app.reauthLimiter.reset(user.getId());
+    await auth.confirmLogin();
+    auth.flash("Thanks, your password is confirmed.", "success");
+    return redirect(next);
+  }
+  logSecurityEvent(app.logger, {
+    event: "reauth.failure",
+    outcome: "failure",
+    userId: user.getId(),
+    username: user.username,
+    ip: ip(app, request),
+  });
+  if (app.reauthLimiter.recordFailure(user.getId())) {
+    await auth.logoutUser();
+    auth.flash("Too many wrong passwords: you have been logged out. Please log in again.", "error");
+    return redirect("/login");
+  }
+  return app.render(auth, url, 401, "reauth", {
+    title: "Confirm it's you",
+    next,
+    error: "That password is not correct.",
+  });
+}
+
+function nextOr(next: unknown): string {
+  return safeNextUrl(next, "/account");
+}
+
+function describeWait(seconds: number): string {
+  if (seconds < 90) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minutes`;
+}

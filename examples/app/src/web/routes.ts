@@ -1,0 +1,60 @@
+/**
+ * The app's HTTP contract in one table: every route behind login-manager, with its guard and
+ * handler. Each framework's routing layer registers exactly these, mapping the guard to its own
+ * `loginRequired` / `freshLoginRequired`, so Express, Fastify and Hono serve the same site.
+ *
+ * @module
+ */
+import type { Handler } from "./app.js";
+import {
+  account,
+  backToAccount,
+  changePassword,
+  revokeFromForm,
+  revokeFromPath,
+  revokeOthers,
+} from "./routes-account.js";
+import {
+  home,
+  login,
+  loginForm,
+  logout,
+  logoutForm,
+  protectedPage,
+  reauth,
+  reauthForm,
+  register,
+  registerForm,
+} from "./routes-auth.js";
+
+/** Who may reach a route: anyone, a logged-in user, or a user who typed the password in this session. */
+export type Guard = "none" | "login" | "fresh";
+
+/** One route of the app. Paths use `:name` parameters, which all three routers understand. */
+export interface Route {
+  method: "GET" | "POST";
+  path: string;
+  guard: Guard;
+  handler: Handler;
+}
+
+/** Every route behind login-manager (`/healthz` and `/static/*` come before it). */
+export const ROUTES: readonly Route[] = [
+  { method: "GET", path: "/", guard: "none", handler: home },
+  { method: "GET", path: "/register", guard: "none", handler: registerForm },
+  { method: "POST", path: "/register", guard: "none", handler: register },
+  { method: "GET", path: "/login", guard: "none", handler: loginForm },
+  { method: "POST", path: "/login", guard: "none", handler: login },
+  { method: "GET", path: "/protected", guard: "login", handler: protectedPage },
+  { method: "GET", path: "/logout", guard: "none", handler: logoutForm },
+  { method: "POST", path: "/logout", guard: "none", handler: logout },
+  { method: "GET", path: "/reauth", guard: "login", handler: reauthForm },
+  { method: "POST", path: "/reauth", guard: "login", handler: reauth },
+  { method: "GET", path: "/account", guard: "login", handler: account },
+  { method: "GET", path: "/account/password", guard: "login", handler: backToAccount },
+  { method: "POST", path: "/account/password", guard: "fresh", handler: changePassword },
+  { method: "GET", path: "/account/sessions/revoke-others", guard: "login", handler: backToAccount },
+  { method: "POST", path: "/account/sessions/revoke-others", guard: "fresh", handler: revokeOthers },
+  { method: "POST", path: "/account/sessions/revoke", guard: "login", handler: revokeFromForm },
+  { method: "POST", path: "/account/sessions/:handle/revoke", guard: "login", handler: revokeFromPath },
+];
