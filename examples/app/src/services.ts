@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { LoginManager, type LoginManagerOptions, type SessionStore } from "login-manager";
+import { LoginManager, type LoginManagerOptions, type SessionStore, StoreError } from "login-manager";
 import { createPasswordHasher, type PasswordHasher } from "login-manager/password";
 import { PostgresStore } from "login-manager/stores/postgres";
 import { RedisStore } from "login-manager/stores/redis";
@@ -97,7 +97,8 @@ export async function createServices(
 
     let store: SessionStore;
     if (redis && config.redis) {
-      store = new RedisStore({ client: redis, keyPrefix: config.redis.keyPrefix });
+      const redisStore = new RedisStore({ client: redis, keyPrefix: config.redis.keyPrefix });
+      store = withDeadline(redisStore, config.redis.timeoutMs, "RedisStore");
     } else if (pool && config.database) {
       store = new PostgresStore({ pool, schema: config.database.schema });
     } else {
@@ -157,17 +158,17 @@ export async function createServices(
 
 /**
  * One pool for users and sessions. A connection attempt gives up after `connectTimeoutMs` and a
- * query after `queryTimeoutMs` (server-side `statement_timeout`, plus a client-side read timeout a
- * second later for a server that stopped answering), so a request during an outage gets its 503
- * within those bounds. Dropped idle connections are logged, never fatal; the pool reconnects on demand.
+ * query after `timeoutMs` (server-side `statement_timeout`, and the same client-side read timeout
+ * for a server that stopped answering), so a request during an outage gets its 503 within those
+ * bounds. Dropped idle connections are logged, never fatal; the pool reconnects on demand.
  */
 function createPool(database: DatabaseConfig, logger: Logger): pg.Pool {
   const pool = new pg.Pool({
     connectionString: database.url,
     max: database.poolMax,
     connectionTimeoutMillis: database.connectTimeoutMs,
-    statement_timeout: database.queryTimeoutMs,
-    query_timeout: database.queryTimeoutMs + 1000,
+    statement_timeout: database.timeoutMs,
+    query_timeout: database.timeoutMs,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: "login-manager-example",
@@ -225,4 +226,31 @@ async function closeRedis(client: RedisClient): Promise<void> {
   } else if (client.isOpen) {
     client.destroy();
   }
+}
+
+/**
+ * The store, with every operation rejected as `unavailable` (so: a 503) when it has not settled
+ * within `ms`. node-redis has no per-command timeout, and a Redis that stops answering without
+ * closing the connection (paused, or a network that drops packets) would otherwise leave requests
+ * waiting for ever. The late reply, if any, is dropped. `close()` is never cut short.
+ */
+function withDeadline(store: SessionStore, ms: number, name: string): SessionStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== "function" || property === "close") return value;
+      return (...args: unknown[]) => {
+        let timer: NodeJS.Timeout | undefined;
+        const expired = new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => {
+            reject(
+              new StoreError(`${name}.${String(property)}: no answer within ${ms} ms`, { unavailable: true }),
+            );
+          }, ms);
+        });
+        const call = Promise.resolve(value.apply(target, args) as unknown);
+        return Promise.race([call, expired]).finally(() => clearTimeout(timer));
+      };
+    },
+  });
 }

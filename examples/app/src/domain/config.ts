@@ -39,8 +39,8 @@ export interface DatabaseConfig {
   poolMax: number;
   /** `STORE_CONNECT_TIMEOUT_MS`: how long to wait for a connection before answering 503. */
   connectTimeoutMs: number;
-  /** `DATABASE_QUERY_TIMEOUT_MS`: longest query (server `statement_timeout`, client read timeout). */
-  queryTimeoutMs: number;
+  /** `STORE_TIMEOUT_MS`: longest query (server `statement_timeout` and client read timeout). */
+  timeoutMs: number;
 }
 
 /** Settings of the shared Redis server. */
@@ -51,6 +51,8 @@ export interface RedisConfig {
   keyPrefix: string;
   /** `STORE_CONNECT_TIMEOUT_MS`: how long one connection attempt may take. */
   connectTimeoutMs: number;
+  /** `STORE_TIMEOUT_MS`: longest wait for one store operation before answering 503. */
+  timeoutMs: number;
 }
 
 /** A setting that stops start-up; `setting` is the environment variable's name. */
@@ -133,14 +135,14 @@ function databaseConfig(env: NodeJS.ProcessEnv): DatabaseConfig | undefined {
   }
   const poolMax = integer(env, "DATABASE_POOL_MAX", 10, 1, 1000);
   const connectTimeoutMs = integer(env, "STORE_CONNECT_TIMEOUT_MS", 2000, 100, 60_000);
-  const queryTimeoutMs = integer(env, "DATABASE_QUERY_TIMEOUT_MS", 5000, 100, 600_000);
+  const timeoutMs = storeTimeout(env);
   const url = serverUrl(
     env,
     "DATABASE_URL",
     ["postgres:", "postgresql:"],
     "postgres://user:password@host:5432/db",
   );
-  return url === undefined ? undefined : { url, schema, poolMax, connectTimeoutMs, queryTimeoutMs };
+  return url === undefined ? undefined : { url, schema, poolMax, connectTimeoutMs, timeoutMs };
 }
 
 function redisConfig(env: NodeJS.ProcessEnv): RedisConfig | undefined {
@@ -152,8 +154,13 @@ function redisConfig(env: NodeJS.ProcessEnv): RedisConfig | undefined {
     );
   }
   const connectTimeoutMs = integer(env, "STORE_CONNECT_TIMEOUT_MS", 2000, 100, 60_000);
+  const timeoutMs = storeTimeout(env);
   const url = serverUrl(env, "REDIS_URL", ["redis:", "rediss:"], "redis://host:6379");
-  return url === undefined ? undefined : { url, keyPrefix, connectTimeoutMs };
+  return url === undefined ? undefined : { url, keyPrefix, connectTimeoutMs, timeoutMs };
+}
+
+function storeTimeout(env: NodeJS.ProcessEnv): number {
+  return integer(env, "STORE_TIMEOUT_MS", 3000, 100, 600_000);
 }
 
 /** A server URL with one of `protocols`; the message never repeats the value (it may hold a password). */

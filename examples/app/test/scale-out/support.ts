@@ -247,9 +247,14 @@ export class ThrowawayRedis {
   private constructor(readonly port: number) {}
 
   static async start(): Promise<ThrowawayRedis> {
-    const redis = new ThrowawayRedis(await freePort());
+    const redis = await ThrowawayRedis.reserve();
     await redis.start();
     return redis;
+  }
+
+  /** Picks the port (nothing listens on it yet): `start()` when the test wants the server up. */
+  static async reserve(): Promise<ThrowawayRedis> {
+    return new ThrowawayRedis(await freePort());
   }
 
   get url(): string {
@@ -315,6 +320,16 @@ export class ThrowawayRedis {
     await exited;
     clearTimeout(timer);
     this.#child = undefined;
+  }
+
+  /** SIGSTOP: the server hangs with its connections open (like a network that drops packets). */
+  pause(): void {
+    this.#child?.kill("SIGSTOP");
+  }
+
+  /** SIGCONT after {@link ThrowawayRedis.pause}. */
+  resume(): void {
+    this.#child?.kill("SIGCONT");
   }
 
   /** SIGKILL: a crash; whatever was not saved is lost. */
