@@ -3,7 +3,7 @@ import { clientAddress, clientFingerprint, userAgent } from "./client.js";
 import type { RequestView } from "./http.js";
 import type { ManagerCore } from "./internals.js";
 import { createSession } from "./sessions.js";
-import type { SessionRecord } from "./store.js";
+import type { SessionRecord, SessionStore } from "./store.js";
 import { constantTimeEqual, hashToken, parseTokenPair, randomToken } from "./tokens.js";
 import type { AuthUser } from "./users.js";
 
@@ -134,6 +134,17 @@ function touchDue<U extends AuthUser>(core: ManagerCore<U>, session: SessionReco
   return now - session.lastSeenAt >= core.options.touchIntervalSeconds * 1000;
 }
 
+/** Touches being written, per store and session id (see touchSession). */
+const pendingTouches = new WeakMap<
+  SessionStore,
+  Map<string, Promise<{ lastSeenAt: number; expiresAt: number }>>
+>();
+
+/**
+ * Records activity once per touch interval. Requests of the same session that arrive while its
+ * touch is being written wait for that write instead of each writing the same thing: without this,
+ * every request in flight when the interval runs out (dozens on a busy session) writes to the store.
+ */
 async function touchSession<U extends AuthUser>(
   core: ManagerCore<U>,
   session: SessionRecord,
@@ -141,10 +152,24 @@ async function touchSession<U extends AuthUser>(
 ): Promise<void> {
   const { touchIntervalSeconds, idleTimeoutSeconds, store } = core.options;
   if (now - session.lastSeenAt < touchIntervalSeconds * 1000) return;
-  const expiresAt = Math.min(now + idleTimeoutSeconds * 1000, session.absoluteExpiresAt);
-  await store.updateSession(session.id, { lastSeenAt: now, expiresAt });
-  session.lastSeenAt = now;
-  session.expiresAt = expiresAt;
+  let pending = pendingTouches.get(store);
+  if (!pending) {
+    pending = new Map();
+    pendingTouches.set(store, pending);
+  }
+  let touch = pending.get(session.id);
+  if (!touch) {
+    const expiresAt = Math.min(now + idleTimeoutSeconds * 1000, session.absoluteExpiresAt);
+    touch = store
+      .updateSession(session.id, { lastSeenAt: now, expiresAt })
+      .then(() => ({ lastSeenAt: now, expiresAt }));
+    const settled = () => pending.delete(session.id);
+    touch.then(settled, settled);
+    pending.set(session.id, touch);
+  }
+  const touched = await touch;
+  session.lastSeenAt = touched.lastSeenAt;
+  session.expiresAt = touched.expiresAt;
 }
 
 async function loadFromRemember<U extends AuthUser>(
