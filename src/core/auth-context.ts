@@ -350,7 +350,9 @@ export class AuthContext<U extends AuthUser> {
    * Checks a password login with brute-force limits. `verify` must do the same hashing work whether
    * or not the account exists (call the hasher's `verifyDummy` for unknown users) and resolve the user
    * on success. Failures are counted per account and per client address; an inactive user counts as a
-   * failure and gets the same answer as a wrong password.
+   * failure and gets the same answer as a wrong password. Attempts on one account run one at a time
+   * in this process, so a burst of parallel guesses cannot all pass the check. `account` is used
+   * verbatim: canonicalise it (trim, case-fold, NFKC) the same way as the user lookup.
    */
   async attemptLogin(attempt: {
     account: string;
@@ -361,19 +363,22 @@ export class AuthContext<U extends AuthUser> {
     const { throttle } = this.#core;
     const { clock } = this.#core.options;
     const address = this.clientAddress;
-    const status = await throttle.check(attempt.account, address, clock.now());
-    if (status.locked) return this.#failed(attempt.account, "locked", status.retryAfterSeconds);
-    const user = await attempt.verify();
-    const loggedIn = user
-      ? await this.loginUser(user, { remember: attempt.remember, durationSeconds: attempt.durationSeconds })
-      : false;
-    if (user && loggedIn) {
-      await throttle.recordSuccess(attempt.account);
-      return { ok: true, user };
-    }
-    const after = await throttle.recordFailure(attempt.account, address, clock.now());
-    this.#emitFailure(attempt.account, user ? "inactive" : "invalid", after);
-    return { ok: false, reason: "invalid" };
+    // One attempt per account at a time, so parallel guesses cannot all pass the check.
+    return throttle.exclusive(attempt.account, async (): Promise<LoginAttemptResult<U>> => {
+      const status = await throttle.check(attempt.account, address, clock.now());
+      if (status.locked) return this.#failed(attempt.account, "locked", status.retryAfterSeconds);
+      const user = await attempt.verify();
+      const loggedIn = user
+        ? await this.loginUser(user, { remember: attempt.remember, durationSeconds: attempt.durationSeconds })
+        : false;
+      if (user && loggedIn) {
+        await throttle.recordSuccess(attempt.account);
+        return { ok: true, user };
+      }
+      const after = await throttle.recordFailure(attempt.account, address, clock.now());
+      this.#emitFailure(attempt.account, user ? "inactive" : "invalid", after);
+      return { ok: false, reason: "invalid" };
+    });
   }
 
   /** @internal The CSRF cookie's value, for the manager's CSRF check. */
@@ -392,16 +397,18 @@ export class AuthContext<U extends AuthUser> {
     const account = `reauth:${user.getId()}`;
     const { throttle } = this.#core;
     const { clock } = this.#core.options;
-    const status = await throttle.check(account, this.clientAddress, clock.now());
-    if (status.locked) return this.#failed(account, "locked", status.retryAfterSeconds);
-    if (await verify()) {
-      await throttle.recordSuccess(account);
-      await this.confirmLogin();
-      return { ok: true, user };
-    }
-    const after = await throttle.recordFailure(account, this.clientAddress, clock.now());
-    this.#emitFailure(account, "invalid", after);
-    return { ok: false, reason: "invalid" };
+    return throttle.exclusive(account, async (): Promise<LoginAttemptResult<U>> => {
+      const status = await throttle.check(account, this.clientAddress, clock.now());
+      if (status.locked) return this.#failed(account, "locked", status.retryAfterSeconds);
+      if (await verify()) {
+        await throttle.recordSuccess(account);
+        await this.confirmLogin();
+        return { ok: true, user };
+      }
+      const after = await throttle.recordFailure(account, this.clientAddress, clock.now());
+      this.#emitFailure(account, "invalid", after);
+      return { ok: false, reason: "invalid" };
+    });
   }
 
   /** The CSRF token to put in forms (`_csrf`) or the `X-CSRF-Token` header; sets its cookie on first use. */

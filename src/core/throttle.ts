@@ -44,10 +44,32 @@ export type ThrottleStatus = { locked: false } | { locked: true; retryAfterSecon
 export class LoginThrottle {
   readonly #store: SessionStore;
   readonly #policy: ThrottlePolicy;
+  readonly #inFlight = new Map<string, Promise<void>>();
 
   constructor(store: SessionStore, policy: ThrottlePolicy) {
     this.#store = store;
     this.#policy = policy;
+  }
+
+  /**
+   * Runs `attempt` once every earlier attempt on the same account in this process has finished.
+   * Without it, a burst of parallel guesses all pass {@link LoginThrottle.check} before the first
+   * failure is counted, and every one of them is verified. Attempts on other accounts still run in
+   * parallel; across processes each one can race at most one attempt past the shared counters.
+   */
+  async exclusive<T>(account: string, attempt: () => Promise<T>): Promise<T> {
+    const key = accountKey(account);
+    const run = (this.#inFlight.get(key) ?? Promise.resolve()).then(attempt);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inFlight.set(key, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.#inFlight.get(key) === settled) this.#inFlight.delete(key);
+    }
   }
 
   /** Reports whether the account or the address is locked at `now`. */

@@ -195,6 +195,7 @@ function withAttemptRoute(
   app: Express,
   users: Map<string, TestUser>,
   paths: string[] = ["/attempt"],
+  verifyDelayMs = 0,
 ): Express {
   for (const path of paths) {
     app.post(path, async (req, res) => {
@@ -202,7 +203,11 @@ function withAttemptRoute(
       const account = String(body.account ?? "");
       const result = await req.auth.attemptLogin({
         account,
-        verify: async () => (body.password === "right" ? (users.get(account) ?? null) : null),
+        verify: async () => {
+          // Stands in for the argon2 run, which takes tens of milliseconds.
+          if (verifyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, verifyDelayMs));
+          return body.password === "right" ? (users.get(account) ?? null) : null;
+        },
       });
       if (result.ok) res.json({ ok: true });
       else if (result.reason === "locked") res.status(429).json({ ok: false, reason: "locked" });
@@ -503,6 +508,90 @@ describe("brute-force throttle cannot be side-stepped [better-auth rate-limit by
   it("counts an IPv4-mapped IPv6 peer (::ffff:a.b.c.d) as the same IPv4 address [better-auth #7300] [finding F-5]", async () => {
     const forms = ["192.0.2.55", "::ffff:192.0.2.55", "::FFFF:192.0.2.55", "192.0.2.55"];
     expect(await sprayFrom(forms, 3)).toEqual(["invalid", "invalid", "invalid", "locked"]);
+  });
+
+  it("lets parallel guesses through no faster than sequential ones: 60 concurrent attempts run verify only maxAccountFailures times [finding F-6: check-then-act race]", async () => {
+    const { manager } = createTestManager({ maxAccountFailures: 5, maxAddressFailures: 100 });
+    let verifies = 0;
+    const attempts = Array.from({ length: 60 }, async (_, i) => {
+      const auth = await manager.authenticate(
+        {
+          method: "POST",
+          url: "/login",
+          header: () => undefined,
+          remoteAddress: `198.51.100.${i % 50}`,
+          encrypted: false,
+          formField: () => undefined,
+        },
+        { setCookie: () => undefined, setHeader: () => undefined },
+      );
+      return auth.attemptLogin({
+        account: "alice",
+        verify: async () => {
+          verifies++;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return null;
+        },
+      });
+    });
+    const results = await Promise.all(attempts);
+    expect(verifies).toBe(5);
+    expect(results.filter((result) => !result.ok && result.reason === "locked")).toHaveLength(55);
+  });
+
+  it("still verifies different accounts in parallel, and a throwing verify does not block the account", async () => {
+    const { manager, users } = createTestManager();
+    let running = 0;
+    let most = 0;
+    const attempt = async (account: string, verify: () => Promise<TestUser | null>) => {
+      const auth = await manager.authenticate(
+        {
+          method: "POST",
+          url: "/login",
+          header: () => undefined,
+          remoteAddress: "192.0.2.9",
+          encrypted: false,
+          formField: () => undefined,
+        },
+        { setCookie: () => undefined, setHeader: () => undefined },
+      );
+      return auth.attemptLogin({ account, verify });
+    };
+    const slow = async () => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      running--;
+      return null;
+    };
+    await Promise.all(["a1", "a2", "a3", "a4"].map((account) => attempt(account, slow)));
+    expect(most).toBe(4);
+    await expect(attempt("alice", () => Promise.reject(new Error("database down")))).rejects.toThrow();
+    const ok = await attempt("alice", async () => users.get("alice") ?? null);
+    expect(ok.ok).toBe(true);
+  });
+
+  it("holds the account lock against a burst of parallel HTTP requests", async () => {
+    const { manager, users } = createTestManager({ maxAccountFailures: 3 });
+    const served = await serve(withAttemptRoute(createExpressApp(manager, users), users, ["/attempt"], 20));
+    try {
+      const browser = new Browser(served.url);
+      const csrf = await browser.csrf();
+      const burst = await Promise.all(
+        Array.from({ length: 25 }, () =>
+          request(served.url)
+            .post("/attempt")
+            .set({ cookie: browser.cookieHeader(), "sec-fetch-site": "same-origin" })
+            .type("form")
+            .send({ account: "alice", password: "wrong", _csrf: csrf }),
+        ),
+      );
+      const statuses = burst.map((response) => response.status);
+      expect(statuses.filter((status) => status === 401)).toHaveLength(3);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(22);
+    } finally {
+      await served.close();
+    }
   });
 
   it("locks per account whatever proxy headers say", async () => {
