@@ -4,6 +4,7 @@ import type { Express } from "express";
 import { safeNextUrl } from "login-manager";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PASSWORD as APP_PASSWORD, startTestApp, TestBrowser } from "../../examples/app/test/helpers.js";
 import { addUser, createApp as createTutorialApp } from "../../examples/tutorial/app.js";
 import type { Served, TestUser } from "./support.js";
 import {
@@ -654,6 +655,47 @@ describe("brute-force throttle cannot be side-stepped [better-auth rate-limit by
       }
     } finally {
       await served.close();
+    }
+  });
+});
+
+describe("the reference app canonicalises the account before attemptLogin [better-auth case/path variants] [checklist C.21, M.78]", () => {
+  it("spreads guesses over case, width and space variants of one username: they share one lock", async () => {
+    const app = await startTestApp();
+    try {
+      await new TestBrowser(app.baseUrl).submit("/register", "/register", {
+        username: "canon",
+        password: APP_PASSWORD,
+      });
+      const browser = new TestBrowser(app.baseUrl);
+      await browser.get("/login");
+      const variants = ["Canon", "CANON", "ｃａｎｏｎ", " canon", "canon\t"];
+      const statuses: number[] = [];
+      for (const [index, username] of variants.entries()) {
+        statuses.push((await browser.post("/login", { username, password: `wrong-guess-${index}` })).status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401]);
+      for (const username of ["canon", "Canon", "ＣＡＮＯＮ"]) {
+        expect((await browser.post("/login", { username, password: APP_PASSWORD })).status).toBe(429);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("lets every variant log in to the same account once unlocked (lookup and throttle use the same key)", async () => {
+    const app = await startTestApp();
+    try {
+      await new TestBrowser(app.baseUrl).submit("/register", "/register", {
+        username: "twin",
+        password: APP_PASSWORD,
+      });
+      for (const username of ["twin", "TWIN", "ｔｗｉｎ", " Twin "]) {
+        const browser = new TestBrowser(app.baseUrl);
+        expect((await browser.login(username)).status).toBe(303);
+      }
+    } finally {
+      await app.close();
     }
   });
 });
