@@ -182,6 +182,26 @@ describe("open redirect through the tutorial's login route [flask-login #211/#73
     expect(location).toBe("/protected");
   });
 
+  it("the reference app's login form (next in a hidden field) refuses every payload too", async () => {
+    const app = await startTestApp();
+    try {
+      const owner = new TestBrowser(app.baseUrl);
+      await owner.submit("/register", "/register", { username: "redirected", password: APP_PASSWORD });
+      for (const next of HOSTILE) {
+        const browser = new TestBrowser(app.baseUrl);
+        const response = await browser.submit("/login", "/login", {
+          username: "redirected",
+          password: APP_PASSWORD,
+          next,
+        });
+        expect(response.status).toBe(303);
+        expect(response.headers.location).toBe("/");
+      }
+    } finally {
+      await app.close();
+    }
+  }, 60_000);
+
   it("safeNextUrl never returns an off-origin URL for the payloads, even after browsers strip tab/newline", () => {
     for (const next of HOSTILE) {
       const result = safeNextUrl(next, "/");
