@@ -1,11 +1,14 @@
 // Session tokens and cookies: entropy, opacity, where the token may travel (only Set-Cookie/Cookie),
 // cookie sizes, storage at rest, and what the manager's events expose to loggers.
+import { createHash } from "node:crypto";
 import { inspect } from "node:util";
-import type { RequestView, ResponseView } from "login-manager";
+import type { RequestView, ResponseView, SessionRecord } from "login-manager";
+import { StoreError } from "login-manager";
 import { freshLoginRequired, loginRequired } from "login-manager/express";
-import type { MemoryStore } from "login-manager/stores/memory";
+import { MemoryStore } from "login-manager/stores/memory";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, TestBrowser } from "../../examples/app/test/helpers.js";
 import type { Served } from "./support.js";
 import {
   ALL_EVENTS,
@@ -111,19 +114,20 @@ describe("session token generation [A5 7.2.3, 11.5.1] [checklist E.31-E.32]", ()
     }
   });
 
-  it("stores only a SHA-256 of the secret half: the store never holds a usable cookie [token disclosure at rest]", async () => {
+  it("stores only SHA-256 of the secret half: the store never holds a usable cookie [token disclosure at rest] [A5 11.4.1]", async () => {
+    const sha256 = (value: string) => createHash("sha256").update(value).digest("base64url");
     for (const cookie of sessionCookies.slice(-50)) {
       const [id, secret] = halves(cookie);
       const record = await store.getSession(id, Date.now());
       expect(record).not.toBeNull();
-      const serialized = JSON.stringify(record);
-      expect(serialized).not.toContain(secret);
-      expect(record?.secretHash).not.toBe(secret);
+      expect(JSON.stringify(record)).not.toContain(secret);
+      expect(record?.secretHash).toBe(sha256(secret));
     }
     for (const cookie of rememberCookies.slice(-10)) {
       const [selector, validator] = halves(cookie);
       const token = await store.getRememberToken(selector, Date.now());
       expect(JSON.stringify(token)).not.toContain(validator);
+      expect(token?.validatorHash).toBe(sha256(validator));
     }
   });
 });
@@ -381,6 +385,79 @@ describe("event payloads expose no secrets to loggers [A5 16.2.5] [CS-Logging] [
       for (const secret of secrets) {
         expect(text.includes(secret), `${event} payload contains a secret`).toBe(false);
       }
+    }
+  });
+});
+
+/** A store whose server cannot be reached; the driver error names an internal host. */
+class UnreachableStore extends MemoryStore {
+  override async getSession(): Promise<SessionRecord | null> {
+    throw new StoreError("connect ECONNREFUSED 10.20.30.40:6379 (redis-internal.corp)", {
+      unavailable: true,
+    });
+  }
+}
+
+const INTERNALS = [
+  /\n\s+at\s/,
+  /node_modules/,
+  /\.[cm]?[jt]s:\d+/,
+  /ECONNREFUSED/,
+  /10\.20\.30\.40/,
+  /TypeError|SyntaxError/,
+];
+
+describe("error answers are generic [A5 16.5.1] [checklist M.80]", () => {
+  it("the library's own 401, 403 and 503 answers name no internals, whatever the client asks", async () => {
+    const { manager, users } = createTestManager();
+    const served = await serve(createExpressApp(manager, users));
+    const down = createTestManager({ store: new UnreachableStore() });
+    const servedDown = await serve(createExpressApp(down.manager, down.users));
+    try {
+      const cookie = "session=AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB";
+      const answers = [
+        await request(served.url).get("/protected").set("accept", "application/json"),
+        await request(served.url).post("/logout").set("accept", "application/json"),
+        await request(served.url).post("/logout").set("sec-fetch-site", "cross-site"),
+        await request(servedDown.url).get("/me").set("cookie", cookie),
+        await request(servedDown.url).get("/me").set({ cookie, accept: "application/json" }),
+      ];
+      expect(answers.map((answer) => answer.status)).toEqual([401, 403, 403, 503, 503]);
+      for (const answer of answers) for (const pattern of INTERNALS) expect(answer.text).not.toMatch(pattern);
+    } finally {
+      await served.close();
+      await servedDown.close();
+    }
+  });
+
+  it("the reference app answers malformed input with its own pages, without stack traces or tokens", async () => {
+    const app = await startTestApp();
+    try {
+      const browser = new TestBrowser(app.baseUrl);
+      await browser.get("/login");
+      const session = browser.cookieHeader();
+      const answers = [
+        await browser.post("/login", { username: "x".repeat(20_000), password: "y" }),
+        await browser.get("/%E0%A4%A"),
+        await browser.get("/no/such/page"),
+        await browser.post(
+          "/login",
+          { username: "alice", password: "pw" },
+          { "content-type": "application/json" },
+        ),
+        await browser.post("/login", { _csrf: "forged" }),
+      ];
+      for (const answer of answers) {
+        expect(answer.status).toBeGreaterThanOrEqual(400);
+        expect(answer.status).toBeLessThan(500);
+        for (const pattern of INTERNALS) expect(answer.text).not.toMatch(pattern);
+        for (const pair of session.split("; ")) {
+          const value = pair.slice(pair.indexOf("=") + 1);
+          if (value.length >= 16) expect(answer.text).not.toContain(value);
+        }
+      }
+    } finally {
+      await app.close();
     }
   });
 });
