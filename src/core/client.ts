@@ -67,8 +67,20 @@ export function userAgent(request: RequestView): string {
  * ```
  */
 export function clientFingerprint(address: string, agent: string): string {
-  return hash("sha256", `${address}|${agent}`, "base64url");
+  // Memoized: the same client sends the same address and User-Agent on every request. Inputs and
+  // output are not secret; the cache is bounded and simply starts over when full.
+  const input = `${address}|${agent}`;
+  let fingerprint = fingerprints.get(input);
+  if (fingerprint === undefined) {
+    fingerprint = hash("sha256", input, "base64url");
+    if (fingerprints.size >= MAX_CACHED_FINGERPRINTS) fingerprints.clear();
+    fingerprints.set(input, fingerprint);
+  }
+  return fingerprint;
 }
+
+const MAX_CACHED_FINGERPRINTS = 1024;
+const fingerprints = new Map<string, string>();
 
 /**
  * True when the client asked for JSON rather than a page (API clients, fetch with Accept JSON).
