@@ -108,6 +108,12 @@ export async function createServices(
     }
     // Closed first: the store never closes a pool or client it was given.
     opened.push(() => store.close());
+    if (backends.sessions !== "sqlite") {
+      // SqliteStore sweeps by itself; the shared stores are swept by every instance (cheap: batched,
+      // and PostgreSQL skips rows another instance is deleting).
+      const sweeper = startSweeper(store, logger);
+      opened.push(() => clearInterval(sweeper));
+    }
     const users: UserRepository =
       pool && config.database
         ? new PostgresUserRepository(pool, { schema: config.database.schema })
@@ -154,6 +160,24 @@ export async function createServices(
     await closeAll().catch(() => undefined);
     throw error;
   }
+}
+
+/** How often each instance removes expired sessions, tokens and counters from a shared store. */
+const SWEEP_INTERVAL_MS = 3_600_000;
+
+function startSweeper(store: SessionStore, logger: Logger): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    store.deleteExpired(Date.now()).then(
+      (removed) => logger.info({ kind: "sweep", removed }, "expired sessions removed"),
+      (error: unknown) =>
+        logger.warn(
+          { kind: "sweep", err: error instanceof Error ? error.message : String(error) },
+          "sweep failed",
+        ),
+    );
+  }, SWEEP_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }
 
 /**
@@ -232,13 +256,17 @@ async function closeRedis(client: RedisClient): Promise<void> {
  * The store, with every operation rejected as `unavailable` (so: a 503) when it has not settled
  * within `ms`. node-redis has no per-command timeout, and a Redis that stops answering without
  * closing the connection (paused, or a network that drops packets) would otherwise leave requests
- * waiting for ever. The late reply, if any, is dropped. `close()` is never cut short.
+ * waiting for ever. The late reply, if any, is dropped. `close()` and the background sweep
+ * (`deleteExpired`, which may scan many keys) are never cut short.
  */
+const UNBOUNDED = new Set<string | symbol>(["close", "deleteExpired"]);
+
 function withDeadline(store: SessionStore, ms: number, name: string): SessionStore {
   return new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== "function" || property === "close") return value;
+      if (typeof value !== "function") return value;
+      if (UNBOUNDED.has(property)) return value.bind(target);
       return (...args: unknown[]) => {
         let timer: NodeJS.Timeout | undefined;
         const expired = new Promise<never>((_resolve, reject) => {
