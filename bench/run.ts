@@ -951,10 +951,19 @@ async function main(): Promise<void> {
     }
   }
   results.meta.totalSeconds = (Date.now() - started) / 1000;
+  results.meta.machine.loadAverageAtEnd = readFileSync("/proc/loadavg", "utf8").trim();
   mkdirSync(join(outDir, "bench"), { recursive: true });
   writeFileSync(join(outDir, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
   writeReport(results, outDir, root);
   log(`done in ${results.meta.totalSeconds.toFixed(0)} s: ${join(outDir, "BENCHMARKS.md")}`);
+}
+
+if (process.argv.includes("--report-only")) {
+  // Re-renders BENCHMARKS.md and bench/chart.svg from an existing bench/results.json.
+  const results = JSON.parse(readFileSync(join(outDir, "bench/results.json"), "utf8")) as BenchResults;
+  writeReport(results, outDir, root);
+  log(`report written from ${join(outDir, "bench/results.json")}`);
+  process.exit(0);
 }
 
 try {

@@ -128,6 +128,43 @@ ${parts.join("\n")}
 `;
 }
 
+type Phase = NonNullable<BenchResults["part3"]>["phases"][number];
+
+/** f(idle, storm) for each round of the fixed-rate phases of one variant. */
+function stormPerRound(
+  part3: NonNullable<BenchResults["part3"]>,
+  variant: string,
+  f: (idle: Phase, storm: Phase) => number,
+): number[] {
+  const fixed = part3.phases.filter((x) => x.variant === variant && x.mode === "fixed");
+  return fixed
+    .filter((x) => x.storm)
+    .map((storm) => {
+      const idle = fixed.find((x) => !x.storm && x.round === storm.round);
+      return idle ? f(idle, storm) : Number.NaN;
+    });
+}
+
+function perRound(values: number[] | undefined): string {
+  return values && values.length > 1 ? ` (${values.map((v) => v.toFixed(2)).join(", ")})` : "";
+}
+
+/** A warning when the machine was busy with other work while the benchmark ran. */
+function busyNote(results: BenchResults): string[] {
+  const { machine } = results.meta;
+  const start = Number(machine.loadAverageAtStart.split(" ")[0]);
+  const end = Number(machine.loadAverageAtEnd?.split(" ")[0] ?? Number.NaN);
+  const worst = Math.max(start, Number.isFinite(end) ? end : 0);
+  if (!(worst > machine.nproc)) return [];
+  return [
+    `> **The machine was shared with other work during this run** (1-minute load average ${start} at start${Number.isFinite(end) ? `, ${end} at end` : ""}, on ${machine.nproc} cores). ` +
+      "Requests/s are therefore far below what the same code serves on an idle machine (the reference baselines measured about 63,000 req/s for a bare Fastify route on this kind of machine), " +
+      "and ratios computed from requests/s move from round to round (per-round values are shown). The server's CPU time per request, and the ratios computed from it, are the steadier figures; " +
+      "they are inflated in absolute terms too (a busy core runs slower), but bare and authenticated routes alike.",
+    "",
+  ];
+}
+
 function table(headers: string[], rows: (string | number)[][]): string {
   const lines = [`| ${headers.join(" | ")} |`, `| ${headers.map(() => "---").join(" | ")} |`];
   for (const row of rows) lines.push(`| ${row.join(" | ")} |`);
@@ -152,11 +189,12 @@ export function writeReport(results: BenchResults, outDir: string, root: string)
     "",
     "## Machine and versions",
     "",
-    `- ${m.machine.nproc} cores (\`nproc\`), ${m.machine.cpuModel}, ${m.machine.memoryGiB} GiB RAM, ${m.machine.kernel}; load average at start: ${m.machine.loadAverageAtStart}`,
+    `- ${m.machine.nproc} cores (\`nproc\`), ${m.machine.cpuModel}, ${m.machine.memoryGiB} GiB RAM, ${m.machine.kernel}; /proc/loadavg at start: ${m.machine.loadAverageAtStart}${m.machine.loadAverageAtEnd ? `; at end: ${m.machine.loadAverageAtEnd}` : ""}`,
     `- ${Object.entries(m.versions)
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")}`,
     "",
+    ...busyNote(results),
     "## Method",
     "",
     `- login-manager is loaded from ${c.lib === "src" ? "its TypeScript sources through tsx (smoke run)" : "the tsc build in dist/ (rebuilt at the start of the run), as the published package runs"}. Every server under test runs in its own child process (\`node --import tsx\` for the server scripts, NODE_ENV=production, or gunicorn); the load generator runs in another process, so it never shares the server's event loop: for parts 1 and 2 ${c.loadGenerator === "wrk" ? "Debian's wrk (C, one thread, --latency), spawned per measurement" : "autocannon (programmatic API, in the parent process)"}; for part 3 autocannon in the parent process (it can hold a fixed request rate). Everything is on 127.0.0.1. Load generator and servers share the machine's cores, as in the reference baselines.`,
@@ -164,7 +202,7 @@ export function writeReport(results: BenchResults, outDir: string, root: string)
     "- login-manager apps (`bench/servers/lm-server.ts`): one process per framework and store. `/hello` is mounted before login-manager (the bare route); `/protected` is `loginRequired` and answers `Hello, <currentUser().name>!`. The user loader is an in-memory Map (no user cache), session protection is on (default `basic`), CSRF on. The session cookie comes from a real login (GET /csrf, POST /login with argon2id verify), then autocannon replays it with the same User-Agent.",
     "- Store round trips and writes are counted by a forwarding wrapper around the store (`bench/lib/counting-store.ts`: one call = one round trip for SQL/Redis stores) during the measured rounds, divided by the requests autocannon completed.",
     "- Peers (`bench/servers/`): Express 5 + express-session + passport 0.7 (MemoryStore, and connect-redis on node-redis); the Flask-Login README app on Debian's Flask/Flask-Login with gunicorn (workers = nproc, 4 threads each); better-auth on Hono with better-sqlite3, email+password, default options (cookie cache off), `/protected` calling `auth.api.getSession`.",
-    `- Part 3 (login storm): login-manager on ${results.part3?.framework ?? "n/a"} with the memory store. Authenticated requests at a fixed ${fmt(Number(c.stormRate))} req/s (${c.stormAuthConnections} connections; latencies corrected for coordinated omission), first alone (idle), then together with ${c.stormLoginConnections} connections POSTing /login as fast as they are answered (argon2id verify via login-manager/password with default parameters, attemptLogin, new session). Also a saturated variant (authenticated load at ${c.connections} connections, no rate). Event-loop delay is measured inside the server with \`perf_hooks.monitorEventLoopDelay\` (2 ms resolution). Raw argon2id throughput: \`bench/argon2-raw.ts\`, the same hasher alone in a process, 4 concurrent verifies (libuv's default pool) for the same duration, measured once per round. Two server variants: the default, and one whose libuv pool threads (where argon2 runs) are reniced to 19 so the event loop thread always wins a core.`,
+    `- Part 3 (login storm): login-manager on ${results.part3?.framework ?? "n/a"} with the memory store. Authenticated requests at a fixed ${fmt(Number(c.stormRate))} req/s (${c.stormAuthConnections} connections; latencies corrected for coordinated omission), first alone (idle), then together with ${c.stormLoginConnections} connections POSTing /login as fast as they are answered (argon2id verify via login-manager/password with default parameters, attemptLogin, new session). Also a saturated variant (authenticated load at ${c.connections} connections, no rate). Event-loop delay is measured inside the server with \`perf_hooks.monitorEventLoopDelay\` (2 ms resolution). Raw argon2id throughput: \`bench/argon2-raw.ts\`, the same hasher alone in a process, 4 concurrent verifies (libuv's default pool) for the same duration, measured once per round. Two server variants: the default, and one whose libuv pool threads (where argon2 runs) are reniced to 19 so the event loop thread always wins a core (on a machine shared with other work those threads also yield to every other process, which lowers their hashing throughput).`,
     `- Part 4 (scale): \`bench/scale.ts\`, N = ${fmt(results.part4?.n ?? Number(c.scaleN))} sessions per store (user "heavy" holds ${fmt(results.part4?.heavySessions)} of them, the rest spread over ${fmt(results.part4?.users)} users). Bulk insert by each store's own tables/keys (method per row below); lookups (${fmt(results.part4?.lookups)} random ids, sequential) and revocation (\`deleteUserSessions("heavy")\`, 3 times, re-inserting in between) through the store API.`,
     "",
   );
@@ -277,9 +315,9 @@ export function writeReport(results: BenchResults, outDir: string, root: string)
           s.variant,
           `${fmt(s.idleP99Ms, 1)} ms`,
           `${fmt(s.stormP99Ms, 1)} ms`,
-          ratio(s.p99Ratio),
+          `${ratio(s.p99Ratio)}${perRound(stormPerRound(p, s.variant, (idle, storm) => storm.authP99Ms / idle.authP99Ms))}`,
           fmt(s.loginsPerSec, 1),
-          s.loginsVsRaw.toFixed(2),
+          `${s.loginsVsRaw.toFixed(2)}${perRound(stormPerRound(p, s.variant, (_idle, storm) => storm.loginsPerSec / (p.raw[storm.round]?.verifiesPerSec ?? Number.NaN)))}`,
           `${fmt(s.stormEventLoopP99Ms, 1)} / ${fmt(s.stormEventLoopMaxMs, 1)} ms`,
           `${fmt(s.saturatedIdleRps)} → ${fmt(s.saturatedStormRps)}`,
           `${fmt(s.saturatedIdleP99Ms, 1)} → ${fmt(s.saturatedStormP99Ms, 1)} ms`,

@@ -159,6 +159,7 @@ export interface BenchResults {
       memoryGiB: number;
       kernel: string;
       loadAverageAtStart: string;
+      loadAverageAtEnd?: string;
     };
     versions: Record<string, string>;
     config: Record<string, unknown>;
