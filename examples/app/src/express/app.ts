@@ -4,6 +4,7 @@ import helmet from "helmet";
 import { freshLoginRequired, initApp, loginRequired } from "login-manager/express";
 import {
   type AppDeps,
+  badPath,
   createWebApp,
   type Handler,
   healthz,
@@ -12,8 +13,8 @@ import {
   type WebApp,
 } from "../web/app.js";
 import { BODY_LIMIT_BYTES } from "../web/body.js";
-import type { Guard } from "../web/routes.js";
-import { ROUTES } from "../web/routes.js";
+import { isMalformedPath, normalizePath } from "../web/http.js";
+import { type Guard, ROUTES } from "../web/routes.js";
 import { HSTS, helmetOptions, isHttpsRequest } from "../web/security.js";
 import { errorHandler, friendlyCsrfFailures, storeUnavailable, supportedBodiesOnly } from "./errors.js";
 import { errorRequest, send, webRequest } from "./http.js";
@@ -45,6 +46,15 @@ export function createExpressApp(deps: AppDeps): Express {
   app.set("case sensitive routing", true);
 
   app.use(securityHeaders(web));
+  app.use((req, res, next) => {
+    if (isMalformedPath(req.url)) {
+      send(res, badPath(web, errorRequest(req)));
+      return;
+    }
+    // Express matches the raw path; Fastify and Hono decode it first, so `/log%69n` is `/login` there.
+    req.url = normalizePath(req.url);
+    next();
+  });
   app.get("/healthz", (_req, res) => send(res, healthz()));
   app.get("/static/*path", (req, res) => {
     send(

@@ -49,5 +49,9 @@ export function send(res: Response, response: WebResponse): void {
   res.status(response.status);
   for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
   if (response.body === "") res.end();
-  else res.send(typeof response.body === "string" ? response.body : Buffer.from(response.body));
+  else res.send(typeof response.body === "string" ? response.body : toBuffer(response.body));
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

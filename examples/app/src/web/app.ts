@@ -7,7 +7,7 @@ import type { AppConfig } from "../domain/config.js";
 import { ReauthLimiter } from "../domain/reauth-limiter.js";
 import type { User, UserRepository } from "../domain/users.js";
 import { paths } from "../paths.js";
-import { describeStatus, type ErrorRequest } from "./errors.js";
+import { describeStatus, type ErrorRequest, errorPage } from "./errors.js";
 import type { WebRequest, WebResponse } from "./http.js";
 import { createRenderer, type RenderPage } from "./pages.js";
 import { loadStaticFiles, type StaticFiles } from "./static.js";
@@ -96,6 +96,19 @@ export function staticFile(
   return (
     app.staticFiles.serve(request.url, request.ifNoneMatch) ?? notFound(app, { ...request, auth: undefined })
   );
+}
+
+/**
+ * The 400 page for a path that cannot be percent-decoded ({@link isMalformedPath}), answered before
+ * routing and login-manager (so without a user).
+ *
+ * @example
+ * ```ts
+ * if (isMalformedPath(req.originalUrl)) return send(res, badPath(web, errorRequest(req)));
+ * ```
+ */
+export function badPath(app: WebApp, request: ErrorRequest): WebResponse {
+  return errorPage(app.render, app.logger, 400, { ...request, auth: undefined });
 }
 
 /**

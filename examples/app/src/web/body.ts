@@ -93,13 +93,27 @@ export function formFieldCount(text: string): number {
 export function parseForm(text: string): Record<string, string | string[]> {
   if (formFieldCount(text) > MAX_FORM_FIELDS) throw new BodyError(413, "too many fields");
   const form: Record<string, string | string[]> = Object.create(null);
-  for (const [name, value] of new URLSearchParams(text)) {
+  if (text.length === 0) return form;
+  for (const piece of text.split("&")) {
+    const equals = piece.indexOf("=");
+    const name = decodeFormComponent(equals === -1 ? piece : piece.slice(0, equals));
+    const value = equals === -1 ? "" : decodeFormComponent(piece.slice(equals + 1));
     const earlier = form[name];
     if (earlier === undefined) form[name] = value;
     else if (Array.isArray(earlier)) earlier.push(value);
     else form[name] = [earlier, value];
   }
   return form;
+}
+
+/** `+` is a space; a malformed percent-encoding is kept as typed (as Express's parser does). */
+function decodeFormComponent(text: string): string {
+  const spaced = text.replaceAll("+", " ");
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced;
+  }
 }
 
 /**

@@ -62,6 +62,44 @@ export function pathOf(url: string): string {
 }
 
 /**
+ * True when the path of a request URL cannot be percent-decoded (`/a%E0%A4%A`): every framework
+ * answers it with the 400 page before routing.
+ *
+ * @example
+ * ```ts
+ * isMalformedPath("/account/sessions/%E0%A4%A/revoke"); // true
+ * ```
+ */
+export function isMalformedPath(url: string): boolean {
+  try {
+    decodeURIComponent(pathOf(url));
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+const UNRESERVED_ESCAPE = /%(?:4[1-9A-F]|5[0-9A]|6[1-9A-F]|7[0-9A]|3[0-9]|2[DE]|5F|7E)/gi;
+
+/**
+ * The path with percent-encoded unreserved characters (letters, digits, `-._~`) decoded, the other
+ * escapes kept (RFC 3986 normalisation): `/log%69n` is `/login`.
+ *
+ * @example
+ * ```ts
+ * normalizePath("/log%69n?next=%2F"); // "/login?next=%2F"
+ * ```
+ */
+export function normalizePath(url: string): string {
+  const query = url.indexOf("?");
+  const path = query === -1 ? url : url.slice(0, query);
+  const normalized = path.replace(UNRESERVED_ESCAPE, (encoded) =>
+    String.fromCharCode(Number.parseInt(encoded.slice(1), 16)),
+  );
+  return query === -1 ? normalized : normalized + url.slice(query);
+}
+
+/**
  * A query-string parameter: its value when it appears exactly once, otherwise undefined.
  *
  * @example

@@ -1,4 +1,3 @@
-import type { HelmetOptions } from "helmet";
 import { isHttps } from "login-manager";
 
 /**
@@ -17,10 +16,10 @@ export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** `Referrer-Policy`: full URLs to the site itself, nothing to other sites. */
-export const REFERRER_POLICY = "same-origin";
+export const REFERRER_POLICY = "same-origin" as const;
 
 /** `X-Frame-Options` for browsers that predate `frame-ancestors`. */
-export const FRAME_OPTIONS = "DENY";
+export const FRAME_OPTIONS = "DENY" as const;
 
 /** `Strict-Transport-Security`, sent only on requests that came over HTTPS. */
 export const HSTS = "max-age=31536000; includeSubDomains";
@@ -35,13 +34,13 @@ export const HSTS = "max-age=31536000; includeSubDomains";
  * app.use(helmet(helmetOptions()));
  * ```
  */
-export function helmetOptions(): HelmetOptions {
+export function helmetOptions() {
   const directives: Record<string, string[]> = {};
   for (const [name, values] of Object.entries(CSP_DIRECTIVES)) directives[name] = [...values];
   return {
     contentSecurityPolicy: { useDefaults: false, directives },
     referrerPolicy: { policy: REFERRER_POLICY },
-    xFrameOptions: { action: "deny" },
+    xFrameOptions: { action: "deny" as const },
     strictTransportSecurity: false,
   };
 }
