@@ -1,0 +1,149 @@
+import { type Handler, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
+import { freshLoginRequired, loginManager, loginRequired } from "login-manager/hono";
+import { type AppDeps, badPath, createWebApp, healthz, notFound, staticFile } from "../web/app.js";
+import { BODY_LIMIT_BYTES, BodyError, bodyKind, parseForm, parseJson } from "../web/body.js";
+import { csrfFailurePage, errorResponse, isCsrfRefusal, storeUnavailable } from "../web/errors.js";
+import { isMalformedPath } from "../web/http.js";
+import { type Guard, ROUTES } from "../web/routes.js";
+import { CSP_DIRECTIVES, FRAME_OPTIONS, HSTS, isHttpsRequest, REFERRER_POLICY } from "../web/security.js";
+import { type AppEnv, errorRequest, requestUrl, send, webRequest } from "./http.js";
+
+type Env = AppEnv;
+
+const GUARDS: Record<Guard, MiddlewareHandler | undefined> = {
+  none: undefined,
+  login: loginRequired,
+  fresh: freshLoginRequired,
+};
+
+/**
+ * Builds the reference app on Hono 4 (served by `@hono/node-server`): security headers
+ * (`hono/secure-headers`), `/healthz` and static files (which never touch sessions or the
+ * database), then the app's body rules, login-manager and the routes of `web/routes.ts`.
+ *
+ * @example
+ * ```ts
+ * serve({ fetch: createHonoApp(await createServices(parseConfig())).fetch, port: 5000 });
+ * ```
+ */
+export function createHonoApp(deps: AppDeps): Hono<Env> {
+  const web = createWebApp(deps);
+  // strict: false makes `/login/` `/login`, as on Express and Fastify.
+  const app = new Hono<Env>({ strict: false });
+
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: cspForHono(),
+      referrerPolicy: REFERRER_POLICY,
+      xFrameOptions: FRAME_OPTIONS,
+      strictTransportSecurity: false,
+    }),
+  );
+  app.use(async (c, next) => {
+    await next();
+    const socket = c.env.incoming?.socket as { encrypted?: boolean } | undefined;
+    const https = isHttpsRequest(
+      { encrypted: socket?.encrypted === true, header: (name) => c.req.header(name) },
+      web.config.trustProxyHops,
+    );
+    if (https) c.res.headers.set("strict-transport-security", HSTS);
+  });
+  app.use(async (c, next) => {
+    if (isMalformedPath(requestUrl(c))) return send(c, badPath(web, errorRequest(c)));
+    await next();
+  });
+  app.get("/healthz", (c) => send(c, healthz()));
+  app.get("/static/:file{.+}", (c) =>
+    send(
+      c,
+      staticFile(web, { ...errorRequest(c), auth: undefined, ifNoneMatch: c.req.header("if-none-match") }),
+    ),
+  );
+
+  app.use(readBody());
+  // login-manager answers a failed CSRF check with plain text; browsers get the app's page instead.
+  app.use(async (c, next) => {
+    await next();
+    if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return;
+    const type = c.res.headers.get("content-type");
+    if (c.res.status !== 403 || !type?.startsWith("text/plain")) return;
+    if (!isCsrfRefusal(c.res.status, type, await c.res.clone().text())) return;
+    const page = csrfFailurePage();
+    c.res = new Response(page.body, { status: page.status, headers: page.headers });
+  });
+  app.use(
+    loginManager(deps.manager, {
+      bodyLimitBytes: BODY_LIMIT_BYTES,
+      onStoreUnavailable: (error, c) => send(c, storeUnavailable(web.logger, error, errorRequest(c))),
+    }),
+  );
+
+  for (const route of ROUTES) {
+    const guard = GUARDS[route.guard];
+    const handler: Handler<Env> = async (c) => send(c, await route.handler(web, webRequest(c)));
+    if (guard) app.on(route.method, route.path, guard, handler);
+    else app.on(route.method, route.path, handler);
+  }
+  app.notFound((c) => send(c, notFound(web, errorRequest(c))));
+  app.onError((error, c) => send(c, errorResponse(web.render, web.logger, error, errorRequest(c))));
+  return app;
+}
+
+/**
+ * The app's body rules (`web/body.ts`), before login-manager reads the body for its CSRF check: 415
+ * for a format the app does not read, 413 past 8 KiB or 100 form fields, 400 for malformed JSON. The
+ * bytes are read once (Hono caches them, so login-manager's `parseBody()` / `json()` reuse them),
+ * and parsed like on Express and Fastify into `c.var.body`.
+ */
+function readBody(): MiddlewareHandler<Env> {
+  const limit = bodyLimit({
+    maxSize: BODY_LIMIT_BYTES,
+    onError: () => {
+      throw new BodyError(413, "body too large");
+    },
+  });
+  return async (c, next) => {
+    const kind = bodyKind({
+      contentType: c.req.header("content-type"),
+      contentEncoding: c.req.header("content-encoding"),
+      contentLength: c.req.header("content-length"),
+      transferEncoding: c.req.header("transfer-encoding"),
+    });
+    if (kind instanceof BodyError) throw kind;
+    if (c.req.method === "GET" || c.req.method === "HEAD") {
+      await next();
+      return;
+    }
+    if (kind === "none") {
+      // An empty body is no body: login-manager would try to parse an empty JSON one (400).
+      if (c.req.header("content-type") !== undefined) {
+        const headers = new Headers(c.req.raw.headers);
+        headers.delete("content-type");
+        c.req.raw = new Request(c.req.raw, { headers });
+      }
+      await next();
+      return;
+    }
+    let bytes = new ArrayBuffer(0);
+    await limit(c, async () => {
+      bytes = await c.req.arrayBuffer();
+    });
+    // login-manager reads the body again (from Hono's cache), but first re-counts a chunked one
+    // from the stream: give it a fresh stream of the same bytes.
+    c.req.raw = new Request(c.req.raw, { body: bytes });
+    const text = new TextDecoder().decode(bytes);
+    c.set("body", kind === "form" ? parseForm(text) : parseJson(text));
+    await next();
+  };
+}
+
+/** {@link CSP_DIRECTIVES} with the camel-case names `secureHeaders` takes (it writes them back in kebab case). */
+function cspForHono(): Record<string, string[]> {
+  const directives: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(CSP_DIRECTIVES)) {
+    directives[name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase())] = [...values];
+  }
+  return directives;
+}
