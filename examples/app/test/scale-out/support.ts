@@ -333,8 +333,13 @@ export class ThrowawayRedis {
         clearTimeout(timer);
         reject(new Error(`redis-server exited (${code}):\n${output}`));
       });
+      child.once("error", (error) => {
+        clearTimeout(timer);
+        reject(new Error(`cannot run redis-server (install it, or put it on PATH): ${error.message}`));
+      });
     });
     child.removeAllListeners("exit");
+    child.removeAllListeners("error");
   }
 
   /** `SHUTDOWN SAVE`: writes the data to disk (so `start()` brings it back), then exits. */
