@@ -202,6 +202,8 @@ export function startApp(env: Record<string, string>): Promise<AppProcess> {
       PORT: "0",
       DATA_DIR: dataDir,
       SECRET_KEY: SHARED_SECRET,
+      // APP_FRAMEWORK=fastify|hono in the test's environment runs the same tests on that version.
+      ...(process.env.APP_FRAMEWORK ? { APP_FRAMEWORK: process.env.APP_FRAMEWORK } : {}),
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
