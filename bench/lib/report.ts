@@ -80,7 +80,12 @@ export function chartSvg(results: BenchResults): string {
     const frameworkRows = rows.filter((r) => r.framework === framework);
     const bars: Bar[] = [{ label: "bare /hello", value: frameworkRows[0]?.bareRps ?? 0, kind: "bare" }];
     for (const r of frameworkRows) {
-      bars.push({ label: `login-manager, ${r.store}`, value: r.authRps, kind: "lm", note: ratio(r.ratio) });
+      bars.push({
+        label: `login-manager, ${r.store}`,
+        value: r.authRps,
+        kind: "lm",
+        note: `${ratio(r.ratio)}; by CPU cost ${ratio(r.cpuRatio)}`,
+      });
     }
     groups.push({ title: `Part 1: ${framework}, bare route vs authenticated route`, bars });
   }
@@ -91,9 +96,9 @@ export function chartSvg(results: BenchResults): string {
       bars: peers.map((p) => ({ label: p.label, value: p.rps, kind: "peer" as const })),
     });
   }
-  const width = 960;
-  const labelWidth = 330;
-  const barArea = width - labelWidth - 150;
+  const width = 1080;
+  const labelWidth = 410;
+  const barArea = width - labelWidth - 280;
   const barHeight = 18;
   const gap = 6;
   const max = Math.max(1, ...groups.flatMap((g) => g.bars.map((b) => b.value)).filter(Number.isFinite));
@@ -122,7 +127,7 @@ export function chartSvg(results: BenchResults): string {
 <style>.t{font-size:16px;font-weight:bold}.s{font-size:11px;fill:#555}.h{font-size:13px;font-weight:bold}.l{font-size:12px}.v{font-size:11px;fill:#333}</style>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="10" y="22" class="t">login-manager: median requests/s (${String(m.config.loadGenerator)}, ${m.config.connections} connections, loopback)</text>
-<text x="10" y="40" class="s">${esc(`${m.machine.nproc} cores ${m.machine.cpuModel}, Node ${m.versions.node}, ${m.config.rounds} interleaved rounds of ${m.config.durationS} s, ${m.date.slice(0, 10)}; ratio = authenticated / bare, same round`)}</text>
+<text x="10" y="40" class="s">${esc(`${m.machine.nproc} cores ${m.machine.cpuModel}, Node ${m.versions.node}, ${m.config.rounds} interleaved rounds of ${m.config.durationS} s, ${m.date.slice(0, 10)}; ratio = authenticated / bare in the same round; CPU cost = bare / authenticated server CPU per request`)}</text>
 ${parts.join("\n")}
 </svg>
 `;
