@@ -39,7 +39,12 @@ export function readCookies(header: string | undefined, names: readonly string[]
 }
 
 /** The entry of `names` equal to header[start, end), if any. */
-function wantedName(header: string, start: number, end: number, names: readonly string[]): string | undefined {
+function wantedName(
+  header: string,
+  start: number,
+  end: number,
+  names: readonly string[],
+): string | undefined {
   const length = end - start;
   for (const name of names) {
     if (name.length === length && header.startsWith(name, start)) return name;
