@@ -6,18 +6,14 @@ import { createApp as createFastifyApp } from "../../examples/guides/fastify.js"
 import { createApp as createHonoApp } from "../../examples/guides/hono.js";
 import type { AppClient } from "../adapters/harness.js";
 import { Browser, expressClient, fastifyClient, honoClient, withOutageSwitch } from "../adapters/harness.js";
+import { fencedFileBlock } from "../helpers/markdown.js";
 
 const SECRET = "guide-test-secret-0123456789abcdefghij";
 const PASSWORD = "correct horse battery staple";
 
 /** The fenced block of `guide` marked ```ts file=<file>, exactly as written. */
 function guideBlock(guide: string, file: string): string {
-  const markdown = readFileSync(new URL(`../../${guide}`, import.meta.url), "utf8");
-  const fence = `\`\`\`ts file=${file}\n`;
-  const start = markdown.indexOf(fence);
-  if (start === -1) throw new Error(`${guide} has no block for ${file}`);
-  const end = markdown.indexOf("\n```\n", start + fence.length);
-  return markdown.slice(start + fence.length, end + 1);
+  return fencedFileBlock(new URL(`../../${guide}`, import.meta.url), file);
 }
 
 const GUIDES = [

@@ -2,16 +2,12 @@ import { readFileSync } from "node:fs";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 import { addUser, createApp } from "../../examples/tutorial/app.js";
+import { fencedFileBlock } from "../helpers/markdown.js";
 
 const SECRET = "tutorial-test-secret-0123456789abcdef";
 
 function readmeBlock(file: string): string {
-  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-  const fence = `\`\`\`ts file=${file}\n`;
-  const start = readme.indexOf(fence);
-  if (start === -1) throw new Error(`README has no block for ${file}`);
-  const end = readme.indexOf("\n```", start + fence.length);
-  return readme.slice(start + fence.length, end + 1);
+  return fencedFileBlock(new URL("../../README.md", import.meta.url), file);
 }
 
 async function csrfFrom(agent: ReturnType<typeof request.agent>): Promise<string> {
