@@ -7,7 +7,7 @@ import { decodeFlashes, encodeFlashes } from "./flash.js";
 import type { RequestView, ResponseView } from "./http.js";
 import type { ManagerCore } from "./internals.js";
 import type { CookieDecisions } from "./loader.js";
-import { createSession } from "./sessions.js";
+import { createSession, deleteSessionsOfToken } from "./sessions.js";
 import type { SessionRecord } from "./store.js";
 import type { ThrottleStatus } from "./throttle.js";
 import { hashToken, randomToken } from "./tokens.js";
@@ -522,12 +522,15 @@ export class AuthContext<U extends AuthUser> {
   }
 
   async #endCurrentSession(): Promise<void> {
-    const { store } = this.#core.options;
+    const { options } = this.#core;
     const selector = this.#session?.rememberSelector ?? this.#rememberSelector;
+    const userId = this.#session?.userId ?? this.#user?.getId();
     await Promise.all([
-      this.#session ? store.deleteSession(this.#session.id) : undefined,
-      selector ? store.deleteRememberToken(selector) : undefined,
+      this.#session ? options.store.deleteSession(this.#session.id) : undefined,
+      selector ? options.store.deleteRememberToken(selector) : undefined,
     ]);
+    // A parallel request may have restored a session from this token meanwhile: end it too.
+    if (selector && userId) await deleteSessionsOfToken(options, userId, selector);
     this.#session = null;
     this.#rememberSelector = null;
   }

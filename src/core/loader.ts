@@ -2,7 +2,7 @@ import type { LoadedState } from "./auth-context.js";
 import { clientAddress, clientFingerprint, userAgent } from "./client.js";
 import type { RequestView } from "./http.js";
 import type { ManagerCore } from "./internals.js";
-import { createSession } from "./sessions.js";
+import { createSession, deleteSessionsOfToken } from "./sessions.js";
 import type { SessionRecord, SessionStore } from "./store.js";
 import { constantTimeEqual, hashToken, parseTokenPair, randomToken } from "./tokens.js";
 import type { AuthUser } from "./users.js";
@@ -222,27 +222,24 @@ async function loadFromRemember<U extends AuthUser>(
     rememberSelector: pair.id,
   });
   decisions.session = { value: cookieValue };
-  await endEarlierSessionsOfToken(core, session);
+  // A remember token restores a session when the browser lost its previous one, so an older session
+  // of the same token is dead weight or held by whoever copied the cookies: end it (a thief's copy
+  // then makes the victim's next visit present a stale validator, which trips theft detection).
+  // The token is read back after the session exists: if a parallel logout deleted it meanwhile,
+  // this session must not outlive it (logout, for its part, deletes the token's sessions after it).
+  const [stillValid] = await Promise.all([
+    core.options.store.getRememberToken(pair.id, now),
+    deleteSessionsOfToken(core.options, session.userId, pair.id, session.id),
+  ]);
+  if (!stillValid) {
+    await core.options.store.deleteSession(session.id);
+    decisions.session = undefined;
+    decisions.remember = undefined;
+    decisions.clearRemember = true;
+    return null;
+  }
   core.events.emit("loadedFromCookie", { user, request });
   return { user, session, source: "remember", fresh: false, rememberSelector: pair.id };
-}
-
-/**
- * A remember token restores a session when the browser lost its previous one, so any older session
- * carrying the same token is dead weight, or is held by whoever copied the cookies. Ending it
- * keeps one live session per remember token; if the copy was a thief's, the victim's next visit
- * presents a stale validator and trips theft detection at once.
- */
-async function endEarlierSessionsOfToken<U extends AuthUser>(
-  core: ManagerCore<U>,
-  current: SessionRecord,
-): Promise<void> {
-  const { store, clock } = core.options;
-  const sessions = await store.listUserSessions(current.userId, clock.now());
-  const earlier = sessions.filter(
-    (session) => session.rememberSelector === current.rememberSelector && session.id !== current.id,
-  );
-  await Promise.all(earlier.map((session) => store.deleteSession(session.id)));
 }
 
 async function revokeAfterTheft<U extends AuthUser>(

@@ -36,3 +36,21 @@ export async function createSession<U extends AuthUser>(
   await options.store.createSession(session);
   return { session, cookieValue: `${session.id}.${secret}` };
 }
+
+/**
+ * Deletes the user's sessions that carry the remember token `selector`, except `keepSessionId`.
+ * Keeps one live session per remember token, and lets logout end a session that a parallel request
+ * was restoring from the same token at that moment.
+ */
+export async function deleteSessionsOfToken<U extends AuthUser>(
+  options: ResolvedOptions<U>,
+  userId: string,
+  selector: string,
+  keepSessionId?: string,
+): Promise<void> {
+  const sessions = await options.store.listUserSessions(userId, options.clock.now());
+  const doomed = sessions.filter(
+    (session) => session.rememberSelector === selector && session.id !== keepSessionId,
+  );
+  await Promise.all(doomed.map((session) => options.store.deleteSession(session.id)));
+}

@@ -459,3 +459,42 @@ describe("one live session per remember token", () => {
     expect(harness.events.named("rememberTheft")).toHaveLength(1);
   });
 });
+
+describe("logout racing a remember-me restore from the same token", () => {
+  let harness: Harness;
+  afterEach(() => harness?.close());
+
+  it("a session restored while a parallel logout deleted the token does not outlive the token", async () => {
+    harness = new Harness();
+    const browser = harness.browser();
+    await browser.login(1, { remember: true });
+    closeBrowser(browser);
+    const memory = harness.memory;
+    const createSession = memory.createSession.bind(memory);
+    // The parallel logout lands between the rotation and the restored session's creation.
+    memory.createSession = async (session) => {
+      await createSession(session);
+      if (session.rememberSelector) await memory.deleteRememberToken(session.rememberSelector);
+    };
+
+    const res = await browser.get("/whoami");
+
+    expect(res.body).toMatchObject({ anonymous: true });
+    expect(clearsCookie(res, "remember_token")).toBe(true);
+    expect(await memory.listUserSessions("1", harness.clock.now())).toEqual([]);
+  });
+
+  it("logout also ends a session that a parallel request restored from the same token", async () => {
+    harness = new Harness();
+    const browser = harness.browser();
+    await browser.login(1, { remember: true });
+    const [current] = await harness.memory.listUserSessions("1", harness.clock.now());
+    if (!current) throw new Error("no session after login");
+    // What a parallel tab's restore leaves in the store: another session carrying the same token.
+    await harness.memory.createSession({ ...current, id: "r".repeat(22), createdAt: current.createdAt + 1 });
+
+    await browser.post("/logout");
+
+    expect(await harness.memory.listUserSessions("1", harness.clock.now())).toEqual([]);
+  });
+});
