@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,8 +7,10 @@ import { Writable } from "node:stream";
 import request from "supertest";
 import { parseConfig } from "../src/domain/config.js";
 import type { ReauthLimiter } from "../src/domain/reauth-limiter.js";
-import { createExpressApp } from "../src/express/app.js";
+import { createAppListener, FRAMEWORKS, type Framework } from "../src/frameworks.js";
 import { type AppServices, createServices, type ServiceOverrides } from "../src/services.js";
+
+export { FRAMEWORKS, type Framework };
 
 /** A strong password that is on no common list, used by most tests. */
 export const PASSWORD = "correct horse battery staple";
@@ -21,6 +23,7 @@ export const IPHONE =
 /** An app running on a free port with its own temporary data folder and captured log. */
 export interface TestApp {
   baseUrl: string;
+  framework: Framework;
   services: AppServices;
   /** Every line the logger wrote so far. */
   logText(): string;
@@ -30,16 +33,24 @@ export interface TestApp {
 }
 
 /**
- * Starts the Express app in process on 127.0.0.1 with a temporary DATA_DIR.
+ * Starts the app in process on 127.0.0.1 with a temporary DATA_DIR, on `framework` (Express by
+ * default), behind a real Node HTTP server on a free port: supertest and fetch talk to all three
+ * frameworks the same way.
  *
  * @example
  * ```ts
- * const app = await startTestApp();
+ * const app = await startTestApp({ framework: "hono" });
  * ```
  */
 export async function startTestApp(
-  options: { env?: Record<string, string>; overrides?: ServiceOverrides; reauthLimiter?: ReauthLimiter } = {},
+  options: {
+    framework?: Framework;
+    env?: Record<string, string>;
+    overrides?: ServiceOverrides;
+    reauthLimiter?: ReauthLimiter;
+  } = {},
 ): Promise<TestApp> {
+  const framework = options.framework ?? "express";
   const dataDir = mkdtempSync(join(tmpdir(), "lm-app-"));
   const config = parseConfig({
     DATA_DIR: dataDir,
@@ -54,16 +65,16 @@ export async function startTestApp(
     },
   });
   const services = await createServices(config, { logDestination: destination, ...options.overrides });
-  const app = createExpressApp({
+  const app = await createAppListener(framework, {
     ...services,
     ...(options.reauthLimiter ? { reauthLimiter: options.reauthLimiter } : {}),
   });
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, "127.0.0.1", () => resolve(listening));
-  });
+  const server: Server = createServer(app.listener);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    framework,
     services,
     logText: () => log,
     logEntries: () =>
@@ -74,6 +85,7 @@ export async function startTestApp(
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      await app.close();
       await services.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

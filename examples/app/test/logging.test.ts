@@ -1,104 +1,107 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
+import { FRAMEWORKS, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
 
-let app: TestApp;
-const secrets = new Set<string>();
+describe.each(FRAMEWORKS)("%s", (framework) => {
+  let app: TestApp;
+  const secrets = new Set<string>();
 
-function collect(browser: TestBrowser): void {
-  for (const cookie of browser.cookies.values()) secrets.add(cookie.value);
-  if (browser.csrf) secrets.add(browser.csrf);
-}
+  function collect(browser: TestBrowser): void {
+    for (const cookie of browser.cookies.values()) secrets.add(cookie.value);
+    if (browser.csrf) secrets.add(browser.csrf);
+  }
 
-beforeAll(async () => {
-  app = await startTestApp();
-  const alice = new TestBrowser(app.baseUrl);
-  await alice.registerAndLogin("alice", PASSWORD, true);
-  collect(alice);
-  const failing = new TestBrowser(app.baseUrl);
-  await failing.get("/login");
-  await failing.post("/login", { username: "alice", password: "wrong password 123" });
-  for (let i = 0; i < 5; i += 1)
-    await failing.post("/login", { username: "bob", password: `bob guess ${i}` });
-  collect(failing);
-  await alice.get("/account");
-  collect(alice);
-  await alice.post("/account/password", {
-    current_password: PASSWORD,
-    new_password: "new secret passphrase",
-  });
-  collect(alice);
-  await alice.get("/");
-  await alice.post("/logout");
-  collect(alice);
-});
-afterAll(async () => {
-  await app.close();
-});
-
-describe("security log", () => {
-  it("writes one JSON object per line with a UTC timestamp", () => {
-    const lines = app.logText().trim().split("\n");
-    expect(lines.length).toBeGreaterThan(5);
-    for (const line of lines) {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      expect(entry.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    }
-  });
-
-  it("records each security event with user, address and outcome", () => {
-    const events = app.logEntries().filter((entry) => entry.kind === "security");
-    const find = (event: string) => events.filter((entry) => entry.event === event);
-    expect(find("register")[0]).toMatchObject({ outcome: "success", username: "alice", userId: "1" });
-    expect(find("login.success")[0]).toMatchObject({ outcome: "success", username: "alice", userId: "1" });
-    expect(find("login.failure")[0]).toMatchObject({
-      outcome: "failure",
-      username: "alice",
-      reason: "invalid",
+  beforeAll(async () => {
+    app = await startTestApp({ framework });
+    const alice = new TestBrowser(app.baseUrl);
+    await alice.registerAndLogin("alice", PASSWORD, true);
+    collect(alice);
+    const failing = new TestBrowser(app.baseUrl);
+    await failing.get("/login");
+    await failing.post("/login", { username: "alice", password: "wrong password 123" });
+    for (let i = 0; i < 5; i += 1)
+      await failing.post("/login", { username: "bob", password: `bob guess ${i}` });
+    collect(failing);
+    await alice.get("/account");
+    collect(alice);
+    await alice.post("/account/password", {
+      current_password: PASSWORD,
+      new_password: "new secret passphrase",
     });
-    expect(find("login.locked")[0]).toMatchObject({ outcome: "blocked", username: "bob" });
-    expect(find("password.change")[0]).toMatchObject({ outcome: "success", userId: "1", count: 0 });
-    expect(find("sessions.revoked")[0]).toMatchObject({ reason: "password-change", userId: "1" });
-    expect(find("logout")[0]).toMatchObject({ outcome: "success", userId: "1", username: "alice" });
-    for (const entry of events) expect(entry.ip).toMatch(/127\.0\.0\.1$/);
+    collect(alice);
+    await alice.get("/");
+    await alice.post("/logout");
+    collect(alice);
+  });
+  afterAll(async () => {
+    await app.close();
   });
 
-  it("never contains a password, token, cookie or CSRF value", () => {
-    const text = app.logText();
-    for (const password of [PASSWORD, "wrong password 123", "new secret passphrase", "bob guess 0"]) {
-      expect(text).not.toContain(password);
-    }
-    expect(secrets.size).toBeGreaterThan(3);
-    for (const secret of secrets) expect(text).not.toContain(secret);
-    expect(text).not.toMatch(/argon2/);
-  });
+  describe("security log", () => {
+    it("writes one JSON object per line with a UTC timestamp", () => {
+      const lines = app.logText().trim().split("\n");
+      expect(lines.length).toBeGreaterThan(5);
+      for (const line of lines) {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        expect(entry.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      }
+    });
 
-  it("cannot be forged by a username with CR/LF", async () => {
-    const before = app.logEntries().filter((entry) => entry.event === "login.success").length;
-    const browser = new TestBrowser(app.baseUrl);
-    await browser.get("/login");
-    const forged = 'mallory\r\n{"level":"info","kind":"security","event":"login.success","username":"admin"}';
-    const response = await browser.post("/login", { username: forged, password: "whatever password" });
-    expect(response.status).toBe(401);
-    const lines = app.logText().trim().split("\n");
-    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
-    const entries = app.logEntries();
-    expect(entries.filter((entry) => entry.event === "login.success")).toHaveLength(before);
-    const failure = entries.filter((entry) => entry.event === "login.failure").at(-1);
-    expect(failure?.username).toContain("\r\n");
-  });
+    it("records each security event with user, address and outcome", () => {
+      const events = app.logEntries().filter((entry) => entry.kind === "security");
+      const find = (event: string) => events.filter((entry) => entry.event === event);
+      expect(find("register")[0]).toMatchObject({ outcome: "success", username: "alice", userId: "1" });
+      expect(find("login.success")[0]).toMatchObject({ outcome: "success", username: "alice", userId: "1" });
+      expect(find("login.failure")[0]).toMatchObject({
+        outcome: "failure",
+        username: "alice",
+        reason: "invalid",
+      });
+      expect(find("login.locked")[0]).toMatchObject({ outcome: "blocked", username: "bob" });
+      expect(find("password.change")[0]).toMatchObject({ outcome: "success", userId: "1", count: 0 });
+      expect(find("sessions.revoked")[0]).toMatchObject({ reason: "password-change", userId: "1" });
+      expect(find("logout")[0]).toMatchObject({ outcome: "success", userId: "1", username: "alice" });
+      for (const entry of events) expect(entry.ip).toMatch(/127\.0\.0\.1$/);
+    });
 
-  it("redacts secrets a careless caller passes to the logger", () => {
-    app.services.logger.info(
-      {
-        password: "hunter2-hunter2",
-        body: { _csrf: "csrf-value-1", new_password: "np-1" },
-        req: { headers: { cookie: "session=abc" } },
-      },
-      "careless",
-    );
-    const last = app.logText().trim().split("\n").at(-1) ?? "";
-    expect(last).toContain("careless");
-    for (const secret of ["hunter2-hunter2", "csrf-value-1", "np-1", "session=abc"])
-      expect(last).not.toContain(secret);
+    it("never contains a password, token, cookie or CSRF value", () => {
+      const text = app.logText();
+      for (const password of [PASSWORD, "wrong password 123", "new secret passphrase", "bob guess 0"]) {
+        expect(text).not.toContain(password);
+      }
+      expect(secrets.size).toBeGreaterThan(3);
+      for (const secret of secrets) expect(text).not.toContain(secret);
+      expect(text).not.toMatch(/argon2/);
+    });
+
+    it("cannot be forged by a username with CR/LF", async () => {
+      const before = app.logEntries().filter((entry) => entry.event === "login.success").length;
+      const browser = new TestBrowser(app.baseUrl);
+      await browser.get("/login");
+      const forged =
+        'mallory\r\n{"level":"info","kind":"security","event":"login.success","username":"admin"}';
+      const response = await browser.post("/login", { username: forged, password: "whatever password" });
+      expect(response.status).toBe(401);
+      const lines = app.logText().trim().split("\n");
+      for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+      const entries = app.logEntries();
+      expect(entries.filter((entry) => entry.event === "login.success")).toHaveLength(before);
+      const failure = entries.filter((entry) => entry.event === "login.failure").at(-1);
+      expect(failure?.username).toContain("\r\n");
+    });
+
+    it("redacts secrets a careless caller passes to the logger", () => {
+      app.services.logger.info(
+        {
+          password: "hunter2-hunter2",
+          body: { _csrf: "csrf-value-1", new_password: "np-1" },
+          req: { headers: { cookie: "session=abc" } },
+        },
+        "careless",
+      );
+      const last = app.logText().trim().split("\n").at(-1) ?? "";
+      expect(last).toContain("careless");
+      for (const secret of ["hunter2-hunter2", "csrf-value-1", "np-1", "session=abc"])
+        expect(last).not.toContain(secret);
+    });
   });
 });

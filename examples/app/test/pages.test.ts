@@ -1,296 +1,298 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { flashes, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
+import { FRAMEWORKS, flashes, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
 
-let app: TestApp;
-let alice: TestBrowser;
+describe.each(FRAMEWORKS)("%s", (framework) => {
+  let app: TestApp;
+  let alice: TestBrowser;
 
-beforeAll(async () => {
-  app = await startTestApp();
-  alice = new TestBrowser(app.baseUrl);
-  await alice.registerAndLogin("alice");
-});
-afterAll(async () => {
-  await app.close();
-});
-
-describe("GET /", () => {
-  it("greets a visitor and links to register and log in", async () => {
-    const response = await new TestBrowser(app.baseUrl).get("/");
-    expect(response.status).toBe(200);
-    expect(response.text).toContain("Hello, stranger!");
-    expect(response.text).toContain('href="/register"');
-    expect(response.text).toContain('href="/login"');
+  beforeAll(async () => {
+    app = await startTestApp({ framework });
+    alice = new TestBrowser(app.baseUrl);
+    await alice.registerAndLogin("alice");
+  });
+  afterAll(async () => {
+    await app.close();
   });
 
-  it("greets the logged-in user with a nav bar logout button", async () => {
-    const response = await alice.get("/");
-    expect(response.text).toContain("Hello, alice!");
-    expect(response.text).toMatch(
-      /<form method="post" action="\/logout"[^>]*>\s*<input type="hidden" name="_csrf"/,
-    );
-    expect(response.text).toContain('href="/account"');
-  });
-});
-
-describe("GET /protected", () => {
-  it("redirects anonymous browsers to the login page with next", async () => {
-    const response = await new TestBrowser(app.baseUrl).get("/protected");
-    expect(response.status).toBe(302);
-    expect(response.headers.location).toBe("/login?next=%2Fprotected");
-  });
-
-  it("flashes why on the login page", async () => {
-    const browser = new TestBrowser(app.baseUrl);
-    await browser.get("/protected");
-    expect(flashes((await browser.get("/login?next=%2Fprotected")).text)).toEqual([
-      "Please log in to see that page.",
-    ]);
-  });
-
-  it("answers JSON clients with 401 JSON", async () => {
-    const response = await new TestBrowser(app.baseUrl).get("/protected", { accept: "application/json" });
-    expect(response.status).toBe(401);
-    expect(response.body).toMatchObject({ error: "unauthorized" });
-  });
-
-  it("shows the protected page and the user's name, never cached", async () => {
-    const response = await alice.get("/protected");
-    expect(response.status).toBe(200);
-    expect(response.text).toContain("Protected Route");
-    expect(response.text).toContain('Logged in as <strong class="username">alice</strong>');
-    expect(response.headers["cache-control"]).toBe("no-store");
-  });
-
-  it("escapes a stored username containing markup", async () => {
-    const user = await app.services.users.create({
-      username: "<script>alert(1)</script>",
-      key: "legacy-markup",
-      passwordHash: await app.services.hasher.hash("legacy password 1"),
+  describe("GET /", () => {
+    it("greets a visitor and links to register and log in", async () => {
+      const response = await new TestBrowser(app.baseUrl).get("/");
+      expect(response.status).toBe(200);
+      expect(response.text).toContain("Hello, stranger!");
+      expect(response.text).toContain('href="/register"');
+      expect(response.text).toContain('href="/login"');
     });
-    const browser = new TestBrowser(app.baseUrl);
-    expect((await browser.login("legacy-markup", "legacy password 1")).status).toBe(303);
-    const page = await browser.get("/protected");
-    expect(page.text).not.toContain("<script>alert(1)</script>");
-    expect(page.text).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
-    expect(user.username).toContain("<script>");
-  });
-});
 
-describe("logout", () => {
-  it("GET /logout only shows a button and never logs out", async () => {
-    const browser = new TestBrowser(app.baseUrl);
-    await browser.registerAndLogin("getlogout");
-    const page = await browser.get("/logout");
-    expect(page.status).toBe(200);
-    expect(page.text).toMatch(/<form method="post" action="\/logout"/);
-    expect((await browser.get("/protected")).status).toBe(200);
+    it("greets the logged-in user with a nav bar logout button", async () => {
+      const response = await alice.get("/");
+      expect(response.text).toContain("Hello, alice!");
+      expect(response.text).toMatch(
+        /<form method="post" action="\/logout"[^>]*>\s*<input type="hidden" name="_csrf"/,
+      );
+      expect(response.text).toContain('href="/account"');
+    });
   });
 
-  it("POST /logout ends the session on the server, clears cookies and redirects home", async () => {
-    const browser = new TestBrowser(app.baseUrl);
-    await browser.registerAndLogin("leaver", undefined, true);
-    const stolen = browser.cookieHeader();
-    await browser.get("/");
-    const response = await browser.post("/logout");
-    expect(response.status).toBe(303);
-    expect(response.headers.location).toBe("/");
-    const cleared = (response.headers["set-cookie"] as unknown as string[]).join("\n");
-    expect(cleared).toMatch(/^session=; .*Max-Age=0/m);
-    expect(cleared).toMatch(/^remember_token=; .*Max-Age=0/m);
-    expect(browser.cookies.has("session")).toBe(false);
-    expect(flashes((await browser.get("/")).text)).toEqual(["You have been logged out."]);
-    // The old cookies are dead on the server too.
-    const replay = await request(app.baseUrl).get("/protected").set("cookie", stolen);
-    expect(replay.status).toBe(302);
+  describe("GET /protected", () => {
+    it("redirects anonymous browsers to the login page with next", async () => {
+      const response = await new TestBrowser(app.baseUrl).get("/protected");
+      expect(response.status).toBe(302);
+      expect(response.headers.location).toBe("/login?next=%2Fprotected");
+    });
+
+    it("flashes why on the login page", async () => {
+      const browser = new TestBrowser(app.baseUrl);
+      await browser.get("/protected");
+      expect(flashes((await browser.get("/login?next=%2Fprotected")).text)).toEqual([
+        "Please log in to see that page.",
+      ]);
+    });
+
+    it("answers JSON clients with 401 JSON", async () => {
+      const response = await new TestBrowser(app.baseUrl).get("/protected", { accept: "application/json" });
+      expect(response.status).toBe(401);
+      expect(response.body).toMatchObject({ error: "unauthorized" });
+    });
+
+    it("shows the protected page and the user's name, never cached", async () => {
+      const response = await alice.get("/protected");
+      expect(response.status).toBe(200);
+      expect(response.text).toContain("Protected Route");
+      expect(response.text).toContain('Logged in as <strong class="username">alice</strong>');
+      expect(response.headers["cache-control"]).toBe("no-store");
+    });
+
+    it("escapes a stored username containing markup", async () => {
+      const user = await app.services.users.create({
+        username: "<script>alert(1)</script>",
+        key: "legacy-markup",
+        passwordHash: await app.services.hasher.hash("legacy password 1"),
+      });
+      const browser = new TestBrowser(app.baseUrl);
+      expect((await browser.login("legacy-markup", "legacy password 1")).status).toBe(303);
+      const page = await browser.get("/protected");
+      expect(page.text).not.toContain("<script>alert(1)</script>");
+      expect(page.text).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+      expect(user.username).toContain("<script>");
+    });
   });
 
-  it("shows a logged-out page on GET /logout for visitors", async () => {
-    const page = await new TestBrowser(app.baseUrl).get("/logout");
-    expect(page.text).toContain("You're logged out");
-  });
-});
+  describe("logout", () => {
+    it("GET /logout only shows a button and never logs out", async () => {
+      const browser = new TestBrowser(app.baseUrl);
+      await browser.registerAndLogin("getlogout");
+      const page = await browser.get("/logout");
+      expect(page.status).toBe(200);
+      expect(page.text).toMatch(/<form method="post" action="\/logout"/);
+      expect((await browser.get("/protected")).status).toBe(200);
+    });
 
-describe("CSRF", () => {
-  it("refuses a POST without a token with a friendly 403 page", async () => {
-    const response = await alice.post("/logout", { _csrf: "" });
-    expect(response.status).toBe(403);
-    expect(response.headers["content-type"]).toMatch(/^text\/html/);
-    expect(response.text).toContain("Form expired");
-    expect((await alice.get("/protected")).status).toBe(200);
-  });
+    it("POST /logout ends the session on the server, clears cookies and redirects home", async () => {
+      const browser = new TestBrowser(app.baseUrl);
+      await browser.registerAndLogin("leaver", undefined, true);
+      const stolen = browser.cookieHeader();
+      await browser.get("/");
+      const response = await browser.post("/logout");
+      expect(response.status).toBe(303);
+      expect(response.headers.location).toBe("/");
+      const cleared = (response.headers["set-cookie"] as unknown as string[]).join("\n");
+      expect(cleared).toMatch(/^session=; .*Max-Age=0/m);
+      expect(cleared).toMatch(/^remember_token=; .*Max-Age=0/m);
+      expect(browser.cookies.has("session")).toBe(false);
+      expect(flashes((await browser.get("/")).text)).toEqual(["You have been logged out."]);
+      // The old cookies are dead on the server too.
+      const replay = await request(app.baseUrl).get("/protected").set("cookie", stolen);
+      expect(replay.status).toBe(302);
+    });
 
-  it("refuses a wrong token", async () => {
-    const response = await alice.post("/logout", { _csrf: "forged-token-value" });
-    expect(response.status).toBe(403);
-  });
-
-  it("refuses a cross-site post even with a valid token", async () => {
-    await alice.get("/");
-    const crossSite = await alice.post(
-      "/logout",
-      {},
-      { "sec-fetch-site": "cross-site", origin: "https://evil.example" },
-    );
-    expect(crossSite.status).toBe(403);
-    const wrongOrigin = await alice.post(
-      "/logout",
-      {},
-      { "sec-fetch-site": "", origin: "https://evil.example" },
-    );
-    expect(wrongOrigin.status).toBe(403);
-    const noOrigin = await alice.post("/logout", {}, { "sec-fetch-site": "" });
-    expect(noOrigin.status).toBe(403);
-    expect((await alice.get("/protected")).status).toBe(200);
+    it("shows a logged-out page on GET /logout for visitors", async () => {
+      const page = await new TestBrowser(app.baseUrl).get("/logout");
+      expect(page.text).toContain("You're logged out");
+    });
   });
 
-  it("accepts a matching Origin header instead of Sec-Fetch-Site", async () => {
-    const browser = new TestBrowser(app.baseUrl);
-    await browser.get("/register");
-    const response = await browser.post(
-      "/register",
-      { username: "originuser", password: "correct horse battery staple" },
-      { "sec-fetch-site": "", origin: app.baseUrl },
-    );
-    expect(response.status).toBe(303);
+  describe("CSRF", () => {
+    it("refuses a POST without a token with a friendly 403 page", async () => {
+      const response = await alice.post("/logout", { _csrf: "" });
+      expect(response.status).toBe(403);
+      expect(response.headers["content-type"]).toMatch(/^text\/html/);
+      expect(response.text).toContain("Form expired");
+      expect((await alice.get("/protected")).status).toBe(200);
+    });
+
+    it("refuses a wrong token", async () => {
+      const response = await alice.post("/logout", { _csrf: "forged-token-value" });
+      expect(response.status).toBe(403);
+    });
+
+    it("refuses a cross-site post even with a valid token", async () => {
+      await alice.get("/");
+      const crossSite = await alice.post(
+        "/logout",
+        {},
+        { "sec-fetch-site": "cross-site", origin: "https://evil.example" },
+      );
+      expect(crossSite.status).toBe(403);
+      const wrongOrigin = await alice.post(
+        "/logout",
+        {},
+        { "sec-fetch-site": "", origin: "https://evil.example" },
+      );
+      expect(wrongOrigin.status).toBe(403);
+      const noOrigin = await alice.post("/logout", {}, { "sec-fetch-site": "" });
+      expect(noOrigin.status).toBe(403);
+      expect((await alice.get("/protected")).status).toBe(200);
+    });
+
+    it("accepts a matching Origin header instead of Sec-Fetch-Site", async () => {
+      const browser = new TestBrowser(app.baseUrl);
+      await browser.get("/register");
+      const response = await browser.post(
+        "/register",
+        { username: "originuser", password: "correct horse battery staple" },
+        { "sec-fetch-site": "", origin: app.baseUrl },
+      );
+      expect(response.status).toBe(303);
+    });
+
+    it("answers JSON clients with the library's JSON 403", async () => {
+      const response = await alice.post("/logout", { _csrf: "" }, { accept: "application/json" });
+      expect(response.status).toBe(403);
+      expect(response.body).toMatchObject({ error: "csrf_failed" });
+    });
   });
 
-  it("answers JSON clients with the library's JSON 403", async () => {
-    const response = await alice.post("/logout", { _csrf: "" }, { accept: "application/json" });
-    expect(response.status).toBe(403);
-    expect(response.body).toMatchObject({ error: "csrf_failed" });
-  });
-});
+  describe("bad requests", () => {
+    it("answers 413 to a body over the limit", async () => {
+      const response = await alice.post("/login", { username: "x".repeat(20_000), password: "y" });
+      expect(response.status).toBe(413);
+      expect(response.text).toContain("Too much data");
+      expect(response.text).not.toMatch(/at \w+ \(/);
+    });
 
-describe("bad requests", () => {
-  it("answers 413 to a body over the limit", async () => {
-    const response = await alice.post("/login", { username: "x".repeat(20_000), password: "y" });
-    expect(response.status).toBe(413);
-    expect(response.text).toContain("Too much data");
-    expect(response.text).not.toMatch(/at \w+ \(/);
-  });
+    it("answers 400 to malformed JSON", async () => {
+      const response = await request(app.baseUrl)
+        .post("/login")
+        .set("content-type", "application/json")
+        .set("sec-fetch-site", "same-origin")
+        .send('{"username": ');
+      expect(response.status).toBe(400);
+      expect(response.text).not.toContain("SyntaxError");
+    });
 
-  it("answers 400 to malformed JSON", async () => {
-    const response = await request(app.baseUrl)
-      .post("/login")
-      .set("content-type", "application/json")
-      .set("sec-fetch-site", "same-origin")
-      .send('{"username": ');
-    expect(response.status).toBe(400);
-    expect(response.text).not.toContain("SyntaxError");
-  });
+    it("answers 415 to an unsupported charset", async () => {
+      const response = await request(app.baseUrl)
+        .post("/login")
+        .set("content-type", "application/x-www-form-urlencoded; charset=klingon")
+        .set("sec-fetch-site", "same-origin")
+        .send("username=a&password=b");
+      expect(response.status).toBe(415);
+    });
 
-  it("answers 415 to an unsupported charset", async () => {
-    const response = await request(app.baseUrl)
-      .post("/login")
-      .set("content-type", "application/x-www-form-urlencoded; charset=klingon")
-      .set("sec-fetch-site", "same-origin")
-      .send("username=a&password=b");
-    expect(response.status).toBe(415);
-  });
+    it("answers 400 to a malformed percent-encoding in the path", async () => {
+      const response = await request(app.baseUrl)
+        .post("/account/sessions/%E0%A4%A/revoke")
+        .set("cookie", alice.cookieHeader());
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+    });
 
-  it("answers 400 to a malformed percent-encoding in the path", async () => {
-    const response = await request(app.baseUrl)
-      .post("/account/sessions/%E0%A4%A/revoke")
-      .set("cookie", alice.cookieHeader());
-    expect(response.status).toBeGreaterThanOrEqual(400);
-    expect(response.status).toBeLessThan(500);
-  });
+    it("treats malformed cookies as anonymous", async () => {
+      const response = await request(app.baseUrl)
+        .get("/")
+        .set("cookie", 'session=%%%; remember_token="unterminated; csrf=; flash=@@@; =novalue; junk');
+      expect(response.status).toBe(200);
+      expect(response.text).toContain("Hello, stranger!");
+    });
 
-  it("treats malformed cookies as anonymous", async () => {
-    const response = await request(app.baseUrl)
-      .get("/")
-      .set("cookie", 'session=%%%; remember_token="unterminated; csrf=; flash=@@@; =novalue; junk');
-    expect(response.status).toBe(200);
-    expect(response.text).toContain("Hello, stranger!");
-  });
+    it("ignores repeated fields instead of failing", async () => {
+      await alice.get("/");
+      const response = await request(app.baseUrl)
+        .post("/login")
+        .set("cookie", alice.cookieHeader())
+        .set("sec-fetch-site", "same-origin")
+        .type("form")
+        .send(`_csrf=${alice.csrf}&username=a&username=b&password=x`);
+      expect(response.status).toBe(400);
+    });
 
-  it("ignores repeated fields instead of failing", async () => {
-    await alice.get("/");
-    const response = await request(app.baseUrl)
-      .post("/login")
-      .set("cookie", alice.cookieHeader())
-      .set("sec-fetch-site", "same-origin")
-      .type("form")
-      .send(`_csrf=${alice.csrf}&username=a&username=b&password=x`);
-    expect(response.status).toBe(400);
-  });
-
-  it("shows a 404 page for unknown paths", async () => {
-    const response = await new TestBrowser(app.baseUrl).get("/nope");
-    expect(response.status).toBe(404);
-    expect(response.text).toContain("Page not found");
-  });
-});
-
-describe("headers", () => {
-  it("sends a strict CSP and other security headers, without HSTS over plain HTTP", async () => {
-    const response = await new TestBrowser(app.baseUrl).get("/login");
-    const csp = String(response.headers["content-security-policy"]);
-    expect(csp).toContain("default-src 'self'");
-    expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).not.toContain("unsafe-inline");
-    expect(response.headers["referrer-policy"]).toBe("same-origin");
-    expect(response.headers["x-content-type-options"]).toBe("nosniff");
-    expect(response.headers["strict-transport-security"]).toBeUndefined();
-    expect(response.text).not.toMatch(/<script|<style| style=/);
+    it("shows a 404 page for unknown paths", async () => {
+      const response = await new TestBrowser(app.baseUrl).get("/nope");
+      expect(response.status).toBe(404);
+      expect(response.text).toContain("Page not found");
+    });
   });
 
-  it("serves the stylesheet locally", async () => {
-    const response = await request(app.baseUrl).get("/static/style.css");
-    expect(response.status).toBe(200);
-    expect(response.headers["content-type"]).toMatch(/^text\/css/);
-    expect(response.headers["set-cookie"]).toBeUndefined();
+  describe("headers", () => {
+    it("sends a strict CSP and other security headers, without HSTS over plain HTTP", async () => {
+      const response = await new TestBrowser(app.baseUrl).get("/login");
+      const csp = String(response.headers["content-security-policy"]);
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain("unsafe-inline");
+      expect(response.headers["referrer-policy"]).toBe("same-origin");
+      expect(response.headers["x-content-type-options"]).toBe("nosniff");
+      expect(response.headers["strict-transport-security"]).toBeUndefined();
+      expect(response.text).not.toMatch(/<script|<style| style=/);
+    });
+
+    it("serves the stylesheet locally", async () => {
+      const response = await request(app.baseUrl).get("/static/style.css");
+      expect(response.status).toBe(200);
+      expect(response.headers["content-type"]).toMatch(/^text\/css/);
+      expect(response.headers["set-cookie"]).toBeUndefined();
+    });
+
+    it("does not cache pages that carry CSRF tokens", async () => {
+      expect((await new TestBrowser(app.baseUrl).get("/login")).headers["cache-control"]).toBe("no-store");
+      expect((await alice.get("/account")).headers["cache-control"]).toBe("no-store");
+    });
   });
 
-  it("does not cache pages that carry CSRF tokens", async () => {
-    expect((await new TestBrowser(app.baseUrl).get("/login")).headers["cache-control"]).toBe("no-store");
-    expect((await alice.get("/account")).headers["cache-control"]).toBe("no-store");
-  });
-});
-
-describe("behind a proxy (TRUST_PROXY=1)", () => {
-  it("sends HSTS only when the proxy says the request was HTTPS, and uses __Host- cookies", async () => {
-    const proxied = await startTestApp({ env: { TRUST_PROXY: "1" } });
-    try {
-      const https = await request(proxied.baseUrl).get("/login").set("x-forwarded-proto", "https");
-      expect(https.headers["strict-transport-security"]).toMatch(/max-age=\d+/);
-      expect(String(https.headers["set-cookie"])).toMatch(/__Host-csrf=.*; Secure/);
-      const http = await request(proxied.baseUrl).get("/login").set("x-forwarded-proto", "http");
-      expect(http.headers["strict-transport-security"]).toBeUndefined();
-    } finally {
-      await proxied.close();
-    }
-  });
-});
-
-describe("GET /healthz", () => {
-  it("answers ok without cookies", async () => {
-    const response = await request(app.baseUrl).get("/healthz");
-    expect(response.status).toBe(200);
-    expect(response.text).toBe("ok");
-    expect(response.headers["set-cookie"]).toBeUndefined();
+  describe("behind a proxy (TRUST_PROXY=1)", () => {
+    it("sends HSTS only when the proxy says the request was HTTPS, and uses __Host- cookies", async () => {
+      const proxied = await startTestApp({ framework, env: { TRUST_PROXY: "1" } });
+      try {
+        const https = await request(proxied.baseUrl).get("/login").set("x-forwarded-proto", "https");
+        expect(https.headers["strict-transport-security"]).toMatch(/max-age=\d+/);
+        expect(String(https.headers["set-cookie"])).toMatch(/__Host-csrf=.*; Secure/);
+        const http = await request(proxied.baseUrl).get("/login").set("x-forwarded-proto", "http");
+        expect(http.headers["strict-transport-security"]).toBeUndefined();
+      } finally {
+        await proxied.close();
+      }
+    });
   });
 
-  it("works while the session store is failing", async () => {
-    const broken = new Proxy(
-      {},
-      {
-        get: () => () => Promise.reject(new Error("store is down")),
-      },
-    );
-    const failing = await startTestApp({ overrides: { manager: { store: broken as never } } });
-    try {
-      const cookie = `session=${"a".repeat(22)}.${"b".repeat(22)}`;
-      const health = await request(failing.baseUrl).get("/healthz").set("cookie", cookie);
-      expect(health.status).toBe(200);
-      expect(health.text).toBe("ok");
-      const page = await request(failing.baseUrl).get("/").set("cookie", cookie);
-      expect(page.status).toBe(500);
-      expect(page.text).toContain("Something went wrong");
-      expect(page.text).not.toContain("store is down");
-    } finally {
-      await failing.close();
-    }
+  describe("GET /healthz", () => {
+    it("answers ok without cookies", async () => {
+      const response = await request(app.baseUrl).get("/healthz");
+      expect(response.status).toBe(200);
+      expect(response.text).toBe("ok");
+      expect(response.headers["set-cookie"]).toBeUndefined();
+    });
+
+    it("works while the session store is failing", async () => {
+      const broken = new Proxy(
+        {},
+        {
+          get: () => () => Promise.reject(new Error("store is down")),
+        },
+      );
+      const failing = await startTestApp({ framework, overrides: { manager: { store: broken as never } } });
+      try {
+        const cookie = `session=${"a".repeat(22)}.${"b".repeat(22)}`;
+        const health = await request(failing.baseUrl).get("/healthz").set("cookie", cookie);
+        expect(health.status).toBe(200);
+        expect(health.text).toBe("ok");
+        const page = await request(failing.baseUrl).get("/").set("cookie", cookie);
+        expect(page.status).toBe(500);
+        expect(page.text).toContain("Something went wrong");
+        expect(page.text).not.toContain("store is down");
+      } finally {
+        await failing.close();
+      }
+    });
   });
 });

@@ -7,7 +7,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { PASSWORD, TestBrowser } from "./helpers.js";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
-const entry = join(root, "examples/app/src/server.ts");
+/** The entry behind `npm start`, and the ones behind `npm run start:fastify` / `start:hono`. */
+const entries = {
+  default: join(root, "examples/app/src/server.ts"),
+  fastify: join(root, "examples/app/src/server-fastify.ts"),
+  hono: join(root, "examples/app/src/server-hono.ts"),
+};
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 
@@ -32,12 +37,19 @@ interface Running {
 }
 
 /** Runs the server the way `npm start` does, but from source (tsx with the source condition). */
-function run(env: Record<string, string>): { child: ChildProcess; started: Promise<Running> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=login-manager-source", entry], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+function run(
+  env: Record<string, string>,
+  entry: keyof typeof entries = "default",
+): { child: ChildProcess; started: Promise<Running> } {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "--conditions=login-manager-source", entries[entry]],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   children.push(child);
   let stdout = "";
   let stderr = "";
@@ -127,6 +139,7 @@ describe("the server process", () => {
     ["PORT", "eighty"],
     ["SECRET_KEY", "short"],
     ["TRUST_PROXY", "yes"],
+    ["APP_FRAMEWORK", "koa"],
   ])("stops with exit code 1 and a message naming %s when it is bad", async (setting, value) => {
     const { child } = run({ DATA_DIR: dataDir(), [setting]: value });
     let stderr = "";
@@ -138,5 +151,34 @@ describe("the server process", () => {
     expect(stderr).toMatch(new RegExp(`^Configuration error: ${setting} `));
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe.each(["fastify", "hono"] as const)("the %s server process (npm run start:%s)", (framework) => {
+  it("prints its address, serves /healthz and the pages, and exits cleanly on SIGTERM", async () => {
+    const server = await run({ DATA_DIR: dataDir() }, framework).started;
+    expect(server.stdout()).toContain(
+      `login-manager example app (${framework}) listening on http://127.0.0.1:`,
+    );
+    const health = await fetch(`${server.url}/healthz`);
+    expect(await health.text()).toBe("ok");
+    const browser = new TestBrowser(server.url);
+    expect((await browser.registerAndLogin("walker")).status).toBe(303);
+    const page = await browser.get("/protected");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("walker");
+    server.child.kill("SIGTERM");
+    expect(await server.exit).toEqual({ code: 0, signal: null });
+    expect(server.stdout()).toContain("stopped cleanly");
+  });
+});
+
+describe("APP_FRAMEWORK", () => {
+  it("picks the framework of npm start", async () => {
+    const server = await run({ DATA_DIR: dataDir(), APP_FRAMEWORK: "hono" }).started;
+    expect(server.stdout()).toContain("login-manager example app (hono) listening on");
+    expect(await (await fetch(`${server.url}/healthz`)).text()).toBe("ok");
+    server.child.kill("SIGTERM");
+    expect((await server.exit).code).toBe(0);
   });
 });

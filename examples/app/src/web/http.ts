@@ -152,19 +152,24 @@ export function prefersJson(accept: string | undefined): boolean {
     const [type, subtype] = range.toLowerCase().split("/");
     if (!type || !subtype) return [];
     let quality = 1;
+    // Other parameters (`text/html;level=1`) must match the offered type's, which has none.
+    let extra = 0;
     for (const parameter of parameters) {
-      const [key, value] = parameter.split("=").map((piece) => piece.trim());
-      if (key?.toLowerCase() === "q") quality = Number.parseFloat(value ?? "");
+      const [key = "", value = ""] = parameter.split("=").map((piece) => piece.trim());
+      if (key.toLowerCase() === "q") quality = Number.parseFloat(value);
+      else if (value !== "*") return [];
+      else extra = 1;
     }
-    return Number.isFinite(quality) ? [{ type, subtype, quality, order }] : [];
+    return Number.isFinite(quality) ? [{ type, subtype, quality, order, extra }] : [];
   });
   const score = (mediaType: string) => {
     const [type, subtype] = mediaType.split("/");
     let best: { quality: number; specificity: number; order: number } | undefined;
     for (const range of ranges) {
       const specificity =
-        (range.type === type ? 4 : range.type === "*" ? 0 : -1) +
-        (range.subtype === subtype ? 2 : range.subtype === "*" ? 0 : -8);
+        (range.type === type ? 4 : range.type === "*" ? 0 : -8) +
+        (range.subtype === subtype ? 2 : range.subtype === "*" ? 0 : -8) +
+        range.extra;
       if (specificity < 0) continue;
       if (
         !best ||
