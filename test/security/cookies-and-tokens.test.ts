@@ -8,7 +8,7 @@ import { freshLoginRequired, loginRequired } from "login-manager/express";
 import { MemoryStore } from "login-manager/stores/memory";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, TestBrowser } from "../../examples/app/test/helpers.js";
+import { FRAMEWORKS, startTestApp, TestBrowser } from "../../examples/app/test/helpers.js";
 import type { Served } from "./support.js";
 import {
   ALL_EVENTS,
@@ -430,34 +430,37 @@ describe("error answers are generic [A5 16.5.1] [checklist M.80]", () => {
     }
   });
 
-  it("the reference app answers malformed input with its own pages, without stack traces or tokens", async () => {
-    const app = await startTestApp();
-    try {
-      const browser = new TestBrowser(app.baseUrl);
-      await browser.get("/login");
-      const session = browser.cookieHeader();
-      const answers = [
-        await browser.post("/login", { username: "x".repeat(20_000), password: "y" }),
-        await browser.get("/%E0%A4%A"),
-        await browser.get("/no/such/page"),
-        await browser.post(
-          "/login",
-          { username: "alice", password: "pw" },
-          { "content-type": "application/json" },
-        ),
-        await browser.post("/login", { _csrf: "forged" }),
-      ];
-      for (const answer of answers) {
-        expect(answer.status).toBeGreaterThanOrEqual(400);
-        expect(answer.status).toBeLessThan(500);
-        for (const pattern of INTERNALS) expect(answer.text).not.toMatch(pattern);
-        for (const pair of session.split("; ")) {
-          const value = pair.slice(pair.indexOf("=") + 1);
-          if (value.length >= 16) expect(answer.text).not.toContain(value);
+  it.each(FRAMEWORKS)(
+    "the reference app on %s answers malformed input with its own pages, without stack traces or tokens",
+    async (framework) => {
+      const app = await startTestApp({ framework });
+      try {
+        const browser = new TestBrowser(app.baseUrl);
+        await browser.get("/login");
+        const session = browser.cookieHeader();
+        const answers = [
+          await browser.post("/login", { username: "x".repeat(20_000), password: "y" }),
+          await browser.get("/%E0%A4%A"),
+          await browser.get("/no/such/page"),
+          await browser.post(
+            "/login",
+            { username: "alice", password: "pw" },
+            { "content-type": "application/json" },
+          ),
+          await browser.post("/login", { _csrf: "forged" }),
+        ];
+        for (const answer of answers) {
+          expect(answer.status).toBeGreaterThanOrEqual(400);
+          expect(answer.status).toBeLessThan(500);
+          for (const pattern of INTERNALS) expect(answer.text).not.toMatch(pattern);
+          for (const pair of session.split("; ")) {
+            const value = pair.slice(pair.indexOf("=") + 1);
+            if (value.length >= 16) expect(answer.text).not.toContain(value);
+          }
         }
+      } finally {
+        await app.close();
       }
-    } finally {
-      await app.close();
-    }
-  });
+    },
+  );
 });
