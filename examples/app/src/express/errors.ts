@@ -6,7 +6,6 @@ import {
   csrfFailurePage,
   errorResponse,
   isCsrfRefusal,
-  serviceUnavailable as serviceUnavailableResponse,
   storeUnavailable as storeUnavailableResponse,
 } from "../web/errors.js";
 import { errorRequest, send } from "./http.js";
@@ -63,19 +62,6 @@ export function supportedBodiesOnly(): RequestHandler {
     });
     next(kind instanceof BodyError ? kind : undefined);
   };
-}
-
-/**
- * The 503 answer when the session store or the user database cannot be reached (see
- * `web/errors.ts`): JSON for API clients, otherwise a self-contained page.
- *
- * @example
- * ```ts
- * initApp(app, manager, { onStoreUnavailable: (error, req, res) => serviceUnavailable(req, res) });
- * ```
- */
-export function serviceUnavailable(req: Request, res: Response): void {
-  send(res, serviceUnavailableResponse(req.get("accept")));
 }
 
 /**

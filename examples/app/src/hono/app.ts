@@ -10,8 +10,6 @@ import { type Guard, ROUTES } from "../web/routes.js";
 import { CSP_DIRECTIVES, FRAME_OPTIONS, HSTS, isHttpsRequest, REFERRER_POLICY } from "../web/security.js";
 import { type AppEnv, errorRequest, requestUrl, send, webRequest } from "./http.js";
 
-type Env = AppEnv;
-
 const GUARDS: Record<Guard, MiddlewareHandler | undefined> = {
   none: undefined,
   login: loginRequired,
@@ -28,10 +26,10 @@ const GUARDS: Record<Guard, MiddlewareHandler | undefined> = {
  * serve({ fetch: createHonoApp(await createServices(parseConfig())).fetch, port: 5000 });
  * ```
  */
-export function createHonoApp(deps: AppDeps): Hono<Env> {
+export function createHonoApp(deps: AppDeps): Hono<AppEnv> {
   const web = createWebApp(deps);
   // strict: false makes `/login/` `/login`, as on Express and Fastify.
-  const app = new Hono<Env>({ strict: false });
+  const app = new Hono<AppEnv>({ strict: false });
 
   app.use(
     secureHeaders({
@@ -82,7 +80,7 @@ export function createHonoApp(deps: AppDeps): Hono<Env> {
 
   for (const route of ROUTES) {
     const guard = GUARDS[route.guard];
-    const handler: Handler<Env> = async (c) => send(c, await route.handler(web, webRequest(c)));
+    const handler: Handler<AppEnv> = async (c) => send(c, await route.handler(web, webRequest(c)));
     if (guard) app.on(route.method, route.path, guard, handler);
     else app.on(route.method, route.path, handler);
   }
@@ -97,7 +95,7 @@ export function createHonoApp(deps: AppDeps): Hono<Env> {
  * bytes are read once (Hono caches them, so login-manager's `parseBody()` / `json()` reuse them),
  * and parsed like on Express and Fastify into `c.var.body`.
  */
-function readBody(): MiddlewareHandler<Env> {
+function readBody(): MiddlewareHandler<AppEnv> {
   const limit = bodyLimit({
     maxSize: BODY_LIMIT_BYTES,
     onError: () => {
