@@ -1,6 +1,6 @@
 // The Flask-Login tutorial (https://flask-login.readthedocs.io/), step by step, in TypeScript.
 import express from "express";
-import { LoginManager, safeNextUrl, UserMixin } from "login-manager";
+import { LoginManager, PasswordInputError, safeNextUrl, UserMixin } from "login-manager";
 import { initApp, loginRequired } from "login-manager/express";
 import { createPasswordHasher } from "login-manager/password";
 import { MemoryStore } from "login-manager/stores/memory";
@@ -39,14 +39,22 @@ export function createApp(secret: string) {
   });
 
   app.post("/login", async (req, res) => {
-    const email = String(req.body.email ?? "");
-    const password = String(req.body.password ?? "");
+    const body = req.body ?? {}; // no body at all when the CSRF token came in a header
+    const email = String(body.email ?? "")
+      .trim()
+      .toLowerCase(); // canonical, like the user lookup
+    const password = String(body.password ?? "");
     const result = await req.auth.attemptLogin({
       account: email,
       verify: async () => {
-        const user = users.get(email);
-        if (!user) return hasher.verifyDummy(password).then(() => null); // same work for unknown users
-        return (await hasher.verify(user.passwordHash, password)) ? user : null;
+        try {
+          const user = users.get(email);
+          if (!user) return await hasher.verifyDummy(password).then(() => null); // same work for unknown users
+          return (await hasher.verify(user.passwordHash, password)) ? user : null;
+        } catch (error) {
+          if (error instanceof PasswordInputError) return null; // over-long: refused before hashing
+          throw error;
+        }
       },
     });
     if (result.ok) return res.redirect(303, safeNextUrl(req.query.next, "/protected"));

@@ -62,3 +62,19 @@ describe("README tutorial", () => {
     expect((await agent.get("/protected")).status).toBe(302);
   });
 });
+
+describe("README tutorial edge cases", () => {
+  it("answers an over-long password and a body-less POST with a plain 401, not a 500", async () => {
+    const { app } = createApp(SECRET);
+    const agent = request.agent(app);
+    const csrf = await csrfFrom(agent);
+    const long = await agent
+      .post("/login")
+      .set("sec-fetch-site", "same-origin")
+      .type("form")
+      .send({ email: "nobody@example.com", password: "x".repeat(5000), _csrf: csrf });
+    expect(long.status).toBe(401);
+    const noBody = await agent.post("/login").set("sec-fetch-site", "same-origin").set("x-csrf-token", csrf);
+    expect(noBody.status).toBe(401);
+  });
+});
