@@ -1,3 +1,4 @@
+import type { CsrfFailure } from "./csrf.js";
 import type { RequestView } from "./http.js";
 import type { AuthUser } from "./users.js";
 
@@ -27,6 +28,8 @@ export interface LoginManagerEvents<U extends AuthUser> {
     request: RequestView;
   };
   rememberTheft: { userId: string; request: RequestView };
+  /** A request refused by the CSRF check (ASVS 16.3.3: log it). The token itself is never included. */
+  csrfFailed: { reason: CsrfFailure; request: RequestView };
   /** `request` is absent when the app revoked sessions outside a request (`manager.revokeUserSessions`). */
   sessionsRevoked: {
     userId: string;

@@ -177,6 +177,7 @@ export class LoginManager<U extends AuthUser = AuthUser> {
       headerName: this.options.csrfHeaderName,
     });
     if (!failure) return null;
+    this.#events.emit("csrfFailed", { reason: failure, request });
     const custom = this.options.csrfFailureHandler?.(request, failure);
     if (custom) return custom;
     const message = "The form has expired or was sent from another site. Reload the page and try again.";

@@ -52,6 +52,16 @@ describe("unsafe methods need a token [A5 3.5.1] [checklist J.66]", () => {
     expect(handled).toBe(0);
   });
 
+  it("emits csrfFailed with the reason, so the refusal can be logged [A5 16.3.3]", async () => {
+    harness = new Harness({}, thingRoutes);
+    const browser = harness.browser();
+    await browser.csrfToken();
+    await browser.post("/thing", {}, { csrf: "forged-token" });
+    expect(harness.events.named("csrfFailed")).toEqual([
+      expect.objectContaining({ reason: "invalid-token" }),
+    ]);
+  });
+
   it.each(["put", "patch", "delete"] as const)(
     "refuses %s without a token and accepts it with the header",
     async (method) => {

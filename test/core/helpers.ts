@@ -50,6 +50,7 @@ const EVENT_NAMES: readonly EventName[] = [
   "loginFailed",
   "rememberTheft",
   "sessionsRevoked",
+  "csrfFailed",
 ];
 
 /** Every event the manager emitted, in order. */

@@ -371,6 +371,10 @@ describe("event payloads expose no secrets to loggers [A5 16.2.5] [CS-Logging] [
       remember(bob);
       await bob.post("/logout"); // loggedOut
       remember(bob);
+      await request(served.url)
+        .post("/logout")
+        .set("cookie", `csrf=${"c".repeat(22)}`)
+        .set("x-csrf-token", "forged"); // csrfFailed
       await manager.revokeUserSessions("alice"); // sessionsRevoked (admin)
       for (const browser of [alice, stale, guesser, bob])
         for (const token of browser.csrfTokens) secrets.add(token);

@@ -63,6 +63,7 @@ export const ALL_EVENTS: Record<keyof LoginManagerEvents<TestUser>, true> = {
   loginFailed: true,
   rememberTheft: true,
   sessionsRevoked: true,
+  csrfFailed: true,
 };
 
 /** The state the test routes report for the current request. */
