@@ -102,6 +102,7 @@ function fingerprintMatches<U extends AuthUser>(
   return fingerprint === session.fingerprint;
 }
 
+/** Acts on a fingerprint mismatch (see {@link fingerprintMatches}): basic marks the session not fresh, strong ends it. */
 async function protectSession<U extends AuthUser>(
   core: ManagerCore<U>,
   request: RequestView,
@@ -109,12 +110,7 @@ async function protectSession<U extends AuthUser>(
   decisions: CookieDecisions,
 ): Promise<"ok" | "ended"> {
   const mode = core.options.sessionProtection;
-  if (!mode || session.fingerprint === "") return "ok";
-  const fingerprint = clientFingerprint(
-    clientAddress(request, core.options.trustProxyHops),
-    userAgent(request),
-  );
-  if (fingerprint === session.fingerprint) return "ok";
+  if (!mode) return "ok";
   core.events.emit("sessionProtected", { userId: session.userId, mode, request });
   if (mode === "basic") {
     if (session.fresh) await core.options.store.updateSession(session.id, { fresh: false });
