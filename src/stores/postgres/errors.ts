@@ -1,18 +1,5 @@
+import { isConnectionError } from "../../core/connection-errors.js";
 import { StoreError } from "../../core/errors.js";
-
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "EHOSTDOWN",
-  "ENETUNREACH",
-  "ENETDOWN",
-]);
 
 // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 53300 too_many_connections,
 // 57014 query_canceled (statement_timeout: the server did not answer in time). Class 08 is added below.
@@ -30,19 +17,15 @@ const UNAVAILABLE_MESSAGES =
  * isUnavailable(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" })); // true
  * ```
  */
-export function isUnavailable(error: unknown, depth = 0): boolean {
-  if (!(error instanceof Error) || depth > 4) return false;
+export function isUnavailable(error: unknown): boolean {
+  return isConnectionError(error, isPostgresUnavailable);
+}
+
+function isPostgresUnavailable(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
-  if (typeof code === "string") {
-    if (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code)) return true;
-    if (/^08[0-9A-Z]{3}$/.test(code)) return true;
-  }
-  if (UNAVAILABLE_MESSAGES.test(error.message)) return true;
-  // Node's happy-eyeballs connect reports every failed address inside an AggregateError.
-  if (error instanceof AggregateError && error.errors.some((inner) => isUnavailable(inner, depth + 1))) {
+  if (typeof code === "string" && (UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)))
     return true;
-  }
-  return isUnavailable(error.cause, depth + 1);
+  return UNAVAILABLE_MESSAGES.test(error.message);
 }
 
 /**

@@ -15,6 +15,17 @@ import { constantTimeEqual } from "../../core/tokens.js";
 import { toStoreError } from "./errors.js";
 import { migrate, type TableNames, tableNames } from "./schema.js";
 
+/**
+ * True when a `pg` error means PostgreSQL cannot be reached (connection refused, reset or timed out,
+ * server shutting down, too many connections, statement timeout): answer 503, not 500. Useful for
+ * the app's own queries on the same pool.
+ *
+ * @example
+ * ```ts
+ * if (isPostgresConnectionError(error)) return res.status(503).send("Try again shortly");
+ * ```
+ */
+export { isUnavailable as isPostgresConnectionError } from "./errors.js";
 export { SCHEMA_VERSION } from "./schema.js";
 
 /** Rows deleted per statement by {@link PostgresStore.deleteExpired}, so no sweep holds long locks. */

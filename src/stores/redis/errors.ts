@@ -1,18 +1,5 @@
+import { isConnectionError } from "../../core/connection-errors.js";
 import { StoreError } from "../../core/errors.js";
-
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "EHOSTDOWN",
-  "ENETUNREACH",
-  "ENETDOWN",
-]);
 
 // node-redis and ioredis error classes whose name says the connection is gone.
 const UNAVAILABLE_CLASSES = new Set([
@@ -43,18 +30,16 @@ const UNAVAILABLE_REPLIES = /^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|READ
  * isUnavailable(new Error("The client is closed")); // true
  * ```
  */
-export function isUnavailable(error: unknown, depth = 0): boolean {
-  if (!(error instanceof Error) || depth > 4) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" && NETWORK_CODES.has(code)) return true;
-  if (UNAVAILABLE_CLASSES.has(error.constructor.name) || UNAVAILABLE_CLASSES.has(error.name)) return true;
-  if (UNAVAILABLE_MESSAGES.test(error.message) || UNAVAILABLE_REPLIES.test(error.message)) return true;
-  if (error instanceof AggregateError && error.errors.some((inner) => isUnavailable(inner, depth + 1))) {
-    return true;
-  }
+export function isUnavailable(error: unknown): boolean {
   // node-redis' ReconnectStrategyError keeps the socket error that made it give up.
-  const socketError = (error as { socketError?: unknown }).socketError;
-  return isUnavailable(error.cause, depth + 1) || isUnavailable(socketError, depth + 1);
+  return isConnectionError(error, isRedisUnavailable, (outer) => [
+    (outer as { socketError?: unknown }).socketError,
+  ]);
+}
+
+function isRedisUnavailable(error: Error): boolean {
+  if (UNAVAILABLE_CLASSES.has(error.constructor.name) || UNAVAILABLE_CLASSES.has(error.name)) return true;
+  return UNAVAILABLE_MESSAGES.test(error.message) || UNAVAILABLE_REPLIES.test(error.message);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { StoreError, UserMixin } from "login-manager";
+import { isPostgresConnectionError } from "login-manager/stores/postgres";
 
 /** A registered user of the app. `isActive` false makes every login fail like a wrong password. */
 export class User extends UserMixin {
@@ -43,24 +44,6 @@ export interface UserRepository {
   setActive(id: number, active: boolean): Promise<void>;
 }
 
-// Socket errors and PostgreSQL SQLSTATEs (class 08 connection exceptions are matched separately)
-// that mean "the server cannot be reached right now", not "the query was wrong".
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-]);
-// 57P01-03 server shutting down / starting, 53300 too many connections, 57014 statement timeout.
-const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300", "57014"]);
-const UNAVAILABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly|is not queryable|server closed the connection/i;
-
 /**
  * True when `error` means a backing server (the session store or the user database) cannot be
  * reached, so the app answers 503 rather than 500: a login-manager `StoreError` flagged
@@ -72,19 +55,7 @@ const UNAVAILABLE_MESSAGES =
  * ```
  */
 export function isServiceUnavailable(error: unknown, depth = 0): boolean {
-  if (!(error instanceof Error) || depth > 4) return false;
   if (error instanceof StoreError) return error.unavailable;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string") {
-    if (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))
-      return true;
-  }
-  if (UNAVAILABLE_MESSAGES.test(error.message)) return true;
-  if (
-    error instanceof AggregateError &&
-    error.errors.some((inner) => isServiceUnavailable(inner, depth + 1))
-  ) {
-    return true;
-  }
-  return isServiceUnavailable(error.cause, depth + 1);
+  if (isPostgresConnectionError(error)) return true;
+  return error instanceof Error && depth < 4 && isServiceUnavailable(error.cause, depth + 1);
 }
