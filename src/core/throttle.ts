@@ -78,13 +78,7 @@ export class LoginThrottle {
       this.#store.getFailures(accountKey(account), now),
       this.#store.getFailures(addressKey(address), now),
     ]);
-    const until = Math.max(
-      this.#lockedUntil(accountRecord, this.#policy.maxAccountFailures),
-      this.#lockedUntil(addressRecord, this.#policy.maxAddressFailures),
-    );
-    return until > now
-      ? { locked: true, retryAfterSeconds: Math.ceil((until - now) / 1000) }
-      : { locked: false };
+    return this.#status(accountRecord, addressRecord, now);
   }
 
   /** Counts one failure for the account and the address; returns the resulting status. */
@@ -94,6 +88,19 @@ export class LoginThrottle {
       this.#store.incrementFailures(accountKey(account), now, ttlMs),
       this.#store.incrementFailures(addressKey(address), now, ttlMs),
     ]);
+    return this.#status(accountRecord, addressRecord, now);
+  }
+
+  /** Forgets the account's failures after a successful login. */
+  async recordSuccess(account: string): Promise<void> {
+    await this.#store.resetFailures(accountKey(account));
+  }
+
+  #status(
+    accountRecord: FailureRecord | null,
+    addressRecord: FailureRecord | null,
+    now: number,
+  ): ThrottleStatus {
     const until = Math.max(
       this.#lockedUntil(accountRecord, this.#policy.maxAccountFailures),
       this.#lockedUntil(addressRecord, this.#policy.maxAddressFailures),
@@ -101,11 +108,6 @@ export class LoginThrottle {
     return until > now
       ? { locked: true, retryAfterSeconds: Math.ceil((until - now) / 1000) }
       : { locked: false };
-  }
-
-  /** Forgets the account's failures after a successful login. */
-  async recordSuccess(account: string): Promise<void> {
-    await this.#store.resetFailures(accountKey(account));
   }
 
   #lockedUntil(record: FailureRecord | null, threshold: number): number {
