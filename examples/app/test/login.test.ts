@@ -26,6 +26,36 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     await app.close();
   });
 
+  describe("a fresh app", () => {
+    it("has no user at all and refuses admin/admin, root/root and other default logins with the generic 401 [A5 6.3.2]", async () => {
+      const fresh = await startTestApp({ framework });
+      try {
+        const count = fresh.services.db?.prepare("SELECT count(*) AS n FROM users").get() as { n: number };
+        expect(count.n).toBe(0);
+        const defaults: Array<[string, string]> = [
+          ["admin", "admin"],
+          ["admin", "password"],
+          ["root", "root"],
+          ["test", "test"],
+          ["user", "user"],
+          ["administrator", "administrator"],
+          ["guest", "guest"],
+        ];
+        for (const [username, password] of defaults) {
+          expect(await fresh.services.users.findByKey(username)).toBeNull();
+          const browser = new TestBrowser(fresh.baseUrl);
+          const response = await browser.login(username, password);
+          expect(response.status).toBe(401);
+          expect(response.text).toContain("Invalid username or password.");
+          expect(response.headers["set-cookie"]).toBeUndefined();
+          expect((await browser.get("/protected")).status).toBe(302);
+        }
+      } finally {
+        await fresh.close();
+      }
+    });
+  });
+
   describe("GET /login", () => {
     it("shows the form with autocomplete hints, a remember-me checkbox and the safe next value", async () => {
       const response = await new TestBrowser(app.baseUrl).get("/login?next=%2Fprotected");

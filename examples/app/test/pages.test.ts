@@ -237,6 +237,15 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       expect(response.text).not.toMatch(/<script|<style| style=/);
     });
 
+    it("sends a CSP with object-src 'none' and a base-uri [A5 3.4.3]", async () => {
+      for (const path of ["/login", "/nope"]) {
+        const response = await new TestBrowser(app.baseUrl).get(path);
+        const directives = cspDirectives(String(response.headers["content-security-policy"]));
+        expect(directives.get("object-src")).toEqual(["'none'"]);
+        expect(directives.get("base-uri")).toEqual(["'none'"]);
+      }
+    });
+
     it("serves the stylesheet locally", async () => {
       const response = await request(app.baseUrl).get("/static/style.css");
       expect(response.status).toBe(200);
@@ -259,6 +268,25 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
         expect(String(https.headers["set-cookie"])).toMatch(/__Host-csrf=.*; Secure/);
         const http = await request(proxied.baseUrl).get("/login").set("x-forwarded-proto", "http");
         expect(http.headers["strict-transport-security"]).toBeUndefined();
+      } finally {
+        await proxied.close();
+      }
+    });
+  });
+
+  describe("HSTS over HTTPS", () => {
+    it("lasts at least a year and covers subdomains [A5 3.4.1]", async () => {
+      const proxied = await startTestApp({ framework, env: { TRUST_PROXY: "1" } });
+      try {
+        for (const path of ["/", "/login", "/nope", "/static/style.css", "/healthz"]) {
+          const https = await request(proxied.baseUrl).get(path).set("x-forwarded-proto", "https");
+          const directives = String(https.headers["strict-transport-security"])
+            .split(";")
+            .map((directive) => directive.trim().toLowerCase());
+          const maxAge = directives.find((directive) => directive.startsWith("max-age="));
+          expect(Number(maxAge?.slice("max-age=".length))).toBeGreaterThanOrEqual(31_536_000);
+          expect(directives).toContain("includesubdomains");
+        }
       } finally {
         await proxied.close();
       }
@@ -296,3 +324,13 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     });
   });
 });
+
+/** A Content-Security-Policy header as directive name to its values. */
+function cspDirectives(header: string): Map<string, string[]> {
+  const directives = new Map<string, string[]>();
+  for (const part of header.split(";")) {
+    const [name, ...values] = part.trim().split(/\s+/);
+    if (name) directives.set(name.toLowerCase(), values);
+  }
+  return directives;
+}
