@@ -1,5 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROUTES } from "../src/web/routes.js";
 import { FRAMEWORKS, flashes, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
 
 describe.each(FRAMEWORKS)("%s", (framework) => {
@@ -104,6 +105,36 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       // The old cookies are dead on the server too.
       const replay = await request(app.baseUrl).get("/protected").set("cookie", stolen);
       expect(replay.status).toBe(302);
+    });
+
+    it("shows the nav bar logout button on every page a logged-in user can open [A5 7.4.4]", async () => {
+      const browser = new TestBrowser(app.baseUrl);
+      await browser.registerAndLogin("everypage");
+      const pages = [...ROUTES.filter((route) => route.method === "GET").map((route) => route.path), "/nope"];
+      expect(pages.some((path) => path.includes(":"))).toBe(false);
+      const shown: string[] = [];
+      for (const path of pages) {
+        const response = await browser.get(path);
+        if (response.status >= 300 && response.status < 400) {
+          // Not a page: a redirect to another page of the site, checked on its own.
+          expect(String(response.headers.location)).toMatch(/^\/[^/\\]/);
+          continue;
+        }
+        expect(response.headers["content-type"]).toMatch(/^text\/html/);
+        const nav = /<div class="nav-user">([\s\S]*?)<\/div>/.exec(response.text)?.[1] ?? "";
+        expect({ path, nav }).toEqual({
+          path,
+          nav: expect.stringMatching(
+            /<form method="post" action="\/logout"[^>]*>\s*<input type="hidden" name="_csrf" value="[\w-]{20,}">\s*<button type="submit"[^>]*>Log out<\/button>/,
+          ),
+        });
+        shown.push(path);
+      }
+      const guarded = ROUTES.filter((route) => route.method === "GET" && route.guard !== "none");
+      expect(shown).toEqual(
+        expect.arrayContaining(["/", "/protected", "/account", "/reauth", "/logout", "/nope"]),
+      );
+      expect(guarded.filter((route) => shown.includes(route.path)).length).toBeGreaterThanOrEqual(3);
     });
 
     it("shows a logged-out page on GET /logout for visitors", async () => {
