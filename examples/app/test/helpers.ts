@@ -9,6 +9,7 @@ import { parseConfig } from "../src/domain/config.js";
 import type { ReauthLimiter } from "../src/domain/reauth-limiter.js";
 import { createAppListener, FRAMEWORKS, type Framework } from "../src/frameworks.js";
 import { type AppServices, createServices, type ServiceOverrides } from "../src/services.js";
+import type { AppDeps } from "../src/web/app.js";
 
 export { FRAMEWORKS, type Framework };
 
@@ -48,6 +49,8 @@ export async function startTestApp(
     env?: Record<string, string>;
     overrides?: ServiceOverrides;
     reauthLimiter?: ReauthLimiter;
+    /** Replaces what the route handlers get (not the login manager), e.g. a failing user repository. */
+    deps?: (services: AppServices) => Partial<AppDeps>;
   } = {},
 ): Promise<TestApp> {
   const framework = options.framework ?? "express";
@@ -68,6 +71,7 @@ export async function startTestApp(
   const app = await createAppListener(framework, {
     ...services,
     ...(options.reauthLimiter ? { reauthLimiter: options.reauthLimiter } : {}),
+    ...options.deps?.(services),
   });
   const server: Server = createServer(app.listener);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

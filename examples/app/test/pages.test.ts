@@ -1,7 +1,8 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { UserRepository } from "../src/domain/users.js";
 import { ROUTES } from "../src/web/routes.js";
-import { FRAMEWORKS, flashes, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
+import { FRAMEWORKS, flashes, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
 
 describe.each(FRAMEWORKS)("%s", (framework) => {
   let app: TestApp;
@@ -255,6 +256,57 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     });
   });
 
+  describe("last-resort error handler", () => {
+    it("answers an unexpected exception in a handler with the generic 500 page, logs it once and keeps serving [A5 16.5.4]", async () => {
+      const detail = "users table exploded near row 42";
+      // The handlers' user repository throws a plain Error for one username; the login manager's
+      // own user loader keeps the real one.
+      const failing = await startTestApp({
+        framework,
+        deps: ({ users }) => ({
+          users: {
+            ...bound(users),
+            findByKey: async (key) => {
+              if (key === "kaboom") throw new Error(detail);
+              return users.findByKey(key);
+            },
+          },
+        }),
+      });
+      try {
+        const errors = () =>
+          failing.logEntries().filter((entry) => entry.level === "error" || entry.level === "fatal");
+        const browser = new TestBrowser(failing.baseUrl);
+        const response = await browser.submit("/register", "/register", {
+          username: "kaboom",
+          password: PASSWORD,
+        });
+        expect(response.status).toBe(500);
+        expect(response.headers["content-type"]).toMatch(/^text\/html/);
+        expect(response.headers["cache-control"]).toBe("no-store");
+        expect(response.text).toContain("Something went wrong");
+        expect(response.text).not.toContain(detail);
+        expect(response.text).not.toMatch(/\bat .*\(|Error:|\.ts:\d+|node_modules/);
+        expect(errors()).toHaveLength(1);
+        expect(errors()[0]).toMatchObject({ kind: "error", msg: "request failed", path: "/register" });
+        expect(JSON.stringify(errors()[0])).toContain(detail);
+
+        // The process keeps serving, the same handler included.
+        expect((await browser.get("/")).status).toBe(200);
+        const other = await browser.submit("/register", "/register", {
+          username: "calm",
+          password: PASSWORD,
+        });
+        expect(other.status).toBe(303);
+        expect((await browser.login("calm")).status).toBe(303);
+        expect((await browser.get("/protected")).status).toBe(200);
+        expect(errors()).toHaveLength(1);
+      } finally {
+        await failing.close();
+      }
+    });
+  });
+
   describe("headers", () => {
     it("sends a strict CSP and other security headers, without HSTS over plain HTTP", async () => {
       const response = await new TestBrowser(app.baseUrl).get("/login");
@@ -364,4 +416,15 @@ function cspDirectives(header: string): Map<string, string[]> {
     if (name) directives.set(name.toLowerCase(), values);
   }
   return directives;
+}
+
+/** The repository's methods bound to it, so they can be spread into a replacement. */
+function bound(users: UserRepository): UserRepository {
+  return {
+    findById: (id) => users.findById(id),
+    findByKey: (key) => users.findByKey(key),
+    create: (input) => users.create(input),
+    updatePasswordHash: (id, hash) => users.updatePasswordHash(id, hash),
+    setActive: (id, active) => users.setActive(id, active),
+  };
 }
