@@ -37,6 +37,7 @@ export type {
 } from "./core/options.js";
 export { isSafeNextUrl, loginUrl, makeNextParam, safeNextUrl } from "./core/redirects.js";
 export type {
+  DeletedSessionCounts,
   FailureRecord,
   RememberTokenRecord,
   RotateRememberInput,

@@ -46,6 +46,25 @@ export interface SessionStore {
   deleteUserRememberTokens(userId: string): Promise<number>;
 
   /**
+   * Deletes every session and every remember-me token of every user ("log everyone out", ASVS
+   * 7.4.5), and nothing else: login failure counters stay, so account and address locks stay in
+   * force. Resolves to the numbers of records removed, which may include expired ones no sweep had
+   * removed yet.
+   *
+   * Every session and token that existed when the call started is gone when it resolves; records
+   * created while it runs (a login in flight) may survive. Delete the remember-me tokens before the
+   * sessions, or atomically: a remember-me restore running at the same time re-reads its token after
+   * creating its session and ends that session when the token is gone. On a large store, delete in
+   * batches rather than in one statement that locks everything for long.
+   *
+   * @example
+   * ```ts
+   * const { sessions, rememberTokens } = await store.deleteAllSessions();
+   * ```
+   */
+  deleteAllSessions(): Promise<DeletedSessionCounts>;
+
+  /**
    * Atomically adds one failure to the counter `key` and returns the new state. A counter whose
    * `expiresAt` has passed starts again from zero. The stored `expiresAt` becomes
    * `max(existing expiresAt, now + ttlMs)`.
@@ -60,6 +79,21 @@ export interface SessionStore {
   deleteExpired(now: number): Promise<number>;
   /** Releases resources the store opened itself (not a pool or client the caller passed in). */
   close(): Promise<void>;
+}
+
+/**
+ * What {@link SessionStore.deleteAllSessions} (and `manager.revokeAllSessions()`) removed.
+ *
+ * @example
+ * ```ts
+ * const counts: DeletedSessionCounts = { sessions: 120, rememberTokens: 45 };
+ * ```
+ */
+export interface DeletedSessionCounts {
+  /** Sessions deleted. */
+  sessions: number;
+  /** Remember-me tokens deleted. */
+  rememberTokens: number;
 }
 
 /**

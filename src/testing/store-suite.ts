@@ -925,6 +925,113 @@ export function defineStoreConformanceTests<S extends SessionStore>(
       });
     });
 
+    describe("deleteAllSessions", () => {
+      test("deleteAllSessions deletes every session and remember token of every user and resolves to the counts", async (store) => {
+        const alice = newUserId();
+        // A user id with separators, and one ending like a key suffix, as a key-value store might build names from them.
+        const bob = `team:ops:${newUserId()}:sessions`;
+        const sessions = [
+          makeSession({ userId: alice, createdAt: T0 }),
+          makeSession({ userId: alice, createdAt: T0 + 1, rememberSelector: randomToken() }),
+          makeSession({ userId: alice, createdAt: T0 + 2, fresh: false }),
+          makeSession({ userId: bob, createdAt: T0 }),
+          makeSession({ userId: bob, createdAt: T0 + 1, expiresAt: T0 + 7 * DAY }),
+        ];
+        const tokens = [
+          makeToken({ userId: alice }),
+          makeToken({ userId: alice }),
+          makeToken({ userId: bob }),
+        ];
+        const deletedEarlier = makeSession({ userId: alice });
+        for (const session of [...sessions, deletedEarlier]) await store.createSession(session);
+        for (const token of tokens) await store.createRememberToken(token);
+        await store.deleteSession(deletedEarlier.id);
+
+        assert.deepStrictEqual(await store.deleteAllSessions(), { sessions: 5, rememberTokens: 3 });
+
+        for (const session of sessions) assert.equal(await store.getSession(session.id, T0), null);
+        for (const token of tokens) {
+          assert.equal(await store.getRememberToken(token.selector, T0), null);
+          assert.deepStrictEqual(
+            await store.rotateRememberToken({
+              selector: token.selector,
+              presentedValidatorHash: token.validatorHash,
+              newValidatorHash: newHash(),
+              now: T0,
+              graceMs: 10_000,
+            }),
+            { outcome: "unknown" },
+          );
+        }
+        for (const userId of [alice, bob]) {
+          assert.deepStrictEqual(await store.listUserSessions(userId, T0), []);
+          assert.equal(await store.deleteUserSessions(userId), 0);
+          assert.equal(await store.deleteUserRememberTokens(userId), 0);
+        }
+        assert.deepStrictEqual(await store.deleteAllSessions(), { sessions: 0, rememberTokens: 0 });
+      });
+
+      test("deleteAllSessions keeps every login failure counter, so locks stay in force", async (store) => {
+        const account = newFailureKey();
+        const address = `ip:${randomToken()}`;
+        for (let i = 0; i < 5; i++) await store.incrementFailures(account, T0 + i, HOUR);
+        const accountBefore = await store.getFailures(account, T0 + 5);
+        const addressBefore = await store.incrementFailures(address, T0, DAY);
+        await store.createSession(makeSession());
+        await store.createRememberToken(makeToken());
+
+        assert.deepStrictEqual(await store.deleteAllSessions(), { sessions: 1, rememberTokens: 1 });
+
+        assert.deepStrictEqual(await store.getFailures(account, T0 + 5), accountBefore);
+        assert.deepStrictEqual(await store.getFailures(address, T0 + 5), addressBefore);
+        assert.equal((await store.incrementFailures(account, T0 + 6, HOUR)).count, 6);
+      });
+
+      test("deleteAllSessions on an empty store resolves to zero counts", async (store) => {
+        assert.deepStrictEqual(await store.deleteAllSessions(), { sessions: 0, rememberTokens: 0 });
+      });
+
+      test("after deleteAllSessions new sessions and tokens are created, listed and revoked per user as before", async (store) => {
+        const userId = newUserId();
+        await store.createSession(makeSession({ userId }));
+        await store.createRememberToken(makeToken({ userId }));
+        await store.deleteAllSessions();
+
+        const session = makeSession({ userId, createdAt: T0 + MINUTE });
+        const token = makeToken({ userId });
+        await store.createSession(session);
+        await store.createRememberToken(token);
+        assert.deepStrictEqual(await store.getSession(session.id, T0), session);
+        assert.deepStrictEqual(await store.listUserSessions(userId, T0), [session]);
+        assert.deepStrictEqual(await store.getRememberToken(token.selector, T0), token);
+        assert.equal(await store.deleteUserSessions(userId), 1);
+        assert.equal(await store.deleteUserRememberTokens(userId), 1);
+      });
+
+      test("sessions created while deleteAllSessions runs are either gone or still listed and revocable for their user", async (store) => {
+        const userId = newUserId();
+        const before = Array.from({ length: 40 }, (_, i) => makeSession({ userId, createdAt: T0 + i }));
+        for (const session of before) await store.createSession(session);
+        const during = Array.from({ length: 40 }, (_, i) => makeSession({ userId, createdAt: T0 + 100 + i }));
+
+        const [counts] = await Promise.all([
+          store.deleteAllSessions(),
+          ...during.map((session) => store.createSession(session)),
+        ]);
+
+        for (const session of before) assert.equal(await store.getSession(session.id, T0), null);
+        const survivors: SessionRecord[] = [];
+        for (const session of during) {
+          const found = await store.getSession(session.id, T0);
+          if (found) survivors.push(found);
+        }
+        assert.equal(counts.sessions, before.length + during.length - survivors.length);
+        assert.deepStrictEqual(await store.listUserSessions(userId, T0), survivors);
+        assert.equal(await store.deleteUserSessions(userId), survivors.length);
+        for (const session of during) assert.equal(await store.getSession(session.id, T0), null);
+      });
+    });
+
     describe("close", () => {
       test("close() resolves", async (store) => {
         closedByTest.add(store);

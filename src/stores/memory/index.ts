@@ -2,6 +2,7 @@ import type { Clock } from "../../core/clock.js";
 import { systemClock } from "../../core/clock.js";
 import { ConfigurationError, StoreError } from "../../core/errors.js";
 import type {
+  DeletedSessionCounts,
   FailureRecord,
   RememberTokenRecord,
   RotateRememberInput,
@@ -239,6 +240,24 @@ export class MemoryStore implements SessionStore {
       if (this.#removeToken(selector)) deleted++;
     }
     return deleted;
+  }
+
+  /**
+   * Empties the sessions, the remember-me tokens and their per-user indexes in one synchronous step
+   * (so atomically); the failure counters stay.
+   *
+   * @example
+   * ```ts
+   * const { sessions, rememberTokens } = await store.deleteAllSessions();
+   * ```
+   */
+  async deleteAllSessions(): Promise<DeletedSessionCounts> {
+    const counts = { sessions: this.#sessions.size, rememberTokens: this.#tokens.size };
+    this.#tokens.clear();
+    this.#userTokens.clear();
+    this.#sessions.clear();
+    this.#userSessions.clear();
+    return counts;
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 
 import pg from "pg";
 import { ConfigurationError } from "../../core/errors.js";
 import type {
+  DeletedSessionCounts,
   FailureRecord,
   RememberTokenRecord,
   RotateRememberInput,
@@ -30,6 +31,8 @@ export { SCHEMA_VERSION } from "./schema.js";
 
 /** Rows deleted per statement by {@link PostgresStore.deleteExpired}, so no sweep holds long locks. */
 const SWEEP_BATCH = 1000;
+/** Rows deleted per statement by {@link PostgresStore.deleteAllSessions}. */
+const DELETE_ALL_BATCH = 1000;
 
 /**
  * Options of {@link PostgresStore}. Pass exactly one of `pool` and `connectionString`.
@@ -298,6 +301,18 @@ WHERE id = $1`,
     return result.rowCount ?? 0;
   }
 
+  /**
+   * Deletes the remember-me tokens, then the sessions, {@link DELETE_ALL_BATCH} rows per statement
+   * in primary-key order (each statement its own short transaction, so no long lock and no
+   * `statement_timeout` on a large table). Walking the key keeps each batch an index range and makes
+   * the walk end even while new logins keep arriving. The failure counters table is not touched.
+   */
+  async deleteAllSessions(): Promise<DeletedSessionCounts> {
+    const rememberTokens = await this.deleteAllRows(this.names.rememberTokens, "selector", "tokens");
+    const sessions = await this.deleteAllRows(this.names.sessions, "id", "sessions");
+    return { sessions, rememberTokens };
+  }
+
   async incrementFailures(key: string, now: number, ttlMs: number): Promise<FailureRecord> {
     const table = this.names.failures;
     const result = await this.query<FailureRow>("incrementFailures", {
@@ -367,6 +382,32 @@ RETURNING ${FAILURE_COLUMNS}`,
     if (this.closed) return;
     this.closed = true;
     if (this.ownsPool) await this.pool.end();
+  }
+
+  private async deleteAllRows(table: string, key: string, name: string): Promise<number> {
+    const batch: Omit<QueryConfig, "values"> = {
+      name: this.statementName(`delete_all_${name}`),
+      text: `WITH batch AS (
+  SELECT ${key} FROM ${table} WHERE ${key} > $1::text ORDER BY ${key} LIMIT ${DELETE_ALL_BATCH}
+), deleted AS (
+  DELETE FROM ${table} AS t USING batch WHERE t.${key} = batch.${key} RETURNING 1
+)
+SELECT (SELECT count(*) FROM batch)::int AS scanned,
+  (SELECT max(${key}) FROM batch) AS last,
+  (SELECT count(*) FROM deleted)::int AS deleted`,
+    };
+    let deleted = 0;
+    let after = "";
+    for (;;) {
+      const result = await this.query<{ scanned: number; last: string | null; deleted: number }>(
+        "deleteAllSessions",
+        { ...batch, values: [after] },
+      );
+      const row = result.rows[0];
+      deleted += row?.deleted ?? 0;
+      if (!row || row.scanned < DELETE_ALL_BATCH || row.last === null) return deleted;
+      after = row.last;
+    }
   }
 
   private statementName(operation: string): string {

@@ -391,6 +391,58 @@ await describeIfPostgres("PostgresStore", () => {
       expect(await store.deleteExpired(T0)).toBe(0);
     });
 
+    it("deleteAllSessions deletes tokens, then sessions, 1000 rows per statement, and nothing of another prefix or schema", async () => {
+      const samePrefixElsewhere = new PostgresStore({ pool, schema: newSchema() });
+      const otherPrefixHere = new PostgresStore({ pool, schema, tablePrefix: "other_" });
+      try {
+        const keptSession = makeSession();
+        const keptToken = makeToken();
+        for (const other of [samePrefixElsewhere, otherPrefixHere]) {
+          await other.createSession(keptSession);
+          await other.createRememberToken(keptToken);
+        }
+        await store.createSession(makeSession());
+        const counter = await store.incrementFailures("account:alice", T0, HOUR);
+        const sessions = `"${schema}".login_manager_sessions`;
+        const tokens = `"${schema}".login_manager_remember_tokens`;
+        await pool.query(
+          `INSERT INTO ${sessions} SELECT 's-' || i, 'h', 'u' || (i % 7), false, $1::bigint, $1::bigint, $1::bigint + i, $1::bigint + i, '', '', '', NULL
+           FROM generate_series(1, 2499) AS i`,
+          [T0],
+        );
+        await pool.query(
+          `INSERT INTO ${tokens} SELECT 't-' || i, 'h', NULL, $1::bigint, 'u' || (i % 7), $1::bigint, $1::bigint + i
+           FROM generate_series(1, 1000) AS i`,
+          [T0],
+        );
+        const spy = vi.spyOn(pool, "query");
+
+        expect(await store.deleteAllSessions()).toEqual({ sessions: 2500, rememberTokens: 1000 });
+
+        const statements = spy.mock.calls.map(([config]) =>
+          String((config as unknown as pg.QueryConfig).name),
+        );
+        expect(statements.map((name) => name.replace(/^lm_[0-9a-f]{12}_/, ""))).toEqual([
+          "delete_all_tokens",
+          "delete_all_tokens",
+          "delete_all_sessions",
+          "delete_all_sessions",
+          "delete_all_sessions",
+        ]);
+        for (const table of [sessions, tokens]) {
+          expect((await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows).toEqual([{ n: 0 }]);
+        }
+        expect(await store.getFailures("account:alice", T0)).toEqual(counter);
+        for (const other of [samePrefixElsewhere, otherPrefixHere]) {
+          expect(await other.getSession(keptSession.id, T0)).toEqual(keptSession);
+          expect(await other.getRememberToken(keptToken.selector, T0)).toEqual(keptToken);
+        }
+      } finally {
+        await samePrefixElsewhere.close();
+        await otherPrefixHere.close();
+      }
+    });
+
     it("a server-side statement timeout surfaces as StoreError unavailable", async () => {
       const timed = new PostgresStore({
         connectionString: postgresUrl(),

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { RedisClientType } from "redis";
 import { ConfigurationError } from "../../core/errors.js";
 import type {
+  DeletedSessionCounts,
   FailureRecord,
   RememberTokenRecord,
   RotateRememberInput,
@@ -14,6 +15,7 @@ import { evalScript, type RedisDriver, redisDriver } from "./driver.js";
 import { toStoreError } from "./errors.js";
 import {
   CREATE_RECORD,
+  DELETE_ALL_RECORDS,
   DELETE_RECORD,
   DELETE_USER_RECORDS,
   INCREMENT_FAILURES,
@@ -24,8 +26,14 @@ import {
   UPDATE_SESSION,
 } from "./scripts.js";
 
-/** Keys per SCAN call (and per sweep script) in {@link RedisStore.deleteExpired}. */
+/** Keys per SCAN call (and per script) in {@link RedisStore.deleteExpired} and `deleteAllSessions`. */
 const SCAN_BATCH = 1000;
+/**
+ * Session ids and remember-me selectors are base64url. `deleteAllSessions` deletes a
+ * `session:`/`remember:` key only when the rest of its name is one, so the keys of a store whose
+ * prefix happens to start with ours plus "session:" are not mistaken for our records.
+ */
+const RECORD_ID = /^[A-Za-z0-9_-]+$/;
 
 /**
  * Options of {@link RedisStore}.
@@ -263,6 +271,19 @@ export class RedisStore implements SessionStore {
     return Number(removed);
   }
 
+  /**
+   * Walks the prefix with SCAN (never KEYS) twice, a batch at a time: first deleting every
+   * `remember:` hash and `user:*:remember` set, then every `session:` hash and `user:*:sessions`
+   * set, one script per batch. A per-user set is deleted together with the records it lists in the
+   * same script, so a login running meanwhile never leaves a record its user's set does not list.
+   * `failures:` counters and keys that are not the store's own are left alone.
+   */
+  async deleteAllSessions(): Promise<DeletedSessionCounts> {
+    const rememberTokens = await this.deleteAllOf("remember");
+    const sessions = await this.deleteAllOf("session");
+    return { sessions, rememberTokens };
+  }
+
   async incrementFailures(key: string, now: number, ttlMs: number): Promise<FailureRecord> {
     const reply = (await this.script(
       "incrementFailures",
@@ -328,6 +349,41 @@ export class RedisStore implements SessionStore {
   /** Stops listening to the client's 'error' events if the store added a listener; never closes the client. */
   async close(): Promise<void> {
     this.driver.detach();
+  }
+
+  private async deleteAllOf(record: "session" | "remember"): Promise<number> {
+    const records = `${this.prefix}${record}:`;
+    const setSuffix = record === "session" ? ":sessions" : ":remember";
+    let removed = 0;
+    let cursor = "0";
+    do {
+      const [next, keys] = (await this.send("deleteAllSessions", [
+        "SCAN",
+        cursor,
+        "MATCH",
+        `${escapeGlob(this.prefix)}*`,
+        "COUNT",
+        String(SCAN_BATCH),
+      ])) as [string, string[]];
+      cursor = String(next);
+      const batch = keys.flatMap((key) => {
+        if (key.startsWith(records) && RECORD_ID.test(key.slice(records.length))) {
+          return [{ key, kind: "record" }];
+        }
+        const isSet = key.startsWith(`${this.prefix}user:`) && key.endsWith(setSuffix);
+        return isSet ? [{ key, kind: "set" }] : [];
+      });
+      if (batch.length > 0) {
+        const count = await this.script(
+          "deleteAllSessions",
+          DELETE_ALL_RECORDS,
+          batch.map((entry) => entry.key),
+          [records, ...batch.map((entry) => entry.kind)],
+        );
+        removed += Number(count);
+      }
+    } while (cursor !== "0");
+    return removed;
   }
 
   private keyKind(key: string): "f" | "s" | "r" | undefined {

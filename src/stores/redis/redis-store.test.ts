@@ -342,6 +342,50 @@ await describeIfRedis("RedisStore", () => {
           expect(await store.listUserSessions(userId, T0)).toHaveLength(250);
         });
 
+        it("deleteAllSessions deletes every session, token and user set in SCAN batches, and no other key", async () => {
+          const foreign = `lm-test-foreign:${randomToken()}`;
+          const nested = new RedisStore({ client, keyPrefix: `${prefix}session:` });
+          const userId = `user-${randomToken()}`;
+          try {
+            const nestedSession = makeSession();
+            await nested.createSession(nestedSession);
+            const nestedKeys = await keysUnder(`${prefix}session:`);
+            expect(nestedKeys).toHaveLength(2);
+            await Promise.all(
+              Array.from({ length: 1500 }, (_, i) =>
+                store.createSession(
+                  makeSession({ userId: i % 2 ? userId : `user-${i % 40}`, createdAt: T0 + i }),
+                ),
+              ),
+            );
+            await Promise.all(
+              Array.from({ length: 1200 }, (_, i) =>
+                store.createRememberToken(makeToken({ userId: i % 3 ? userId : `user-${i % 40}` })),
+              ),
+            );
+            await store.incrementFailures("account:alice", T0, HOUR);
+            const unrelated = [`${prefix}notes`, `${prefix}user:${userId}:profile`, `${prefix}remember:a:b`];
+            for (const key of [foreign, ...unrelated]) await admin.set(key, "keep");
+            const survivors = [...unrelated, `${prefix}failures:account:alice`, ...nestedKeys];
+
+            const sent = await commandsSentDuring(driver, client, async () => {
+              expect(await store.deleteAllSessions()).toEqual({ sessions: 1500, rememberTokens: 1200 });
+            });
+
+            const commands = sent.map((args) => args[0]?.toUpperCase());
+            expect(new Set(commands)).toEqual(new Set(["SCAN", "EVALSHA"]));
+            expect(commands.filter((command) => command === "SCAN").length).toBeGreaterThan(2);
+            expect((await keysUnder(prefix)).sort()).toEqual(survivors.sort());
+            expect(await admin.get(foreign)).toBe("keep");
+            expect(await store.getFailures("account:alice", T0)).toMatchObject({ count: 1 });
+            expect(await nested.getSession(nestedSession.id, T0)).toEqual(nestedSession);
+            expect(await store.listUserSessions(userId, T0)).toEqual([]);
+          } finally {
+            await admin.del(foreign);
+            await nested.close();
+          }
+        });
+
         it("stores with different prefixes do not see each other's keys", async () => {
           const other = new RedisStore({ client, keyPrefix: randomPrefix() });
           const session = makeSession();

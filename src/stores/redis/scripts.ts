@@ -153,6 +153,32 @@ return removed
 `);
 
 /**
+ * Deletes one SCAN batch of records and per-user sets of one kind, for `deleteAllSessions`: each
+ * record key, and each set with every record it lists. Returns how many records existed.
+ * KEYS: record keys and per-user set keys. ARGV: record key prefix (`<prefix>session:` or
+ * `<prefix>remember:`), then one kind per key ("record" or "set").
+ *
+ * @example
+ * ```ts
+ * const n = await evalScript(driver, DELETE_ALL_RECORDS, keys, [`${prefix}session:`, ...kinds]);
+ * ```
+ */
+export const DELETE_ALL_RECORDS = luaScript(`
+local removed = 0
+for i, key in ipairs(KEYS) do
+  if ARGV[i + 1] == 'record' then
+    removed = removed + redis.call('DEL', key)
+  else
+    for _, id in ipairs(redis.call('SMEMBERS', key)) do
+      removed = removed + redis.call('DEL', ARGV[1] .. id)
+    end
+    redis.call('DEL', key)
+  end
+end
+return removed
+`);
+
+/**
  * Compare-and-set rotation of a remember-me token, using the caller's `now` (not Redis TIME).
  * KEYS: token. ARGV: presented hash, new hash, now, graceMs, newExpiresAt or "", key prefix.
  * Returns { outcome } or { outcome, ...TOKEN_FIELDS values }.

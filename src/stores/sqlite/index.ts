@@ -3,6 +3,7 @@ import type { Clock } from "../../core/clock.js";
 import { systemClock } from "../../core/clock.js";
 import { ConfigurationError, StoreError } from "../../core/errors.js";
 import type {
+  DeletedSessionCounts,
   FailureRecord,
   RememberTokenRecord,
   RotateRememberInput,
@@ -120,6 +121,7 @@ interface Prepared {
   rotate: (input: RotateRememberInput) => RotateRememberResult;
   deleteToken: Statement<[string]>;
   deleteUserTokens: Statement<[string]>;
+  deleteAll: () => DeletedSessionCounts;
   incrementFailures: Statement<[{ key: string; now: number; expires_at: number }], FailureRow>;
   getFailures: Statement<[string, number], FailureRow>;
   resetFailures: Statement<[string]>;
@@ -355,6 +357,21 @@ export class SqliteStore implements SessionStore {
    */
   async deleteUserRememberTokens(userId: string): Promise<number> {
     return this.#run("deleteUserRememberTokens", (p) => p.deleteUserTokens.run(userId).changes);
+  }
+
+  /**
+   * Two unconditional `DELETE`s (tokens, then sessions) in one `BEGIN IMMEDIATE` transaction:
+   * atomic across every process using the file. Without a `WHERE` clause SQLite drops the rows page
+   * by page instead of row by row, so even a large table is emptied quickly. The failure counters
+   * table is not touched.
+   *
+   * @example
+   * ```ts
+   * const { sessions, rememberTokens } = await store.deleteAllSessions();
+   * ```
+   */
+  async deleteAllSessions(): Promise<DeletedSessionCounts> {
+    return this.#run("deleteAllSessions", (p) => p.deleteAll());
   }
 
   /**
@@ -595,6 +612,15 @@ export class SqliteStore implements SessionStore {
         deleteExpiredFailures.run(now).changes,
     );
 
+    const deleteAllTokens = db.prepare<[]>(`DELETE FROM ${tokens}`);
+    const deleteAllSessions = db.prepare<[]>(`DELETE FROM ${sessions}`);
+    const deleteAll = db.transaction(
+      (): DeletedSessionCounts => ({
+        rememberTokens: deleteAllTokens.run().changes,
+        sessions: deleteAllSessions.run().changes,
+      }),
+    );
+
     return {
       insertSession: db.prepare<
         [SessionRow]
@@ -631,6 +657,7 @@ export class SqliteStore implements SessionStore {
       rotate: (input) => rotate.immediate(input),
       deleteToken: db.prepare<[string]>(`DELETE FROM ${tokens} WHERE selector = ?`),
       deleteUserTokens: db.prepare<[string]>(`DELETE FROM ${tokens} WHERE user_id = ?`),
+      deleteAll: () => deleteAll.immediate(),
       // In an UPDATE every right-hand side sees the old row, so the CASEs all test the old expires_at.
       incrementFailures: db.prepare<
         [{ key: string; now: number; expires_at: number }],

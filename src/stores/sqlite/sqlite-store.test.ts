@@ -312,6 +312,19 @@ describe("SqliteStore specifics", () => {
     });
   });
 
+  it("deleteAllSessions empties only its own sessions and tokens tables, not another prefix's in the same file", async () => {
+    const db = open();
+    const mine = store({ database: db });
+    const theirs = store({ database: db, tablePrefix: "other_" });
+    const kept = makeSession();
+    await theirs.createSession(kept);
+    await mine.createSession(makeSession());
+    await mine.incrementFailures("account:alice", T0, 3_600_000);
+    expect(await mine.deleteAllSessions()).toEqual({ sessions: 1, rememberTokens: 0 });
+    expect(await theirs.getSession(kept.id, T0)).toEqual(kept);
+    expect(db.prepare("SELECT count(*) AS n FROM login_manager_failures").get()).toEqual({ n: 1 });
+  });
+
   it("refuses tables written by a newer schema version", async () => {
     const db = open();
     await store({ database: db }).initialize();
