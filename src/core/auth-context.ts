@@ -350,9 +350,16 @@ export class AuthContext<U extends AuthUser> {
    * Checks a password login with brute-force limits. `verify` must do the same hashing work whether
    * or not the account exists (call the hasher's `verifyDummy` for unknown users) and resolve the user
    * on success. Failures are counted per account and per client address; an inactive user counts as a
-   * failure and gets the same answer as a wrong password. Attempts on one account run one at a time
-   * in this process, so a burst of parallel guesses cannot all pass the check. `account` is used
-   * verbatim: canonicalise it (trim, case-fold, NFKC) the same way as the user lookup.
+   * failure and gets the same answer as a wrong password. `account` is used verbatim: canonicalise
+   * it (trim, case-fold, NFKC) the same way as the user lookup.
+   *
+   * Each attempt is counted as a failure of the account before `verify` runs and the count is reset
+   * when the login succeeds, so however many processes share the store, an account gets at most
+   * `maxAccountFailures` password checks before it locks (then one per lock period). If `verify` or
+   * the login throws, the error propagates and the attempt stays counted against the account (not the
+   * address): a store count cannot be taken back, and resetting it instead would let anyone who can
+   * make `verify` throw wipe the account's failures. So `verify` should resolve `null` for a wrong
+   * password rather than throw, and must not throw depending on whether the password was right.
    */
   async attemptLogin(attempt: {
     account: string;
@@ -363,10 +370,10 @@ export class AuthContext<U extends AuthUser> {
     const { throttle } = this.#core;
     const { clock } = this.#core.options;
     const address = this.clientAddress;
-    // One attempt per account at a time, so parallel guesses cannot all pass the check.
+    // One attempt per account at a time in this process; across processes `admit` keeps the limit.
     return throttle.exclusive(attempt.account, async (): Promise<LoginAttemptResult<U>> => {
-      const status = await throttle.check(attempt.account, address, clock.now());
-      if (status.locked) return this.#failed(attempt.account, "locked", status.retryAfterSeconds);
+      const admission = await throttle.admit(attempt.account, address, clock.now());
+      if (!admission.admitted) return this.#failed(attempt.account, "locked", admission.retryAfterSeconds);
       const user = await attempt.verify();
       const loggedIn = user
         ? await this.loginUser(user, { remember: attempt.remember, durationSeconds: attempt.durationSeconds })
@@ -375,7 +382,7 @@ export class AuthContext<U extends AuthUser> {
         await throttle.recordSuccess(attempt.account);
         return { ok: true, user };
       }
-      const after = await throttle.recordFailure(attempt.account, address, clock.now());
+      const after = await throttle.recordAdmittedFailure(admission, address, clock.now());
       this.#emitFailure(attempt.account, user ? "inactive" : "invalid", after);
       return { ok: false, reason: "invalid" };
     });
@@ -390,7 +397,8 @@ export class AuthContext<U extends AuthUser> {
    * Re-authentication with brute-force limits: `verify` checks the current user's password; on
    * success the login is confirmed ({@link AuthContext.confirmLogin}). Failures count against the
    * user (and the client address) like login failures, so a stolen remember-me cookie cannot be used
-   * to guess the password without limit.
+   * to guess the password without limit, from any number of processes; a `verify` that throws stays
+   * counted, as in {@link AuthContext.attemptLogin}.
    */
   async attemptReauth(verify: () => Promise<boolean>): Promise<LoginAttemptResult<U>> {
     const user = this.requireUser();
@@ -398,14 +406,14 @@ export class AuthContext<U extends AuthUser> {
     const { throttle } = this.#core;
     const { clock } = this.#core.options;
     return throttle.exclusive(account, async (): Promise<LoginAttemptResult<U>> => {
-      const status = await throttle.check(account, this.clientAddress, clock.now());
-      if (status.locked) return this.#failed(account, "locked", status.retryAfterSeconds);
+      const admission = await throttle.admit(account, this.clientAddress, clock.now());
+      if (!admission.admitted) return this.#failed(account, "locked", admission.retryAfterSeconds);
       if (await verify()) {
         await throttle.recordSuccess(account);
         await this.confirmLogin();
         return { ok: true, user };
       }
-      const after = await throttle.recordFailure(account, this.clientAddress, clock.now());
+      const after = await throttle.recordAdmittedFailure(admission, this.clientAddress, clock.now());
       this.#emitFailure(account, "invalid", after);
       return { ok: false, reason: "invalid" };
     });

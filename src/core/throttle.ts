@@ -31,9 +31,31 @@ export interface ThrottlePolicy {
 export type ThrottleStatus = { locked: false } | { locked: true; retryAfterSeconds: number };
 
 /**
+ * The answer of {@link LoginThrottle.admit}: either the attempt may verify the password (and is
+ * already counted as an account failure, `charge` being the account's counter after it), or it is
+ * refused for `retryAfterSeconds`.
+ *
+ * @example
+ * ```ts
+ * const admission = await throttle.admit("alice", "10.0.0.1", now);
+ * if (!admission.admitted) return reply429(admission.retryAfterSeconds);
+ * if (await checkPassword()) await throttle.recordSuccess("alice");
+ * else await throttle.recordAdmittedFailure(admission, "10.0.0.1", now);
+ * ```
+ */
+export type ThrottleAdmission =
+  | { admitted: true; charge: FailureRecord }
+  | { admitted: false; retryAfterSeconds: number };
+
+/**
  * Counts failed logins per account and per client address in the store, and locks either with a
  * delay that doubles with every failure past the threshold (NIST 800-63B 3.2.2: throttling rather
  * than a hard lockout). A success resets the account's count, not the address's.
+ *
+ * Password checks go through {@link LoginThrottle.admit}, which counts the account failure before
+ * the password is verified ("charge first"): the store's atomic increment gives every concurrent
+ * attempt its own count, so however many processes share the store, an account gets at most
+ * `maxAccountFailures` verifications before it locks, and one per lock period after that.
  *
  * @example
  * ```ts
@@ -53,9 +75,10 @@ export class LoginThrottle {
 
   /**
    * Runs `attempt` once every earlier attempt on the same account in this process has finished.
-   * Without it, a burst of parallel guesses all pass {@link LoginThrottle.check} before the first
-   * failure is counted, and every one of them is verified. Attempts on other accounts still run in
-   * parallel; across processes each one can race at most one attempt past the shared counters.
+   * {@link LoginThrottle.admit} alone already keeps parallel guesses within the limit; queueing them
+   * here means that, within a process, an attempt arriving while the account is locked is refused by
+   * the read in `admit` without being counted, instead of being counted as a failure that lost the
+   * race (which would lengthen the lock). Attempts on other accounts still run in parallel.
    */
   async exclusive<T>(account: string, attempt: () => Promise<T>): Promise<T> {
     const key = accountKey(account);
@@ -81,12 +104,52 @@ export class LoginThrottle {
     return this.#status(accountRecord, addressRecord, now);
   }
 
-  /** Counts one failure for the account and the address; returns the resulting status. */
+  /**
+   * Decides whether an attempt may verify a password, counting it as a failure of the account first.
+   * A locked account or address refuses the attempt without counting it (a refused attempt checks no
+   * password, so it does not lengthen the lock). Otherwise the account's counter is incremented, and
+   * the new count decides: up to `maxAccountFailures` every attempt may go on; past it, only the one
+   * whose increment moved the counter on from the unlocked state it read, so attempts racing from
+   * other processes are refused (and stay counted as failures). The address is only read here: it is
+   * counted after a failed verification ({@link LoginThrottle.recordAdmittedFailure}), because the
+   * store cannot take a count back and a success must not count against a shared address.
+   */
+  async admit(account: string, address: string, now: number): Promise<ThrottleAdmission> {
+    const key = accountKey(account);
+    const [before, addressRecord] = await Promise.all([
+      this.#store.getFailures(key, now),
+      this.#store.getFailures(addressKey(address), now),
+    ]);
+    const status = this.#status(before, addressRecord, now);
+    if (status.locked) return { admitted: false, retryAfterSeconds: status.retryAfterSeconds };
+    const charge = await this.#store.incrementFailures(key, now, this.#ttlMs());
+    if (this.#mayVerify(before, charge)) return { admitted: true, charge };
+    const until = this.#lockedUntil(charge, this.#policy.maxAccountFailures);
+    return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil((until - now) / 1000)) };
+  }
+
+  /**
+   * Records that an admitted attempt's password was wrong: counts the failure for the address (the
+   * account was counted by {@link LoginThrottle.admit}); returns the status that failure left, locked
+   * when it reached a threshold.
+   */
+  async recordAdmittedFailure(
+    admission: { charge: FailureRecord },
+    address: string,
+    now: number,
+  ): Promise<ThrottleStatus> {
+    const addressRecord = await this.#store.incrementFailures(addressKey(address), now, this.#ttlMs());
+    return this.#status(admission.charge, addressRecord, now);
+  }
+
+  /**
+   * Counts one failure for the account and the address, for a failure noticed without
+   * {@link LoginThrottle.admit}; returns the resulting status.
+   */
   async recordFailure(account: string, address: string, now: number): Promise<ThrottleStatus> {
-    const ttlMs = Math.max(this.#policy.failureWindowSeconds, this.#policy.lockMaxSeconds) * 1000;
     const [accountRecord, addressRecord] = await Promise.all([
-      this.#store.incrementFailures(accountKey(account), now, ttlMs),
-      this.#store.incrementFailures(addressKey(address), now, ttlMs),
+      this.#store.incrementFailures(accountKey(account), now, this.#ttlMs()),
+      this.#store.incrementFailures(addressKey(address), now, this.#ttlMs()),
     ]);
     return this.#status(accountRecord, addressRecord, now);
   }
@@ -94,6 +157,24 @@ export class LoginThrottle {
   /** Forgets the account's failures after a successful login. */
   async recordSuccess(account: string): Promise<void> {
     await this.#store.resetFailures(accountKey(account));
+  }
+
+  /** Counters live at least as long as the longest lock, so a lock is never forgotten early. */
+  #ttlMs(): number {
+    return Math.max(this.#policy.failureWindowSeconds, this.#policy.lockMaxSeconds) * 1000;
+  }
+
+  /**
+   * True when the attempt that got `charge` may verify. Below the threshold the count alone says so.
+   * Past it, the account was unlocked before this increment only if the increment moved the counter
+   * on from exactly the state `admit` read (same count, same epoch: not reset or expired meanwhile),
+   * which that read found unlocked; any other increment in between started a lock.
+   */
+  #mayVerify(before: FailureRecord | null, charge: FailureRecord): boolean {
+    if (charge.count <= this.#policy.maxAccountFailures) return true;
+    return (
+      before !== null && charge.count === before.count + 1 && charge.firstFailureAt === before.firstFailureAt
+    );
   }
 
   #status(
