@@ -4,7 +4,8 @@ import type { AuthUser } from "./users.js";
 
 /**
  * Payloads of the manager's events (Flask-Login's signals, plus `loginFailed` and `rememberTheft`).
- * Every payload carries the request it happened in.
+ * Every payload carries the request it happened in, except those of actions taken outside any
+ * request (`sessionsRevoked` from `manager.revokeUserSessions`, `allSessionsRevoked`).
  *
  * @example
  * ```ts
@@ -37,6 +38,11 @@ export interface LoginManagerEvents<U extends AuthUser> {
     count: number;
     request?: RequestView;
   };
+  /**
+   * Every session and remember-me token of every user was ended (`manager.revokeAllSessions`,
+   * outside any request): the numbers removed. Login failure counters were kept.
+   */
+  allSessionsRevoked: { sessions: number; rememberTokens: number };
 }
 
 /**

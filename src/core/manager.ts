@@ -105,6 +105,24 @@ export class LoginManager<U extends AuthUser = AuthUser> {
     return count;
   }
 
+  /**
+   * Ends every session and remember-me token of every user, from anywhere (an administrator's "log
+   * everyone out", e.g. after a breach or a leaked secret: ASVS 7.4.5). Login failure counters are
+   * kept, so account and address locks stay in force. Clears this process's user cache and emits
+   * `allSessionsRevoked`. Resolves to the numbers removed (see `SessionStore.deleteAllSessions`).
+   *
+   * @example
+   * ```ts
+   * const { sessions, rememberTokens } = await manager.revokeAllSessions();
+   * ```
+   */
+  async revokeAllSessions(): Promise<{ sessions: number; rememberTokens: number }> {
+    const counts = await this.options.store.deleteAllSessions();
+    this.#core.userCache.clear();
+    this.#events.emit("allSessionsRevoked", { ...counts });
+    return counts;
+  }
+
   /** Drops a user from this process's user cache (see `userCacheSeconds`), e.g. after editing them. */
   forgetUser(userId: string): void {
     this.#core.userCache.forget(userId);

@@ -41,6 +41,11 @@ export class UserCache<U extends AuthUser> {
     this.#entries.delete(id);
   }
 
+  /** Drops every user from the cache. */
+  clear(): void {
+    this.#entries.clear();
+  }
+
   #remember(id: string, user: U, now: number): void {
     if (this.#entries.size >= this.#maxEntries) {
       const oldest = this.#entries.keys().next();

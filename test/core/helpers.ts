@@ -51,6 +51,7 @@ const EVENT_NAMES: readonly EventName[] = [
   "rememberTheft",
   "sessionsRevoked",
   "csrfFailed",
+  "allSessionsRevoked",
 ];
 
 /** Every event the manager emitted, in order. */

@@ -1,14 +1,14 @@
 /**
  * Listing and ending sessions: listSessions, revokeSession, revokeOtherSessions,
- * afterPasswordChange and manager.revokeUserSessions [A5 7.4.2] [A5 7.4.3] [A5 7.4.5] [A5 7.5.2]
- * [checklist G.52-G.55, I.63].
+ * afterPasswordChange, manager.revokeUserSessions and manager.revokeAllSessions [A5 7.4.2]
+ * [A5 7.4.3] [A5 7.4.5] [A5 7.5.2] [checklist G.52-G.55, I.63].
  *
  * Flask-Login has no revocation at all (#155: the remember cookie can only be invalidated by
  * rotating SECRET_KEY or an "alternative token"), so no inventory item maps here.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { Browser } from "./helpers.js";
-import { clearsCookie, Harness, setCookie } from "./helpers.js";
+import { clearsCookie, Harness, setCookie, User } from "./helpers.js";
 
 let harness: Harness;
 
@@ -240,5 +240,62 @@ describe("manager.revokeUserSessions (admin, account disabled) [A5 7.4.2] [A5 7.
     }
     expect((await steve.whoami()).name).toBe("Steve");
     expect(harness.events.named("sessionsRevoked")).toEqual([{ userId: "1", reason: "admin", count: 2 }]);
+  });
+});
+
+describe("manager.revokeAllSessions (admin: log everyone out)", () => {
+  it("[A5 7.4.5] ends every session and remember token of every user, from outside any request", async () => {
+    harness = new Harness();
+    const { laptop, phone, steve } = await devices();
+    const afterRestart = [reopened(laptop), reopened(phone), reopened(steve)];
+
+    expect(await harness.manager.revokeAllSessions()).toEqual({ sessions: 3, rememberTokens: 3 });
+
+    for (const browser of [laptop, phone, steve, ...afterRestart]) {
+      expect((await browser.whoami()).anonymous).toBe(true);
+    }
+    expect(harness.events.named("allSessionsRevoked")).toEqual([{ sessions: 3, rememberTokens: 3 }]);
+    expect(harness.events.count("rememberTheft")).toBe(0);
+    expect(await harness.memory.listUserSessions("1", harness.clock.now())).toEqual([]);
+    expect(await harness.memory.listUserSessions("2", harness.clock.now())).toEqual([]);
+  });
+
+  it("[A5 7.4.5] keeps the login failure counters: a locked account stays locked", async () => {
+    harness = new Harness({ maxAccountFailures: 2 });
+    const attacker = harness.browser();
+    for (let i = 0; i < 2; i++) {
+      expect((await attacker.post("/attempt", { account: "Notch", password: "guess" })).status).toBe(401);
+    }
+    const owner = harness.browser();
+    expect((await owner.post("/attempt", { account: "Notch", password: "Notch-password" })).status).toBe(429);
+
+    await harness.manager.revokeAllSessions();
+
+    expect((await owner.post("/attempt", { account: "Notch", password: "Notch-password" })).status).toBe(429);
+    expect((await owner.whoami()).anonymous).toBe(true);
+  });
+
+  it("empties the user cache, so users load afresh on their next login", async () => {
+    harness = new Harness({ userCacheSeconds: 600, userLoader: (id) => harness.users.get(id) ?? null });
+    const browser = harness.browser();
+    await browser.login(1);
+    expect((await browser.whoami()).name).toBe("Notch");
+    harness.users.set("1", new User(1, "Notch renamed"));
+    expect((await browser.whoami()).name).toBe("Notch");
+
+    await harness.manager.revokeAllSessions();
+
+    await browser.login(1);
+    expect((await browser.whoami()).name).toBe("Notch renamed");
+  });
+
+  it("logs nobody in again: users sign in afresh as usual", async () => {
+    harness = new Harness();
+    const { phone } = await devices();
+    await harness.manager.revokeAllSessions();
+    expect((await phone.whoami()).anonymous).toBe(true);
+    await phone.login(1, { remember: true });
+    expect((await phone.whoami()).name).toBe("Notch");
+    expect((await reopened(phone).whoami()).name).toBe("Notch");
   });
 });

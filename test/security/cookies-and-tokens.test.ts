@@ -376,6 +376,7 @@ describe("event payloads expose no secrets to loggers [A5 16.2.5] [CS-Logging] [
         .set("cookie", `csrf=${"c".repeat(22)}`)
         .set("x-csrf-token", "forged"); // csrfFailed
       await manager.revokeUserSessions("alice"); // sessionsRevoked (admin)
+      await manager.revokeAllSessions(); // allSessionsRevoked
       for (const browser of [alice, stale, guesser, bob])
         for (const token of browser.csrfTokens) secrets.add(token);
     } finally {

@@ -64,6 +64,7 @@ export const ALL_EVENTS: Record<keyof LoginManagerEvents<TestUser>, true> = {
   rememberTheft: true,
   sessionsRevoked: true,
   csrfFailed: true,
+  allSessionsRevoked: true,
 };
 
 /** The state the test routes report for the current request. */
