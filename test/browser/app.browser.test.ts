@@ -158,9 +158,11 @@ describe.skipIf(!available)("the reference app in a real browser", () => {
     expect(await page.locator("h1").textContent()).toBe("Log out?");
     await shot("logout");
     await page.locator("main").getByRole("button", { name: "Log out" }).click();
-    await page.waitForURL(`${app.baseUrl}/`);
-    expect(await page.locator("h1").textContent()).toBe("Hello, stranger!");
-    expect(await page.locator(".flash").textContent()).toBe("You have been logged out.");
+    await page.waitForURL(`${app.baseUrl}/logout`);
+    expect(await page.locator("h1").textContent()).toBe("You're logged out");
+    expect(await page.locator(".user-chip").count()).toBe(0);
+    // Clear-Site-Data on the logout response removed every cookie; the logged-out page set a new
+    // CSRF cookie only.
     expect((await context.cookies()).map((cookie) => cookie.name).sort()).toEqual(["csrf"]);
 
     // The new password works, the old one does not.
@@ -175,6 +177,32 @@ describe.skipIf(!available)("the reference app in a real browser", () => {
     expect(await page.locator("h1").textContent()).toBe(`Hello, ${USERNAME}!`);
 
     // No CSP violation or script error on any page.
+    expect(problems).toEqual([]);
+  });
+
+  it("logging out makes the browser delete the site's cookies and stored data (Clear-Site-Data) [A5 14.3.1]", async () => {
+    const ctx = await browser.newContext();
+    const target = await open(ctx);
+    await target.goto(`${app.baseUrl}/register`);
+    await target.getByLabel("Username").fill("grace_hopper");
+    await target.getByLabel("Password").fill(PASSWORD);
+    await target.getByRole("button", { name: "Create account" }).click();
+    await target.waitForURL("**/login");
+    await target.getByLabel("Username").fill("grace_hopper");
+    await target.getByLabel("Password").fill(PASSWORD);
+    await target.getByRole("button", { name: "Log in" }).click();
+    await target.waitForURL(`${app.baseUrl}/`);
+    // Data a page script could have left behind, and a cookie the server never set.
+    await target.evaluate(
+      "localStorage.setItem('draft', 'private notes'); sessionStorage.setItem('tab', 'x')",
+    );
+    await ctx.addCookies([{ name: "theme", value: "dark", url: app.baseUrl }]);
+    expect(await target.evaluate("localStorage.getItem('draft')")).toBe("private notes");
+    await target.locator(".nav-user").getByRole("button", { name: "Log out" }).click();
+    await target.waitForURL(`${app.baseUrl}/logout`);
+    expect(await target.evaluate("localStorage.length + sessionStorage.length")).toBe(0);
+    expect((await ctx.cookies()).map((cookie) => cookie.name)).toEqual(["csrf"]);
+    await ctx.close();
     expect(problems).toEqual([]);
   });
 
@@ -244,9 +272,8 @@ describe.skipIf(!available).each(["fastify", "hono"] as const)(
       expect(await page.evaluate("getComputedStyle(document.querySelector('.nav')).display")).toBe("flex");
 
       await page.locator(".nav-user").getByRole("button", { name: "Log out" }).click();
-      await page.waitForURL(`${app.baseUrl}/`);
-      expect(await page.locator("h1").textContent()).toBe("Hello, stranger!");
-      expect(await page.locator(".flash").textContent()).toBe("You have been logged out.");
+      await page.waitForURL(`${app.baseUrl}/logout`);
+      expect(await page.locator("h1").textContent()).toBe("You're logged out");
       expect((await page.goto(`${app.baseUrl}/protected`))?.url()).toContain("/login?next=%2Fprotected");
 
       await context.close();

@@ -18,6 +18,7 @@ import {
 /** Every header compared exactly (besides content-type, CSP and Set-Cookie, see `normalize`). */
 const COMPARED_HEADERS = [
   "cache-control",
+  "clear-site-data",
   "cross-origin-opener-policy",
   "cross-origin-resource-policy",
   "etag",

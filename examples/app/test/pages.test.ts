@@ -81,6 +81,27 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
   });
 
   describe("logout", () => {
+    it('answers POST /logout with Clear-Site-Data: "cache", "cookies", "storage" [A5 14.3.1]', async () => {
+      const browser = new TestBrowser(app.baseUrl);
+      await browser.registerAndLogin("sitedata", undefined, true);
+      await browser.get("/");
+      const response = await browser.post("/logout");
+      expect(response.status).toBe(303);
+      const directives = String(response.headers["clear-site-data"])
+        .split(",")
+        .map((directive) => directive.trim());
+      expect(directives.sort()).toEqual(['"cache"', '"cookies"', '"storage"']);
+      // The browser drops cookies set alongside it, so no flash message rides along (it would be
+      // lost); login-manager's rotated CSRF cookie is dropped too and the next page sets a new one.
+      const set = (response.headers["set-cookie"] as unknown as string[] | undefined) ?? [];
+      expect(set.filter((cookie) => !/Max-Age=0/i.test(cookie) && !/^csrf=/.test(cookie))).toEqual([]);
+      // Only the logout response clears site data: not the pages, not a refused logout.
+      expect((await browser.get("/logout")).headers["clear-site-data"]).toBeUndefined();
+      expect((await alice.get("/")).headers["clear-site-data"]).toBeUndefined();
+      expect((await alice.post("/logout", { _csrf: "" })).headers["clear-site-data"]).toBeUndefined();
+      expect((await alice.get("/protected")).status).toBe(200);
+    });
+
     it("GET /logout only shows a button and never logs out", async () => {
       const browser = new TestBrowser(app.baseUrl);
       await browser.registerAndLogin("getlogout");
@@ -90,19 +111,21 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       expect((await browser.get("/protected")).status).toBe(200);
     });
 
-    it("POST /logout ends the session on the server, clears cookies and redirects home", async () => {
+    it("POST /logout ends the session on the server, clears cookies and redirects to the logged-out page", async () => {
       const browser = new TestBrowser(app.baseUrl);
       await browser.registerAndLogin("leaver", undefined, true);
       const stolen = browser.cookieHeader();
       await browser.get("/");
       const response = await browser.post("/logout");
       expect(response.status).toBe(303);
-      expect(response.headers.location).toBe("/");
+      expect(response.headers.location).toBe("/logout");
       const cleared = (response.headers["set-cookie"] as unknown as string[]).join("\n");
       expect(cleared).toMatch(/^session=; .*Max-Age=0/m);
       expect(cleared).toMatch(/^remember_token=; .*Max-Age=0/m);
       expect(browser.cookies.has("session")).toBe(false);
-      expect(flashes((await browser.get("/")).text)).toEqual(["You have been logged out."]);
+      const landing = await browser.get("/logout");
+      expect(landing.text).toContain("You're logged out");
+      expect(flashes(landing.text)).toEqual([]);
       // The old cookies are dead on the server too.
       const replay = await request(app.baseUrl).get("/protected").set("cookie", stolen);
       expect(replay.status).toBe(302);

@@ -15,6 +15,11 @@ import { field, queryParam, redirect, type WebRequest, type WebResponse } from "
 import { appUser } from "./pages.js";
 
 const LOGIN_FAILED = "Invalid username or password.";
+/**
+ * Sent with the logout response (ASVS 14.3.1): the browser deletes the site's cookies, its cached
+ * pages and its storage (local and session storage, IndexedDB, service workers).
+ */
+export const CLEAR_SITE_DATA = '"cache", "cookies", "storage"';
 /** Longest account name used as a throttle key or logged, in code points. */
 const MAX_ACCOUNT_KEY = 64;
 
@@ -124,11 +129,17 @@ export function logoutForm(app: WebApp, { auth, url }: WebRequest): WebResponse 
   return app.render(auth, url, 200, "logout", { title: "Log out" });
 }
 
-/** `POST /logout`: ends the session on the server, clears the cookies, `303 /`. */
+/**
+ * `POST /logout`: ends the session on the server, clears the cookies, and tells the browser to
+ * forget everything it holds for the site ({@link CLEAR_SITE_DATA}), then `303 /logout` ("You're
+ * logged out"). No flash message: browsers drop a cookie set in the same response as
+ * `Clear-Site-Data: "cookies"` (Chromium does), so it would never show.
+ */
 export async function logout(_app: WebApp, { auth }: WebRequest): Promise<WebResponse> {
   if (auth.isAuthenticated) await auth.logoutUser();
-  auth.flash("You have been logged out.", "success");
-  return redirect("/");
+  const response = redirect("/logout");
+  response.headers["clear-site-data"] = CLEAR_SITE_DATA;
+  return response;
 }
 
 /** `GET /reauth` (login required): asks for the password again before a sensitive action. */
