@@ -145,3 +145,122 @@ describe("LoginThrottle [checklist C.21-C.24] [NIST 800-63B 3.2.2]", () => {
     expect(await throttle.check("someone", "10.0.0.1", T0)).toEqual({ locked: false });
   });
 });
+
+describe("LoginThrottle.admit: counting before the password check [A5 6.3.1]", () => {
+  /** Throttles of separate processes: each its own LoginThrottle, all over one store. */
+  function processes(count: number, policy: ThrottlePolicy = POLICY) {
+    const store = new MemoryStore();
+    return { store, throttles: Array.from({ length: count }, () => new LoginThrottle(store, policy)) };
+  }
+
+  it("counts the attempt against the account before the check, not against the address", async () => {
+    const { throttle } = setup({ ...POLICY, maxAddressFailures: 1 });
+    const admission = await throttle.admit("alice", "10.0.0.1", T0);
+    expect(admission).toMatchObject({ admitted: true, charge: { count: 1 } });
+    // One more counted attempt locks alice (3), while the address (limit 1) is still open.
+    await throttle.admit("alice", "10.0.0.1", T0);
+    expect((await throttle.admit("alice", "10.0.0.1", T0)).admitted).toBe(true);
+    expect(await throttle.check("alice", "10.9.9.9", T0)).toEqual({ locked: true, retryAfterSeconds: 30 });
+    expect(await throttle.check("bob", "10.0.0.1", T0)).toEqual({ locked: false });
+  });
+
+  it("counts the address once the admitted attempt failed, and reports the lock that attempt started", async () => {
+    const { throttle } = setup({ ...POLICY, maxAddressFailures: 2 });
+    const first = await throttle.admit("alice", "10.0.0.1", T0);
+    if (!first.admitted) throw new Error("not admitted");
+    expect(await throttle.recordAdmittedFailure(first, "10.0.0.1", T0)).toEqual({ locked: false });
+    const second = await throttle.admit("bob", "10.0.0.1", T0);
+    if (!second.admitted) throw new Error("not admitted");
+    expect(await throttle.recordAdmittedFailure(second, "10.0.0.1", T0)).toEqual({
+      locked: true,
+      retryAfterSeconds: 30,
+    });
+    expect(await throttle.check("carol", "10.0.0.1", T0)).toEqual({ locked: true, retryAfterSeconds: 30 });
+  });
+
+  it("forgets the counted attempts when the login succeeds", async () => {
+    const { throttle } = setup();
+    await throttle.admit("alice", "10.0.0.1", T0);
+    await throttle.admit("alice", "10.0.0.1", T0);
+    await throttle.recordSuccess("alice");
+    expect(await throttle.admit("alice", "10.0.0.1", T0)).toMatchObject({ charge: { count: 1 } });
+  });
+
+  it("refuses a locked account without counting the attempt, so refusals do not lengthen the lock", async () => {
+    const { throttle, keys } = setup();
+    await fail(throttle, 3);
+    keys.length = 0;
+    expect(await throttle.admit("alice", "10.0.0.1", at(10))).toEqual({
+      admitted: false,
+      retryAfterSeconds: 20,
+    });
+    expect(keys).toHaveLength(2); // the two reads, no increment
+    expect(await throttle.check("alice", "10.0.0.1", at(30))).toEqual({ locked: false });
+  });
+
+  it("refuses a locked address without counting the attempt against the account", async () => {
+    const { throttle } = setup({ ...POLICY, maxAddressFailures: 1 });
+    await throttle.recordFailure("bob", "10.0.0.1", T0);
+    expect(await throttle.admit("alice", "10.0.0.1", T0)).toEqual({ admitted: false, retryAfterSeconds: 30 });
+    expect(await throttle.admit("alice", "10.9.9.9", T0)).toMatchObject({ charge: { count: 1 } });
+  });
+
+  it("admits exactly maxAccountFailures of many parallel attempts from separate processes", async () => {
+    const { throttles } = processes(20);
+    const admissions = await Promise.all(
+      throttles.map((throttle) => throttle.admit("alice", "10.0.0.1", T0)),
+    );
+    expect(admissions.filter((admission) => admission.admitted)).toHaveLength(3);
+  });
+
+  it("admits one attempt per lock period past the threshold, however many processes race for it", async () => {
+    const { throttles } = processes(20);
+    await fail(throttles[0] as LoginThrottle, 3);
+    const admissions = await Promise.all(
+      throttles.map((throttle) => throttle.admit("alice", "10.0.0.1", at(30))),
+    );
+    expect(admissions.filter((admission) => admission.admitted)).toHaveLength(1);
+  });
+
+  it("keeps an attempt that lost the race counted, so the lock grows as if it had failed", async () => {
+    const { throttles } = processes(2);
+    const [a, b] = throttles as [LoginThrottle, LoginThrottle];
+    await fail(a, 3);
+    const [first, second] = await Promise.all([
+      a.admit("alice", "10.0.0.1", at(30)),
+      b.admit("alice", "10.0.0.1", at(30)),
+    ]);
+    expect([first.admitted, second.admitted].sort()).toEqual([false, true]);
+    // Five counted attempts (3 + 2): locked for 30 * 2^2 seconds.
+    expect(await a.check("alice", "10.0.0.1", at(30))).toEqual({ locked: true, retryAfterSeconds: 120 });
+    expect([first, second]).toContainEqual({ admitted: false, retryAfterSeconds: 120 });
+  });
+
+  it("past the threshold, refuses an attempt whose increment follows a reset and new failures, even at the same count", async () => {
+    // Between this process's read (count 3, lock passed) and its increment, the owner logs in
+    // elsewhere (reset) and three attempts are counted: the increment returns 4 = 3 + 1, but in a
+    // new run of failures that is locked, so the attempt must not be admitted.
+    const store = new MemoryStore();
+    const other = new LoginThrottle(store, POLICY);
+    await fail(other, 3);
+    let interfered = false;
+    const interfering = new Proxy(store, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== "getFailures") return typeof value === "function" ? value.bind(target) : value;
+        return async (key: string, now: number) => {
+          const record = await target.getFailures(key, now);
+          if (key.startsWith("account:") && !interfered) {
+            interfered = true;
+            await other.recordSuccess("alice");
+            for (let i = 0; i < 3; i++) await other.recordFailure("alice", "10.0.0.2", at(31));
+          }
+          return record;
+        };
+      },
+    }) as SessionStore;
+    const admission = await new LoginThrottle(interfering, POLICY).admit("alice", "10.0.0.1", at(31));
+    expect(interfered).toBe(true);
+    expect(admission).toEqual({ admitted: false, retryAfterSeconds: 60 });
+  });
+});

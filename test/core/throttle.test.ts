@@ -90,6 +90,42 @@ describe("per-account limit [checklist C.21] [NIST 800-63B 3.2.2]", () => {
     expect((await right(browser)).status).toBe(200);
   });
 
+  it("counts each attempt before checking its password: a success writes the account counter, then deletes it [A5 6.3.1]", async () => {
+    harness = new Harness();
+    const browser = harness.browser();
+    await browser.csrfToken();
+    harness.probe.reset();
+    expect((await right(browser)).status).toBe(200);
+    const throttleWrites = harness.probe.writes().filter((method) => method.endsWith("Failures"));
+    expect(throttleWrites).toEqual(["incrementFailures", "resetFailures"]);
+    expect(harness.counters.verify).toBe(1);
+  });
+
+  it("keeps an attempt whose verify throws counted against the account, and not against the address", async () => {
+    harness = new Harness(
+      { maxAddressFailures: 2 },
+      {
+        routes: (app) => {
+          app.post("/attempt-broken", async (req, res) => {
+            await req.auth.attemptLogin({
+              account: String((req.body as { account?: unknown }).account),
+              verify: () => Promise.reject(new Error("user database down")),
+            });
+            res.json({ ok: true });
+          });
+        },
+      },
+    );
+    const browser = harness.browser();
+    for (let i = 0; i < 5; i++) {
+      expect((await browser.post("/attempt-broken", { account: "Notch" })).status).toBe(500);
+    }
+    expect(harness.errors).toHaveLength(5);
+    expect((await right(browser)).status).toBe(429);
+    // Five thrown attempts from this address, yet the address limit (2) was not reached.
+    expect((await right(browser, "Steve")).status).toBe(200);
+  });
+
   it("forgets failures after failureWindowSeconds", async () => {
     harness = new Harness({ failureWindowSeconds: 3600 });
     const browser = harness.browser();
