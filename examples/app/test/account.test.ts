@@ -172,6 +172,22 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       expect(response.text).toContain(message);
     });
 
+    it.each([
+      ["the username", "my ctxowner passphrase", "can&#39;t contain your username"],
+      ["the app's name", "Login Manager is great", "can&#39;t contain the name of this app"],
+    ])("refuses a new password containing %s [A5 6.2.11]", async (_kind, newPassword, message) => {
+      counter += 1;
+      const laptop = new TestBrowser(app.baseUrl);
+      await laptop.registerAndLogin(`ctxowner${counter}`);
+      await laptop.get("/account");
+      const response = await laptop.post("/account/password", {
+        current_password: PASSWORD,
+        new_password: newPassword.replace("ctxowner", `ctxowner${counter}`),
+      });
+      expect(response.status).toBe(400);
+      expect(response.text).toContain(message);
+    });
+
     it("refuses the username as the new password", async () => {
       const laptop = new TestBrowser(app.baseUrl);
       await laptop.registerAndLogin("passwordowner");

@@ -1,10 +1,20 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadCommonPasswords, parseCommonPasswords } from "../src/domain/common-passwords.js";
 import { ConfigError, parseConfig } from "../src/domain/config.js";
-import { checkNewPassword, checkUsername, usernameKey } from "../src/domain/policy.js";
+import {
+  APP_CONTEXT_WORDS,
+  checkNewPassword,
+  checkUsername,
+  containedContextWord,
+  contextWords,
+  MIN_CONTAINED_WORD_LENGTH,
+  siteName,
+  skeleton,
+  usernameKey,
+} from "../src/domain/policy.js";
 import { ReauthLimiter } from "../src/domain/reauth-limiter.js";
 import { loadOrCreateSecret } from "../src/domain/secret.js";
 import { describeUserAgent } from "../src/domain/user-agent.js";
@@ -112,6 +122,59 @@ describe("password policy", () => {
 
   it("refuses lone surrogates", () => {
     expect(checkNewPassword("abcdefgh\ud800", "alice", common).ok).toBe(false);
+  });
+});
+
+describe("context-specific words", () => {
+  const common = parseCommonPasswords("password1\n");
+
+  it("are the app's name, the username and the website's name [A5 6.1.2]", () => {
+    expect(contextWords("ada_lovelace", "auth.bank-portal.example:8443")).toEqual([
+      { kind: "app", word: "login-manager" },
+      { kind: "username", word: "ada_lovelace" },
+      { kind: "site", word: "bank-portal" },
+    ]);
+    expect(contextWords("ada", "127.0.0.1:5000")).toEqual([
+      { kind: "app", word: "login-manager" },
+      { kind: "username", word: "ada" },
+    ]);
+  });
+
+  it.each([
+    ["bank-portal.example", "bank-portal"],
+    ["www.bank-portal.example.", "bank-portal"],
+    ["shop.example.co.uk", "example"],
+    ["EXAMPLE.ORG:443", "example"],
+    ["localhost:5000", undefined],
+    ["127.0.0.1", undefined],
+    ["[::1]:5000", undefined],
+    [undefined, undefined],
+  ])("read the site name of Host %j as %j", (host, name) => {
+    expect(siteName(host)).toBe(name);
+  });
+
+  it("are found in a password whatever the case, width or separators [A5 6.2.11]", () => {
+    expect(skeleton("Ｌｏｇｉｎ_Manager!")).toBe("loginmanager");
+    const words = contextWords("ada_lovelace", "bank-portal.example");
+    expect(containedContextWord("my ＬｏｇｉｎＭａｎａｇｅｒ key", words)).toBe("app");
+    expect(containedContextWord("hi Ada.Lovelace 1815", words)).toBe("username");
+    expect(containedContextWord("BANK portal 4 ever", words)).toBe("site");
+    expect(containedContextWord("correct horse battery staple", words)).toBeUndefined();
+    expect(checkNewPassword("LoginManager rocks", "alice", common)).toEqual({
+      ok: false,
+      message: "Your password can't contain the name of this app (login-manager).",
+    });
+    expect(checkNewPassword("bank portal rocks", "alice", common, "bank-portal.example").ok).toBe(false);
+    expect(checkNewPassword("bank portal rocks", "alice", common, "example.org").ok).toBe(true);
+  });
+
+  it("are documented, every one, in the app's README [A5 6.1.2]", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const section = /## Context-specific words\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? "";
+    for (const word of APP_CONTEXT_WORDS) expect(section).toContain(`\`${word}\``);
+    expect(section).toMatch(/username/);
+    expect(section).toMatch(/`Host`/);
+    expect(section).toContain(`${MIN_CONTAINED_WORD_LENGTH} letters`);
   });
 });
 

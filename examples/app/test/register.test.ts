@@ -106,6 +106,51 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       expect(response.text).toContain("can&#39;t be your username");
     });
 
+    it.each(["I use LoginManager daily", "login_manager forever", "my LOGIN MANAGER pass"])(
+      "refuses %j, which contains the app's name [A5 6.2.11]",
+      async (password) => {
+        const { response } = await register("appnamer", password);
+        expect(response.status).toBe(400);
+        expect(response.text).toContain("can&#39;t contain the name of this app (login-manager)");
+      },
+    );
+
+    it.each(["Ada Lovelace 1815 rules", "xada.lovelacex99", "ADA_LOVELACE and babbage"])(
+      "refuses %j, which contains the username ada_lovelace [A5 6.2.11]",
+      async (password) => {
+        const { response } = await register("ada_lovelace", password);
+        expect(response.status).toBe(400);
+        expect(response.text).toContain("can&#39;t contain your username");
+      },
+    );
+
+    it("refuses a 3-letter username only as the whole password, not inside one [A5 6.2.11]", async () => {
+      const spelled = await register("bob", "B - O - B !!!");
+      expect(spelled.response.status).toBe(400);
+      expect(spelled.response.text).toContain("can&#39;t contain your username");
+      expect((await register("bob", "bobsled team of 1924")).response.status).toBe(303);
+    });
+
+    it("refuses a password containing the website's name from the Host header [A5 6.2.11]", async () => {
+      const host = "accounts.bank-portal.example";
+      const browser = new TestBrowser(app.baseUrl);
+      await browser.get("/register", { host });
+      const refused = await browser.post(
+        "/register",
+        { username: "sitenamer", password: "Bank Portal password!!" },
+        { host },
+      );
+      expect(refused.status).toBe(400);
+      expect(refused.text).toContain("can&#39;t contain the name of this website");
+      // The same password is fine on a site of another name.
+      const elsewhere = await browser.post(
+        "/register",
+        { username: "sitenamer", password: "Bank Portal password!!" },
+        { host: "example.org" },
+      );
+      expect(elsewhere.status).toBe(303);
+    });
+
     it("accepts any characters in passwords: no composition rules", async () => {
       expect((await register("simple", "just lowercase words here")).response.status).toBe(303);
     });

@@ -25,7 +25,8 @@ export interface Rejection {
 }
 
 /**
- * Registers a user after checking the username and password policies. 400 for a policy failure,
+ * Registers a user after checking the username and password policies (`host`: the request's
+ * `Host` header, whose site name is a context word, see `contextWords`). 400 for a policy failure,
  * 409 when the username (or a case or look-alike variant) is taken. Resolves once the user is stored.
  *
  * @example
@@ -36,7 +37,7 @@ export interface Rejection {
  */
 export async function registerAccount(
   services: AccountServices,
-  input: { username: unknown; password: unknown },
+  input: { username: unknown; password: unknown; host?: string | undefined },
 ): Promise<{ ok: true; user: User } | Rejection> {
   const username = checkUsername(input.username);
   const typed = typeof input.username === "string" ? input.username : "";
@@ -44,6 +45,7 @@ export async function registerAccount(
     input.password,
     username.ok ? username.value.username : typed,
     services.commonPasswords,
+    input.host,
   );
   const errors: FieldErrors = {};
   if (!username.ok) errors.username = username.message;
@@ -141,12 +143,12 @@ export async function rehashIfNeeded(
 export async function changePassword(
   services: AccountServices,
   user: User,
-  input: { current: unknown; next: unknown },
+  input: { current: unknown; next: unknown; host?: string | undefined },
 ): Promise<{ ok: true } | Rejection> {
   if (!(await passwordMatches(services, user, input.current))) {
     return { ok: false, status: 400, errors: { current_password: "Your current password is not correct." } };
   }
-  const policy = checkNewPassword(input.next, user.username, services.commonPasswords);
+  const policy = checkNewPassword(input.next, user.username, services.commonPasswords, input.host);
   if (!policy.ok) return { ok: false, status: 400, errors: { new_password: policy.message } };
   await services.users.updatePasswordHash(user.id, await services.hasher.hash(input.next as string));
   return { ok: true };

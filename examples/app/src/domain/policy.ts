@@ -86,18 +86,123 @@ export function checkUsername(
 }
 
 /**
+ * The app's own names, which no password may contain (ASVS 6.1.2, 6.2.11), compared as
+ * {@link skeleton}s: "LoginManager", "login_manager" and "Login Manager" all count.
+ */
+export const APP_CONTEXT_WORDS: readonly string[] = ["login-manager"];
+
+/** Context words shorter than this (as skeletons) are refused only as the whole password. */
+export const MIN_CONTAINED_WORD_LENGTH = 4;
+
+/** Where a context word comes from; each kind has its own message. */
+export type ContextWordKind = "app" | "username" | "site";
+
+const CONTEXT_MESSAGES: Record<ContextWordKind, string> = {
+  app: "Your password can't contain the name of this app (login-manager).",
+  username: "Your password can't contain your username.",
+  site: "Your password can't contain the name of this website.",
+};
+
+/**
+ * A word for comparisons: NFKC, case folded, letters and digits only (`"Login_Manager"` and
+ * `"login manager"` are both `"loginmanager"`).
+ *
+ * @example
+ * ```ts
+ * skeleton("Ada Lovelace!"); // "adalovelace"
+ * ```
+ */
+export function skeleton(value: string): string {
+  return usernameKey(value).replace(/[^\p{L}\p{N}]/gu, "");
+}
+
+/**
+ * The name of the website in a `Host` header: the label before the top-level domain (or before a
+ * two-letter-or-three second level such as `co.uk`), without port; undefined for IP addresses,
+ * `localhost` and single labels.
+ *
+ * @example
+ * ```ts
+ * siteName("auth.bank-portal.example:8443"); // "bank-portal"
+ * siteName("shop.example.co.uk"); // "example"
+ * siteName("127.0.0.1:5000"); // undefined
+ * ```
+ */
+export function siteName(host: string | undefined): string | undefined {
+  if (host === undefined) return undefined;
+  const name = host.trim().toLowerCase().replace(/:\d+$/, "").replace(/\.$/, "");
+  if (name.startsWith("[") || /^[\d.]+$/.test(name)) return undefined;
+  const labels = name.split(".").filter((label) => label !== "");
+  if (labels.length < 2) return undefined;
+  const secondLevel = labels.at(-2) ?? "";
+  const short = labels.length >= 3 && secondLevel.length <= 3;
+  return short ? labels.at(-3) : secondLevel;
+}
+
+/**
+ * The context-specific words a new password is checked against (ASVS 6.1.2, 6.2.11): the app's
+ * name ({@link APP_CONTEXT_WORDS}), the username, and the website's name from the request's `Host`
+ * (see {@link siteName}).
+ *
+ * @example
+ * ```ts
+ * contextWords("ada_lovelace", "bank-portal.example");
+ * // [{ kind: "app", word: "login-manager" }, { kind: "username", word: "ada_lovelace" }, { kind: "site", word: "bank-portal" }]
+ * ```
+ */
+export function contextWords(
+  username: string,
+  host?: string,
+): Array<{ kind: ContextWordKind; word: string }> {
+  const words: Array<{ kind: ContextWordKind; word: string }> = APP_CONTEXT_WORDS.map((word) => ({
+    kind: "app",
+    word,
+  }));
+  if (username !== "") words.push({ kind: "username", word: username });
+  const site = siteName(host);
+  if (site !== undefined) words.push({ kind: "site", word: site });
+  return words;
+}
+
+/**
+ * Which context word `password` contains, if any: a word of {@link MIN_CONTAINED_WORD_LENGTH} or
+ * more letters and digits anywhere in it, a shorter one only as the whole password, compared as
+ * {@link skeleton}s.
+ *
+ * @example
+ * ```ts
+ * containedContextWord("I love LoginManager", contextWords("alice")); // "app"
+ * ```
+ */
+export function containedContextWord(
+  password: string,
+  words: ReadonlyArray<{ kind: ContextWordKind; word: string }>,
+): ContextWordKind | undefined {
+  const typed = skeleton(password);
+  for (const { kind, word } of words) {
+    const needle = skeleton(word);
+    if (needle === "") continue;
+    if (needle.length >= MIN_CONTAINED_WORD_LENGTH ? typed.includes(needle) : typed === needle) return kind;
+  }
+  return undefined;
+}
+
+/**
  * Checks a new password (NIST SP 800-63B 3.1.1.2): 8 to 256 characters (code points after NFKC),
- * no composition rules, not one of the most common passwords, not the username.
+ * no composition rules, not the username, no context-specific word ({@link contextWords}: the
+ * app's name, the username, the website's name from `host`), not one of the most common passwords.
  *
  * @example
  * ```ts
  * checkNewPassword("password1", "alice", common); // { ok: false, message: "... common ..." }
+ * checkNewPassword("alice in wonderland", "alice", common); // { ok: false, message: "... your username." }
  * ```
  */
 export function checkNewPassword(
   password: unknown,
   username: string,
   common: CommonPasswords,
+  host?: string,
 ): { ok: true } | { ok: false; message: string } {
   if (typeof password !== "string" || password.length === 0) {
     return { ok: false, message: "Choose a password." };
@@ -115,6 +220,8 @@ export function checkNewPassword(
   if (usernameKey(password) === usernameKey(username)) {
     return { ok: false, message: "Your password can't be your username." };
   }
+  const contained = containedContextWord(password, contextWords(username, host));
+  if (contained !== undefined) return { ok: false, message: CONTEXT_MESSAGES[contained] };
   if (common.has(password)) {
     return {
       ok: false,

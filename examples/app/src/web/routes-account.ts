@@ -53,6 +53,7 @@ export async function changePassword(app: WebApp, request: WebRequest): Promise<
   const result = await changeAccountPassword(app.services, user, {
     current: field(request, "current_password"),
     next: field(request, "new_password"),
+    host: auth.request.header("host"),
   });
   if (!result.ok) {
     const wrongCurrent = result.errors.current_password !== undefined;

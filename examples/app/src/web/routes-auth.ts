@@ -41,7 +41,11 @@ export function registerForm(app: WebApp, { auth, url }: WebRequest): WebRespons
 export async function register(app: WebApp, request: WebRequest): Promise<WebResponse> {
   const { auth, url } = request;
   const username = field(request, "username");
-  const result = await registerAccount(app.services, { username, password: field(request, "password") });
+  const result = await registerAccount(app.services, {
+    username,
+    password: field(request, "password"),
+    host: auth.request.header("host"),
+  });
   if (!result.ok) {
     logSecurityEvent(app.logger, {
       event: "register",
