@@ -7,6 +7,7 @@ import { SqliteStore } from "login-manager/stores/sqlite";
 import pg from "pg";
 import type { DestinationStream, Logger } from "pino";
 import { createClient } from "redis";
+import { type BreachedPasswords, createRangeApiChecker } from "./domain/breached-passwords.js";
 import { type CommonPasswords, loadCommonPasswords } from "./domain/common-passwords.js";
 import type { AppConfig, DatabaseConfig, RedisConfig } from "./domain/config.js";
 import { openDatabase } from "./domain/database.js";
@@ -31,6 +32,8 @@ export interface AppServices {
   users: UserRepository;
   hasher: PasswordHasher;
   commonPasswords: CommonPasswords;
+  /** The breached-password check, when `BREACHED_PASSWORD_API_URL` is set. */
+  breachedPasswords: BreachedPasswords | undefined;
   manager: LoginManager<User>;
   logger: Logger;
   /** Which server holds what, chosen from `REDIS_URL` / `DATABASE_URL`. */
@@ -54,7 +57,8 @@ type RedisClient = ReturnType<typeof createClient>;
  * Wires the app from its configuration. Sessions, remember-me tokens and login-failure counters go
  * to Redis when `REDIS_URL` is set, else to PostgreSQL when `DATABASE_URL` is set, else to SQLite;
  * users go to PostgreSQL when `DATABASE_URL` is set, else to SQLite (one file in the data folder).
- * Then the argon2id hasher, the login manager and the security log.
+ * Then the argon2id hasher, the breached-password check (only with `BREACHED_PASSWORD_API_URL`),
+ * the login manager and the security log.
  *
  * Neither server has to be up for the app to start: the Redis client gets up to
  * `STORE_CONNECT_TIMEOUT_MS` for its first connection and then keeps trying in the background, and
@@ -146,6 +150,13 @@ export async function createServices(
       users,
       hasher: overrides.hasher ?? createPasswordHasher(),
       commonPasswords: loadCommonPasswords(),
+      breachedPasswords: config.breachedPasswords
+        ? createRangeApiChecker({
+            baseUrl: config.breachedPasswords.url,
+            timeoutMs: config.breachedPasswords.timeoutMs,
+            logger,
+          })
+        : undefined,
       manager,
       logger,
       backends,

@@ -73,6 +73,10 @@ describe("parseConfig", () => {
     ["SESSION_ABSOLUTE_TIMEOUT_SECONDS", "0"],
     ["REMEMBER_DURATION_SECONDS", "forever"],
     ["TRUST_PROXY", "true"],
+    ["BREACHED_PASSWORD_API_URL", "ftp://example.org"],
+    ["BREACHED_PASSWORD_API_URL", "api.pwnedpasswords.com"],
+    ["BREACHED_PASSWORD_TIMEOUT_MS", "50"],
+    ["BREACHED_PASSWORD_TIMEOUT_MS", "20000"],
   ])("names %s when it is %j", (setting, value) => {
     expect(() => parseConfig({ [setting]: value })).toThrow(ConfigError);
     try {
@@ -81,6 +85,23 @@ describe("parseConfig", () => {
       expect((error as ConfigError).setting).toBe(setting);
       expect((error as Error).message.startsWith(setting)).toBe(true);
     }
+  });
+
+  it("turns the breached-password check on only with BREACHED_PASSWORD_API_URL, with a 2 s timeout", () => {
+    expect(parseConfig({}).breachedPasswords).toBeUndefined();
+    expect(parseConfig({ BREACHED_PASSWORD_TIMEOUT_MS: "500" }).breachedPasswords).toBeUndefined();
+    expect(
+      parseConfig({ BREACHED_PASSWORD_API_URL: "https://api.pwnedpasswords.com" }).breachedPasswords,
+    ).toEqual({
+      url: "https://api.pwnedpasswords.com",
+      timeoutMs: 2000,
+    });
+    expect(
+      parseConfig({
+        BREACHED_PASSWORD_API_URL: "http://10.0.0.5:8080/hibp",
+        BREACHED_PASSWORD_TIMEOUT_MS: "750",
+      }).breachedPasswords,
+    ).toEqual({ url: "http://10.0.0.5:8080/hibp", timeoutMs: 750 });
   });
 
   it("refuses an idle timeout longer than the absolute one", () => {

@@ -1,5 +1,6 @@
 import { PasswordInputError } from "login-manager";
 import type { PasswordHasher } from "login-manager/password";
+import { type BreachedPasswords, breachedMessage } from "./breached-passwords.js";
 import type { CommonPasswords } from "./common-passwords.js";
 import { checkNewPassword, checkUsername } from "./policy.js";
 import type { User, UserRepository } from "./users.js";
@@ -10,6 +11,8 @@ export interface AccountServices {
   users: UserRepository;
   hasher: PasswordHasher;
   commonPasswords: CommonPasswords;
+  /** The breached-password check (`BREACHED_PASSWORD_API_URL`); none when unset. */
+  breachedPasswords?: BreachedPasswords | undefined;
 }
 
 /** Messages for a form, by field name. */
@@ -25,9 +28,10 @@ export interface Rejection {
 }
 
 /**
- * Registers a user after checking the username and password policies (`host`: the request's
- * `Host` header, whose site name is a context word, see `contextWords`). 400 for a policy failure,
- * 409 when the username (or a case or look-alike variant) is taken. Resolves once the user is stored.
+ * Registers a user after checking the username and password policies, then the breached-password
+ * check when one is configured (`host`: the request's `Host` header, whose site name is a context
+ * word, see `contextWords`). 400 for a policy failure or a breached password, 409 when the username
+ * (or a case or look-alike variant) is taken. Resolves once the user is stored.
  *
  * @example
  * ```ts
@@ -51,6 +55,8 @@ export async function registerAccount(
   if (!username.ok) errors.username = username.message;
   if (!password.ok) errors.password = password.message;
   if (!username.ok || !password.ok) return { ok: false, status: 400, errors };
+  const breached = await breachMessage(services, input.password as string);
+  if (breached) return { ok: false, status: 400, errors: { password: breached } };
   const taken = { ok: false, status: 409, errors: { username: "That username is already taken." } } as const;
   if (await services.users.findByKey(username.value.key)) return taken;
   const passwordHash = await services.hasher.hash(input.password as string);
@@ -132,8 +138,9 @@ export async function rehashIfNeeded(
 }
 
 /**
- * Changes a user's password after checking the current one and the password policy. The caller
- * must then end the user's other sessions (`auth.afterPasswordChange()`).
+ * Changes a user's password after checking the current one, the password policy and, when one is
+ * configured, the breached-password check. The caller must then end the user's other sessions
+ * (`auth.afterPasswordChange()`).
  *
  * @example
  * ```ts
@@ -150,6 +157,18 @@ export async function changePassword(
   }
   const policy = checkNewPassword(input.next, user.username, services.commonPasswords, input.host);
   if (!policy.ok) return { ok: false, status: 400, errors: { new_password: policy.message } };
+  const breached = await breachMessage(services, input.next as string);
+  if (breached) return { ok: false, status: 400, errors: { new_password: breached } };
   await services.users.updatePasswordHash(user.id, await services.hasher.hash(input.next as string));
   return { ok: true };
+}
+
+/**
+ * The message for a password found in the breach corpus, else undefined: also when no check is
+ * configured or the check got no answer (fail open; the checker logs a warning).
+ */
+async function breachMessage(services: AccountServices, password: string): Promise<string | undefined> {
+  if (!services.breachedPasswords) return undefined;
+  const result = await services.breachedPasswords.check(password);
+  return result.status === "breached" ? breachedMessage(result.count) : undefined;
 }

@@ -27,6 +27,16 @@ export interface AppConfig {
   database?: DatabaseConfig | undefined;
   /** Redis (`REDIS_URL`) for sessions, remember-me tokens and login-failure counters. */
   redis?: RedisConfig | undefined;
+  /** The breached-password check (`BREACHED_PASSWORD_API_URL`); undefined (the default) turns it off. */
+  breachedPasswords?: BreachedPasswordConfig | undefined;
+}
+
+/** Settings of the breached-password check: a k-anonymity range API (ASVS 6.2.12). */
+export interface BreachedPasswordConfig {
+  /** `BREACHED_PASSWORD_API_URL` (http:// or https://): the check requests `<url>/range/<5 hex>`. */
+  url: string;
+  /** `BREACHED_PASSWORD_TIMEOUT_MS`: longest wait for an answer, after which the password is accepted. */
+  timeoutMs: number;
 }
 
 /** Settings of the shared PostgreSQL database. */
@@ -118,6 +128,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.
     trustProxyHops: integer(env, "TRUST_PROXY", 0, 0, 10),
     database,
     redis,
+    breachedPasswords: breachedPasswordConfig(env),
   };
 }
 
@@ -157,6 +168,17 @@ function redisConfig(env: NodeJS.ProcessEnv): RedisConfig | undefined {
   const timeoutMs = storeTimeout(env);
   const url = serverUrl(env, "REDIS_URL", ["redis:", "rediss:"], "redis://host:6379");
   return url === undefined ? undefined : { url, keyPrefix, connectTimeoutMs, timeoutMs };
+}
+
+function breachedPasswordConfig(env: NodeJS.ProcessEnv): BreachedPasswordConfig | undefined {
+  const timeoutMs = integer(env, "BREACHED_PASSWORD_TIMEOUT_MS", 2000, 100, 10_000);
+  const url = serverUrl(
+    env,
+    "BREACHED_PASSWORD_API_URL",
+    ["http:", "https:"],
+    "https://api.pwnedpasswords.com",
+  );
+  return url === undefined ? undefined : { url, timeoutMs };
 }
 
 function storeTimeout(env: NodeJS.ProcessEnv): number {

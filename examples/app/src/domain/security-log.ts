@@ -12,6 +12,7 @@ export type SecurityEventName =
   | "reauth.success"
   | "reauth.failure"
   | "password.change"
+  | "password.breach-check"
   | "sessions.revoked"
   | "session.protected"
   | "remember.theft";

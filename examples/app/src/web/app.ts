@@ -2,6 +2,7 @@ import type { LoginManager } from "login-manager";
 import type { PasswordHasher } from "login-manager/password";
 import type { Logger } from "pino";
 import type { AccountServices } from "../domain/accounts.js";
+import type { BreachedPasswords } from "../domain/breached-passwords.js";
 import { type CommonPasswords, loadCommonPasswords } from "../domain/common-passwords.js";
 import type { AppConfig } from "../domain/config.js";
 import { ReauthLimiter } from "../domain/reauth-limiter.js";
@@ -23,6 +24,8 @@ export interface AppDeps {
   commonPasswords?: CommonPasswords;
   /** Defaults to 5 wrong passwords per 15 minutes before a logged-in user is logged out. */
   reauthLimiter?: ReauthLimiter;
+  /** The breached-password check; none (the default) skips it. */
+  breachedPasswords?: BreachedPasswords | undefined;
 }
 
 /** The framework-neutral app: what the route handlers and error pages use. */
@@ -53,6 +56,7 @@ export function createWebApp(deps: AppDeps): WebApp {
       users: deps.users,
       hasher: deps.hasher,
       commonPasswords: deps.commonPasswords ?? loadCommonPasswords(),
+      breachedPasswords: deps.breachedPasswords,
     },
     manager: deps.manager,
     logger: deps.logger,
