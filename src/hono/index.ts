@@ -183,7 +183,20 @@ async function readBody(
 
 interface NodeBindings {
   incoming?: { url?: string; socket?: { remoteAddress?: string; encrypted?: boolean } };
+  outgoing?: NodeOutgoing;
   server?: NodeBindings;
+}
+
+interface NodeOutgoing {
+  readonly headersSent: boolean;
+  setHeader(name: string, value: string): unknown;
+}
+
+/** The Node `ServerResponse` under @hono/node-server (`c.env.outgoing`), when there is one. */
+function nodeResponse(c: Context): NodeOutgoing | undefined {
+  const env = c.env as NodeBindings | undefined;
+  const outgoing = (env?.server ?? env)?.outgoing;
+  return typeof outgoing?.setHeader === "function" ? outgoing : undefined;
 }
 
 /**
@@ -253,7 +266,11 @@ class ResponseCookies {
         if (this.#flushed) this.flush();
       },
       setHeader: (name, value) => {
-        this.#c.header(name, value);
+        const outgoing = nodeResponse(this.#c);
+        // On the Node response the header survives whatever Response the handler returns (even a raw
+        // `new Response()`), and Hono's own fast path for header-less responses stays open.
+        if (outgoing && !outgoing.headersSent) outgoing.setHeader(name, value);
+        else this.#c.header(name, value);
       },
     };
   }

@@ -96,6 +96,29 @@ describe("login-manager/hono specifics", () => {
     }
   });
 
+  it("keeps Cache-Control: no-store and Vary: Cookie on a raw Response behind @hono/node-server [A5 14.3.2]", async () => {
+    const env = createEnv();
+    const app = new Hono();
+    app.use(loginManager(env.manager));
+    app.get("/raw", loginRequired, () => new Response("raw", { headers: { "x-handler": "1" } }));
+    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
+    try {
+      await new Promise((resolve) => server.once("listening", resolve));
+      const { port } = server.address() as AddressInfo;
+      const cookie = await createLoginCookie(env.manager, alice, {
+        remoteAddress: "127.0.0.1",
+        userAgent: "node",
+      });
+      const res = await fetch(`http://127.0.0.1:${port}/raw`, { headers: { cookie, "user-agent": "node" } });
+      expect(await res.text()).toBe("raw");
+      expect(res.headers.get("x-handler")).toBe("1");
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      expect(res.headers.get("vary")).toBe("Cookie");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("gives the core request views with no per-request accessor, and the path as received in url", async () => {
     // Regression: the view was an object literal with `get url()`. Each such literal gets its own
     // hidden class, whose descriptors keep the getter's closure (the whole request) alive until a
