@@ -11,6 +11,7 @@ import { type BreachedPasswords, createRangeApiChecker } from "./domain/breached
 import { type CommonPasswords, loadCommonPasswords } from "./domain/common-passwords.js";
 import type { AppConfig, DatabaseConfig, RedisConfig } from "./domain/config.js";
 import { openDatabase } from "./domain/database.js";
+import { LogNotifier, type Notifier, watchForNotifications } from "./domain/notifier.js";
 import { PostgresUserRepository } from "./domain/postgres-users.js";
 import { loadOrCreateSecret, type SecretSource } from "./domain/secret.js";
 import { createLogger, watchManager } from "./domain/security-log.js";
@@ -36,6 +37,8 @@ export interface AppServices {
   breachedPasswords: BreachedPasswords | undefined;
   manager: LoginManager<User>;
   logger: Logger;
+  /** Tells users about credential changes and suspicious activity (default: {@link LogNotifier}). */
+  notifier: Notifier;
   /** Which server holds what, chosen from `REDIS_URL` / `DATABASE_URL`. */
   backends: Backends;
   /** Where the secret came from, and the key file's path (used when SECRET_KEY is unset). */
@@ -44,11 +47,13 @@ export interface AppServices {
   close(): Promise<void>;
 }
 
-/** Test seams: a log destination, manager options (a fake clock, limits) and a hasher. */
+/** Test seams: a log destination, manager options (a fake clock, limits), a hasher and a notifier. */
 export interface ServiceOverrides {
   logDestination?: DestinationStream;
   manager?: Partial<LoginManagerOptions<User>>;
   hasher?: PasswordHasher;
+  /** Replaces the default {@link LogNotifier} (an e-mail sender, say). */
+  notifier?: Notifier;
 }
 
 type RedisClient = ReturnType<typeof createClient>;
@@ -58,7 +63,7 @@ type RedisClient = ReturnType<typeof createClient>;
  * to Redis when `REDIS_URL` is set, else to PostgreSQL when `DATABASE_URL` is set, else to SQLite;
  * users go to PostgreSQL when `DATABASE_URL` is set, else to SQLite (one file in the data folder).
  * Then the argon2id hasher, the breached-password check (only with `BREACHED_PASSWORD_API_URL`),
- * the login manager and the security log.
+ * the login manager, the security log and the user notifications.
  *
  * Neither server has to be up for the app to start: the Redis client gets up to
  * `STORE_CONNECT_TIMEOUT_MS` for its first connection and then keeps trying in the background, and
@@ -142,6 +147,8 @@ export async function createServices(
       ...overrides.manager,
     });
     watchManager(manager, logger, { trustProxyHops: config.trustProxyHops });
+    const notifier = overrides.notifier ?? new LogNotifier(logger);
+    watchForNotifications(manager, users, notifier, logger, { trustProxyHops: config.trustProxyHops });
     let closed = false;
     return {
       config,
@@ -159,6 +166,7 @@ export async function createServices(
         : undefined,
       manager,
       logger,
+      notifier,
       backends,
       secret: { source: secret.source, path: secret.path },
       async close() {

@@ -5,6 +5,7 @@ import type { AccountServices } from "../domain/accounts.js";
 import type { BreachedPasswords } from "../domain/breached-passwords.js";
 import { type CommonPasswords, loadCommonPasswords } from "../domain/common-passwords.js";
 import type { AppConfig } from "../domain/config.js";
+import { LogNotifier, type Notifier } from "../domain/notifier.js";
 import { ReauthLimiter } from "../domain/reauth-limiter.js";
 import type { User, UserRepository } from "../domain/users.js";
 import { paths } from "../paths.js";
@@ -26,6 +27,8 @@ export interface AppDeps {
   reauthLimiter?: ReauthLimiter;
   /** The breached-password check; none (the default) skips it. */
   breachedPasswords?: BreachedPasswords | undefined;
+  /** Tells users about credential changes; defaults to a {@link LogNotifier} on `logger`. */
+  notifier?: Notifier;
 }
 
 /** The framework-neutral app: what the route handlers and error pages use. */
@@ -37,6 +40,7 @@ export interface WebApp {
   render: RenderPage;
   reauthLimiter: ReauthLimiter;
   staticFiles: StaticFiles;
+  notifier: Notifier;
 }
 
 /** A route handler: the same function serves the route on Express, Fastify and Hono. */
@@ -64,6 +68,7 @@ export function createWebApp(deps: AppDeps): WebApp {
     render: createRenderer(paths.views),
     reauthLimiter: deps.reauthLimiter ?? new ReauthLimiter(),
     staticFiles: loadStaticFiles(paths.public),
+    notifier: deps.notifier ?? new LogNotifier(deps.logger),
   };
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { changePassword as changeAccountPassword, type FieldErrors } from "../domain/accounts.js";
+import { notificationFor } from "../domain/notifier.js";
 import { clientIp, logSecurityEvent } from "../domain/security-log.js";
 import { sessionRows } from "../domain/session-view.js";
 import type { WebApp } from "./app.js";
@@ -44,7 +45,8 @@ export function backToAccount(): WebResponse {
 
 /**
  * `POST /account/password` (fresh login required): checks the current password and the policy,
- * then keeps this session (new id) and ends every other one; 400 with the form otherwise.
+ * then keeps this session (new id), ends every other one and notifies the user; 400 with the form
+ * otherwise.
  */
 export async function changePassword(app: WebApp, request: WebRequest): Promise<WebResponse> {
   const { auth } = request;
@@ -82,13 +84,19 @@ export async function changePassword(app: WebApp, request: WebRequest): Promise<
     count: ended,
     ip,
   });
+  app.notifier.notify(notificationFor("password.changed", user, ip));
   auth.flash(`Password changed. ${sessionsEnded(ended)}`, "success");
   return redirect("/account");
 }
 
-/** `POST /account/sessions/revoke-others` (fresh login required): ends every other session. */
-export async function revokeOthers(_app: WebApp, { auth }: WebRequest): Promise<WebResponse> {
+/**
+ * `POST /account/sessions/revoke-others` (fresh login required): ends every other session and
+ * notifies the user.
+ */
+export async function revokeOthers(app: WebApp, { auth }: WebRequest): Promise<WebResponse> {
   const ended = await auth.revokeOtherSessions();
+  const ip = clientIp(auth.request, app.config.trustProxyHops);
+  app.notifier.notify(notificationFor("sessions.revoked-others", appUser(auth), ip));
   auth.flash(sessionsEnded(ended), "success");
   return redirect("/account");
 }

@@ -1,0 +1,178 @@
+import type { LoginManager, RequestView } from "login-manager";
+import type { Logger } from "pino";
+import { clientIp } from "./security-log.js";
+import type { User, UserRepository } from "./users.js";
+
+/** Why a user is told: a change to their credentials or sessions, or a suspicious attempt. */
+export type NotificationKind =
+  /** They changed their password (ASVS 6.3.7). */
+  | "password.changed"
+  /** They logged out every other session (ASVS 6.3.7). */
+  | "sessions.revoked-others"
+  /** A used remember-me token was replayed: every session was ended (ASVS 6.3.5). */
+  | "remember.theft"
+  /** Failed logins locked their account for a while (ASVS 6.3.5). */
+  | "account.locked";
+
+/**
+ * A message for one user. Carries who, what, when and from which address; never a password, token,
+ * cookie or hash.
+ */
+export interface UserNotification {
+  kind: NotificationKind;
+  userId: string;
+  username: string;
+  /** What happened and what to do, in words for the user (the body of an e-mail). */
+  message: string;
+  /** The client address of the request that caused it, when there was one. */
+  ip?: string | undefined;
+  at: Date;
+}
+
+/**
+ * Tells users about changes to their account and suspicious sign-in activity. The app has no e-mail:
+ * replace {@link LogNotifier} with an implementation that sends mail or a push message (queue the
+ * work: `notify` is called while a request is answered and must not throw or block).
+ *
+ * @example
+ * ```ts
+ * const notifier: Notifier = { notify: (n) => mailQueue.push({ to: n.userId, body: n.message }) };
+ * ```
+ */
+export interface Notifier {
+  notify(notification: UserNotification): void;
+}
+
+/**
+ * The default {@link Notifier}: writes each notification as one JSON log line
+ * (`"kind":"notification"`, the `notification` kind, `userId`, `username`, `ip`, `message`, `at`),
+ * the hand-off point for a mailer that reads the log. It does not reach the user by itself.
+ *
+ * @example
+ * ```ts
+ * const notifier = new LogNotifier(logger);
+ * notifier.notify({ kind: "password.changed", userId: "1", username: "alice", message: "...", at: new Date() });
+ * ```
+ */
+export class LogNotifier implements Notifier {
+  constructor(private readonly logger: Logger) {}
+
+  notify(notification: UserNotification): void {
+    this.logger.info(
+      {
+        kind: "notification",
+        notification: notification.kind,
+        userId: notification.userId,
+        username: notification.username,
+        ip: notification.ip,
+        message: notification.message,
+        at: notification.at.toISOString(),
+      },
+      "user notification",
+    );
+  }
+}
+
+/** The text of each notification, the same for every user. */
+export const NOTIFICATION_MESSAGES: Readonly<Record<NotificationKind, string>> = {
+  "password.changed":
+    "Your password was changed, and every other session was logged out. If this wasn't you, reset your password and contact support.",
+  "sessions.revoked-others":
+    "All your other sessions were logged out. If you didn't do this, change your password.",
+  "remember.theft":
+    "Someone used an old copy of your remember-me cookie, which can mean it was stolen. Every session of your account was logged out; log in again and consider changing your password.",
+  "account.locked":
+    "Several wrong passwords were tried for your account, so logins are paused for a while. If this wasn't you, someone may be guessing your password.",
+};
+
+/**
+ * Builds a notification for `user` with the standard message of `kind`.
+ *
+ * @example
+ * ```ts
+ * notifier.notify(notificationFor("password.changed", user, ip));
+ * ```
+ */
+export function notificationFor(
+  kind: NotificationKind,
+  user: Pick<User, "username"> & { getId(): string },
+  ip: string | undefined,
+  now: Date = new Date(),
+): UserNotification {
+  return {
+    kind,
+    userId: user.getId(),
+    username: user.username,
+    message: NOTIFICATION_MESSAGES[kind],
+    ip,
+    at: now,
+  };
+}
+
+/**
+ * Notifies users of the login manager's suspicious-activity events (ASVS 6.3.5): a replayed
+ * remember-me token (`rememberTheft`) and an account locked by failed logins (`loginFailed` with
+ * reason `locked`, once per lock, not on every refused attempt while it lasts, and only for an
+ * account that exists). The user is looked up in `users`; a failed lookup is logged, never thrown.
+ * Returns a function that stops.
+ *
+ * @example
+ * ```ts
+ * const stop = watchForNotifications(manager, users, notifier, logger, { trustProxyHops: 0 });
+ * ```
+ */
+export function watchForNotifications(
+  manager: LoginManager<User>,
+  users: UserRepository,
+  notifier: Notifier,
+  logger: Logger,
+  options: { trustProxyHops: number; now?: () => number },
+): () => void {
+  const now = options.now ?? Date.now;
+  const ip = (request: RequestView | undefined) =>
+    request ? clientIp(request, options.trustProxyHops) : undefined;
+  /** User id to the end of the lock they were told about. */
+  const lockedUntil = new Map<string, number>();
+  const send = (
+    kind: NotificationKind,
+    find: () => Promise<User | null>,
+    request: RequestView,
+    lockMs = 0,
+  ) => {
+    Promise.resolve()
+      .then(find)
+      .then(
+        (user) => {
+          if (!user) return;
+          const id = user.getId();
+          if (kind === "account.locked") {
+            for (const [key, until] of lockedUntil) if (until <= now()) lockedUntil.delete(key);
+            if (lockedUntil.has(id)) return;
+            lockedUntil.set(id, now() + lockMs);
+          }
+          notifier.notify(notificationFor(kind, user, ip(request), new Date(now())));
+        },
+        (error: unknown) =>
+          logger.warn(
+            {
+              kind: "notification",
+              notification: kind,
+              err: error instanceof Error ? error.message : String(error),
+            },
+            "notification failed: user lookup",
+          ),
+      );
+  };
+  const stops = [
+    manager.on("rememberTheft", ({ userId, request }) =>
+      send("remember.theft", () => users.findById(userId), request),
+    ),
+    manager.on("loginFailed", ({ account, reason, retryAfterSeconds, request }) => {
+      if (reason !== "locked") return;
+      send("account.locked", () => users.findByKey(account), request, (retryAfterSeconds ?? 0) * 1000);
+    }),
+  ];
+  return () => {
+    for (const stop of stops) stop();
+  };
+}
