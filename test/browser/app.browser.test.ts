@@ -206,6 +206,75 @@ describe.skipIf(!available)("the reference app in a real browser", () => {
     expect(problems).toEqual([]);
   });
 
+  it("lets people paste into every password field, with the real clipboard and Control+V [A5 6.2.7]", async () => {
+    const ctx = await browser.newContext();
+    await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.baseUrl });
+    const target = await open(ctx);
+    const pasted = "pasted from a password manager 7Qx!";
+    /** Puts `text` on the system clipboard, pastes it into `selector` with Control+V, returns the field's value. */
+    async function paste(selector: string, text: string): Promise<string> {
+      await target.evaluate(`navigator.clipboard.writeText(${JSON.stringify(text)})`);
+      const input = target.locator(selector);
+      await input.fill("");
+      await input.focus();
+      await target.keyboard.press("Control+V");
+      return input.inputValue();
+    }
+    /** What could block pasting or password managers on the field. */
+    async function blockers(selector: string): Promise<unknown> {
+      return target.evaluate(`(() => {
+        const input = document.querySelector(${JSON.stringify(selector)});
+        const data = new DataTransfer();
+        data.setData("text/plain", "x");
+        const event = new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true });
+        input.dispatchEvent(event);
+        const attributes = [...input.attributes].map((a) => a.name).filter((n) => /^on/.test(n));
+        return { type: input.type, prevented: event.defaultPrevented, handlers: attributes,
+          autocomplete: input.getAttribute("autocomplete"), formAutocomplete: input.form.getAttribute("autocomplete") };
+      })()`);
+    }
+    const fields: Array<[path: string, selector: string, autocomplete: string]> = [
+      ["/register", "#password", "new-password"],
+      ["/login", "#password", "current-password"],
+      ["/account", "#current_password", "current-password"],
+      ["/account", "#new_password", "new-password"],
+      ["/reauth", "#password", "current-password"],
+    ];
+    for (const [path, selector, autocomplete] of fields) {
+      if (path === "/account") {
+        // The account and reauth pages need a login: register one with a pasted password.
+        await target.goto(`${app.baseUrl}/register`);
+        if (!(await target.locator(".user-chip").count())) {
+          await target.getByLabel("Username").fill("paste_user");
+          expect(await paste("#password", pasted)).toBe(pasted);
+          await target.getByRole("button", { name: "Create account" }).click();
+          await target.waitForURL("**/login");
+          await target.getByLabel("Username").fill("paste_user");
+          expect(await paste("#password", pasted)).toBe(pasted);
+          await target.getByRole("button", { name: "Log in" }).click();
+          await target.waitForURL(`${app.baseUrl}/`);
+        }
+      }
+      await target.goto(`${app.baseUrl}${path}`);
+      expect({ path, selector, value: await paste(selector, `${pasted} ${path}`) }).toEqual({
+        path,
+        selector,
+        value: `${pasted} ${path}`,
+      });
+      expect({ path, selector, ...((await blockers(selector)) as object) }).toEqual({
+        path,
+        selector,
+        type: "password",
+        prevented: false,
+        handlers: [],
+        autocomplete,
+        formAutocomplete: null,
+      });
+    }
+    await ctx.close();
+    expect(problems).toEqual([]);
+  });
+
   it("looks right on a phone", async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
     const mobile = await open(phone);
