@@ -58,9 +58,31 @@ export function initApp<U extends RegisteredUser>(
   const limit = options.bodyLimitBytes ?? 16_384;
   if (!Number.isInteger(limit) || limit < 1)
     throw new ConfigurationError("bodyLimitBytes must be a positive whole number");
-  app.use(express.urlencoded({ extended: false, limit, parameterLimit: 100 }));
-  app.use(express.json({ limit }));
-  app.use(loginManagerMiddleware(manager, options));
+  const parseForm = express.urlencoded({ extended: false, limit, parameterLimit: 100 });
+  const parseJson = express.json({ limit });
+  const authenticate = loginManagerMiddleware(manager, options);
+  // One layer instead of three: every Express layer costs a router dispatch on every request, and
+  // most requests (GET, HEAD) have no body for the parsers to read.
+  app.use(async function loginManagerWithBodies(req: Request, res: Response, next: NextFunction) {
+    if (mayHaveBody(req)) {
+      const error = (await runParser(parseForm, req, res)) ?? (await runParser(parseJson, req, res));
+      if (error) return next(error);
+    }
+    return authenticate(req, res, next);
+  });
+}
+
+/** Runs a body-parser middleware; resolves to the error it passed on, if any. */
+function runParser(parser: RequestHandler, req: Request, res: Response): Promise<unknown> {
+  return new Promise((resolve) => {
+    void parser(req, res, (error?: unknown) => resolve(error ?? undefined));
+  });
+}
+
+/** What body-parser itself checks before reading: a body is announced by either header. */
+function mayHaveBody(req: Request): boolean {
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
 }
 
 /**
