@@ -778,6 +778,7 @@ async function partThree(): Promise<Part3Result | undefined> {
   const body = JSON.stringify({ username: "user1", password: "correct horse battery staple" });
   const phases: Part3Result["phases"] = [];
   const raw: Part3Result["raw"] = [];
+  const aloneLogins: Part3Result["aloneLogins"] = [];
   for (let round = 0; round < config.rounds; round++) {
     raw.push(
       await runNodeJson(
@@ -828,6 +829,17 @@ async function partThree(): Promise<Part3Result | undefined> {
           });
         }
       }
+      // Logins with no authenticated load: what login-manager adds to each login (throttle, store,
+      // session) against raw hashing, without the load generator and 2,000 req/s sharing the cores.
+      const alone = await runLoad({
+        url: `${v.base}/login`,
+        method: "POST",
+        durationS: config.durationS,
+        connections: config.stormLoginConnections,
+        headers: v.login,
+        body,
+      });
+      aloneLogins.push({ round, variant: v.name, loginsPerSec: alone.rps, loginNon2xx: alone.non2xx });
     }
     log(`storm round ${round + 1}/${config.rounds} done`);
   }
@@ -853,6 +865,10 @@ async function partThree(): Promise<Part3Result | undefined> {
       p99Ratio: perRound("fixed", (idle, storm) => storm.authP99Ms / idle.authP99Ms),
       loginsPerSec: median(pick("fixed", true).map((p) => p.loginsPerSec)),
       loginsVsRaw: median(pick("fixed", true).map((p) => p.loginsPerSec / rawByRound(p.round))),
+      aloneLoginsPerSec: median(aloneLogins.filter((a) => a.variant === name).map((a) => a.loginsPerSec)),
+      aloneLoginsVsRaw: median(
+        aloneLogins.filter((a) => a.variant === name).map((a) => a.loginsPerSec / rawByRound(a.round)),
+      ),
       stormEventLoopP99Ms: median(pick("fixed", true).map((p) => p.eventLoopDelayMs.p99)),
       stormEventLoopMaxMs: Math.max(...pick("fixed", true).map((p) => p.eventLoopDelayMs.max)),
       saturatedIdleRps: median(pick("saturated", false).map((p) => p.authRps)),
@@ -872,6 +888,7 @@ async function partThree(): Promise<Part3Result | undefined> {
     rawVerifiesPerSec: median(raw.map((r) => r.verifiesPerSec)),
     raw,
     phases,
+    aloneLogins,
     summary,
   };
 }

@@ -95,6 +95,8 @@ export interface Part3Result {
   loginConnections: number;
   rawVerifiesPerSec: number;
   raw: RawArgon2[];
+  /** Logins with no authenticated load, per round and thread-pool variant. */
+  aloneLogins: { round: number; variant: string; loginsPerSec: number; loginNon2xx: number }[];
   phases: {
     round: number;
     variant: string;
@@ -116,6 +118,8 @@ export interface Part3Result {
     p99Ratio: number;
     loginsPerSec: number;
     loginsVsRaw: number;
+    aloneLoginsPerSec: number;
+    aloneLoginsVsRaw: number;
     stormEventLoopP99Ms: number;
     stormEventLoopMaxMs: number;
     saturatedIdleRps: number;

@@ -56,6 +56,11 @@ describe("npm run bench:smoke", () => {
     expect(storm).toBeDefined();
     expect(storm?.rawVerifiesPerSec).toBeGreaterThan(0);
     expect(storm?.phases.some((p) => p.storm && p.loginsPerSec > 0)).toBe(true);
+    expect(storm?.aloneLogins.length).toBeGreaterThan(0);
+    for (const alone of storm?.aloneLogins ?? []) {
+      expect(alone.loginsPerSec).toBeGreaterThan(0);
+      expect(alone.loginNon2xx).toBe(0);
+    }
     for (const phase of storm?.phases ?? []) {
       expect(phase.authNon2xx).toBe(0);
       expect(phase.loginNon2xx).toBe(0);
