@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FRAMEWORKS, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
 
@@ -104,4 +105,97 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
         expect(last).not.toContain(secret);
     });
   });
+
+  describe("CSRF refusals and logging everyone out", () => {
+    const csrfFailures = () => app.logEntries().filter((entry) => entry.event === "csrf.failure");
+
+    it("[A5 16.3.3] logs each request refused by the CSRF check with its reason, address and path, never the token", async () => {
+      const browser = new TestBrowser(app.baseUrl);
+      await browser.get("/login");
+      const forged = "forged-token-value-0123456789abcdef";
+      const before = csrfFailures().length;
+      const refused = await browser.post("/login?next=%2Fquery-secret-42", {
+        username: "alice",
+        password: PASSWORD,
+        _csrf: forged,
+      });
+      expect(refused.status).toBe(403);
+      expect((await browser.post("/login", { _csrf: "" })).status).toBe(403);
+      const crossSite = await browser.post("/login", {}, { "sec-fetch-site": "cross-site" });
+      expect(crossSite.status).toBe(403);
+      const logged = csrfFailures().slice(before);
+      expect(logged.map((entry) => entry.reason)).toEqual(["invalid-token", "missing-token", "cross-site"]);
+      for (const entry of logged) {
+        expect(entry).toMatchObject({ kind: "security", level: "warn", outcome: "blocked", path: "/login" });
+        expect(entry.ip).toMatch(/127\.0\.0\.1$/);
+      }
+      const text = app.logText();
+      for (const secret of [
+        forged,
+        browser.csrf ?? "",
+        ...[...browser.cookies.values()].map((c) => c.value),
+      ]) {
+        expect(secret.length).toBeGreaterThan(10);
+        expect(text).not.toContain(secret);
+      }
+      expect(text).not.toContain("query-secret-42");
+    });
+
+    it("cannot be forged, nor flooded, through the path of a refused request", async () => {
+      // Sent as raw bytes: HTTP clients would percent-encode the quotes and braces.
+      const forged = '"}{"level":"info","kind":"security","event":"login.success","username":"admin","x":"';
+      const path = `/login/${forged}${"a".repeat(300)}`;
+      const logins = app.logEntries().filter((entry) => entry.event === "login.success").length;
+      expect(await rawCrossSitePost(app.baseUrl, path)).toBe("HTTP/1.1 403 Forbidden");
+      for (const line of app.logText().trim().split("\n")) expect(() => JSON.parse(line)).not.toThrow();
+      expect(app.logEntries().filter((entry) => entry.event === "login.success")).toHaveLength(logins);
+      const logged = String(csrfFailures().at(-1)?.path);
+      expect(logged.startsWith('/login/"}{"level":"info"')).toBe(true);
+      expect([...logged]).toHaveLength(129);
+      expect(logged.endsWith("…")).toBe(true);
+    });
+
+    it("[A5 7.4.5, 16.3.1] logs logging everyone out with the counts, and no user or address", async () => {
+      const laptop = new TestBrowser(app.baseUrl);
+      await laptop.registerAndLogin("carol", PASSWORD, true);
+      const phone = new TestBrowser(app.baseUrl);
+      await phone.login("alice", "new secret passphrase");
+      const counts = await app.services.manager.revokeAllSessions();
+      expect(counts.sessions).toBeGreaterThanOrEqual(2);
+      expect(counts.rememberTokens).toBeGreaterThanOrEqual(1);
+      const entry = app.logEntries().at(-1);
+      expect(entry).toEqual({
+        level: "info",
+        time: expect.any(String),
+        kind: "security",
+        event: "sessions.revoked-all",
+        outcome: "success",
+        sessions: counts.sessions,
+        rememberTokens: counts.rememberTokens,
+        msg: "sessions.revoked-all",
+      });
+    });
+  });
 });
+
+/** POSTs from another site over a raw socket, the path sent byte for byte; resolves the status line. */
+function rawCrossSitePost(baseUrl: string, path: string): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  const head = [
+    `POST ${path} HTTP/1.1`,
+    `Host: ${hostname}:${port}`,
+    "Sec-Fetch-Site: cross-site",
+    "Content-Type: application/x-www-form-urlencoded",
+    "Content-Length: 3",
+    "Connection: close",
+  ];
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(`${head.join("\r\n")}\r\n\r\na=1`));
+    let received = "";
+    socket.on("data", (chunk) => {
+      received += String(chunk);
+    });
+    socket.on("end", () => resolve(received.split("\r\n")[0] ?? ""));
+    socket.on("error", reject);
+  });
+}

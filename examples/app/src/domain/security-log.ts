@@ -14,8 +14,10 @@ export type SecurityEventName =
   | "password.change"
   | "password.breach-check"
   | "sessions.revoked"
+  | "sessions.revoked-all"
   | "session.protected"
-  | "remember.theft";
+  | "remember.theft"
+  | "csrf.failure";
 
 /** One security event: a single JSON line in the log. Never put a secret in it. */
 export interface SecurityEvent {
@@ -27,6 +29,11 @@ export interface SecurityEvent {
   reason?: string;
   count?: number;
   retryAfterSeconds?: number;
+  /** Where a refused request went: the path only, never the query string (it may carry secrets). */
+  path?: string;
+  /** `sessions.revoked-all`: the sessions and remember-me tokens ended. */
+  sessions?: number;
+  rememberTokens?: number;
 }
 
 /** Keys whose values never reach the log, at the top level or one level down. */
@@ -51,6 +58,7 @@ const REDACT_PATHS = [
   '*.headers["x-csrf-token"]',
 ];
 const MAX_LOGGED_NAME = 64;
+const MAX_LOGGED_PATH = 128;
 
 /**
  * The app's logger: pino writing one JSON line per entry (to stdout unless `destination` is given),
@@ -84,7 +92,8 @@ export function logSecurityEvent(logger: Logger, event: SecurityEvent): void {
   const entry = {
     kind: "security",
     ...event,
-    ...(event.username === undefined ? {} : { username: truncate(event.username) }),
+    ...(event.username === undefined ? {} : { username: truncate(event.username, MAX_LOGGED_NAME) }),
+    ...(event.path === undefined ? {} : { path: truncate(event.path, MAX_LOGGED_PATH) }),
   };
   if (event.outcome === "success") logger.info(entry, event.event);
   else logger.warn(entry, event.event);
@@ -110,8 +119,22 @@ export function clientIp(request: RequestView, trustProxyHops: number): string {
 }
 
 /**
+ * The path of a request URL, without the query string (which may carry a token or a password).
+ *
+ * @example
+ * ```ts
+ * pathOf("/login?next=%2Faccount"); // "/login"
+ * ```
+ */
+export function pathOf(url: string): string {
+  const query = url.search(/[?#]/);
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/**
  * Logs the manager's security events: logins and failures, locks, logouts, re-authentication,
- * revoked sessions, session-protection hits and remember-me theft. Returns a function that stops.
+ * revoked sessions (one user's, or everyone's by an operator), session-protection hits, remember-me
+ * theft and requests refused by the CSRF check. Returns a function that stops.
  *
  * @example
  * ```ts
@@ -176,13 +199,21 @@ export function watchManager(
     manager.on("rememberTheft", ({ userId, request }) =>
       log({ event: "remember.theft", outcome: "alert", userId, ip: ip(request) }),
     ),
+    // An operator's "log everyone out" (outside any request): no user, no address.
+    manager.on("allSessionsRevoked", ({ sessions, rememberTokens }) =>
+      log({ event: "sessions.revoked-all", outcome: "success", sessions, rememberTokens }),
+    ),
+    // The token itself is never in the payload; the path is logged without its query string.
+    manager.on("csrfFailed", ({ reason, request }) =>
+      log({ event: "csrf.failure", outcome: "blocked", reason, ip: ip(request), path: pathOf(request.url) }),
+    ),
   ];
   return () => {
     for (const stop of stops) stop();
   };
 }
 
-function truncate(value: string): string {
+function truncate(value: string, max: number): string {
   const points = [...value];
-  return points.length <= MAX_LOGGED_NAME ? value : `${points.slice(0, MAX_LOGGED_NAME).join("")}…`;
+  return points.length <= max ? value : `${points.slice(0, max).join("")}…`;
 }
