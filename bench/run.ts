@@ -724,6 +724,14 @@ async function partsOneAndTwo(services: {
       compare(`lm:${fw}:memory`, "peer:flask-login", 10, "Flask-Login keeps the session in a signed cookie");
       compare(`lm:${fw}:sqlite`, "peer:flask-login", 10, "login-manager with a durable server-side store");
     }
+    for (const fw of ["fastify", "hono"]) {
+      compare(
+        `lm:${fw}:bare`,
+        "peer:flask-login",
+        null,
+        "the bare framework, no auth at all: the ceiling for any auth library on this framework and machine",
+      );
+    }
     compare("lm:hono:sqlite", "peer:better-auth", null, "same framework, both on better-sqlite3");
     compare("lm:hono:memory", "peer:better-auth", null, "same framework");
     result.part2 = { comparisons };
