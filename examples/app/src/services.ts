@@ -272,15 +272,25 @@ async function closeRedis(client: RedisClient): Promise<void> {
 }
 
 /**
+ * Operations {@link withDeadline} never cuts short: `close()`, the background sweep
+ * (`deleteExpired`) and logging everyone out (`deleteAllSessions`, from an operator's
+ * `manager.revokeAllSessions()`), which walk every key of a large store and run outside requests.
+ */
+const UNBOUNDED = new Set<string | symbol>(["close", "deleteExpired", "deleteAllSessions"]);
+
+/**
  * The store, with every operation rejected as `unavailable` (so: a 503) when it has not settled
  * within `ms`. node-redis has no per-command timeout, and a Redis that stops answering without
  * closing the connection (paused, or a network that drops packets) would otherwise leave requests
- * waiting for ever. The late reply, if any, is dropped. `close()` and the background sweep
- * (`deleteExpired`, which may scan many keys) are never cut short.
+ * waiting for ever. The late reply, if any, is dropped. The operations that walk the whole store
+ * outside any request (see `UNBOUNDED`) are never cut short.
+ *
+ * @example
+ * ```ts
+ * const store = withDeadline(new RedisStore({ client }), 3000, "RedisStore");
+ * ```
  */
-const UNBOUNDED = new Set<string | symbol>(["close", "deleteExpired"]);
-
-function withDeadline(store: SessionStore, ms: number, name: string): SessionStore {
+export function withDeadline(store: SessionStore, ms: number, name: string): SessionStore {
   return new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);

@@ -1,0 +1,39 @@
+import { type SessionStore, StoreError } from "login-manager";
+import { MemoryStore } from "login-manager/stores/memory";
+import { afterEach, describe, expect, it } from "vitest";
+import { withDeadline } from "../src/services.js";
+
+const DEADLINE_MS = 20;
+const SLOW_MS = 100;
+
+const slowly = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), SLOW_MS));
+
+/** A memory store whose answers all take SLOW_MS: longer than the deadline. */
+function slowStore(): MemoryStore {
+  const store = new MemoryStore();
+  store.getSession = () => slowly(null);
+  store.deleteExpired = () => slowly(3);
+  store.deleteAllSessions = () => slowly({ sessions: 2, rememberTokens: 1 });
+  return store;
+}
+
+describe("withDeadline (the Redis store's per-operation timeout)", () => {
+  let store: SessionStore | undefined;
+  afterEach(async () => {
+    await store?.close();
+  });
+
+  it("rejects an operation that has not settled in time as unavailable (a 503)", async () => {
+    store = withDeadline(slowStore(), DEADLINE_MS, "SlowStore");
+    const error = await store.getSession("x").catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ unavailable: true });
+    expect((error as Error).message).toBe(`SlowStore.getSession: no answer within ${DEADLINE_MS} ms`);
+  });
+
+  it("never cuts short the whole-store operations run outside requests: the sweep and logging everyone out", async () => {
+    store = withDeadline(slowStore(), DEADLINE_MS, "SlowStore");
+    await expect(store.deleteExpired(Date.now())).resolves.toBe(3);
+    await expect(store.deleteAllSessions()).resolves.toEqual({ sessions: 2, rememberTokens: 1 });
+  });
+});
