@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +14,8 @@ const entries = {
   fastify: join(root, "examples/app/src/server-fastify.ts"),
   hono: join(root, "examples/app/src/server-hono.ts"),
 };
+/** The entry behind `npm run revoke-all-sessions`. */
+const revokeAllEntry = join(root, "examples/app/src/revoke-all-sessions.ts");
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 
@@ -181,4 +184,121 @@ describe("APP_FRAMEWORK", () => {
     server.child.kill("SIGTERM");
     expect((await server.exit).code).toBe(0);
   });
+});
+
+/** Runs `npm run revoke-all-sessions` from source (tsx with the source condition) until it exits. */
+function revokeAllSessions(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "--conditions=login-manager-source", revokeAllEntry],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  children.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk) => {
+    stdout += String(chunk);
+  });
+  child.stderr?.on("data", (chunk) => {
+    stderr += String(chunk);
+  });
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+/** A TCP port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("npm run revoke-all-sessions (log everyone out)", () => {
+  it("is the root package's script, building the app and running the compiled command", () => {
+    const scripts = (
+      JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }
+    ).scripts;
+    expect(scripts["revoke-all-sessions"]).toBe(
+      "npm run build:app && node examples/app/dist/revoke-all-sessions.js",
+    );
+  });
+
+  it("[A5 7.4.5] ends every session and remember-me token of every user in the running app's store, prints the counts and exits with 0", async () => {
+    const env = { DATA_DIR: dataDir(), SECRET_KEY: "process-test-secret-".padEnd(40, "z") };
+    const server = await run(env).started;
+    const alice = new TestBrowser(server.url);
+    expect((await alice.registerAndLogin("alice", PASSWORD, true)).status).toBe(303);
+    const bob = new TestBrowser(server.url);
+    expect((await bob.registerAndLogin("bob")).status).toBe(303);
+    for (const browser of [alice, bob]) expect((await browser.get("/protected")).status).toBe(200);
+
+    const result = await revokeAllSessions(env);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toContain(
+      "Logged everyone out: ended 2 sessions and 1 remember-me token (sqlite store).",
+    );
+    const logged = result.stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        kind: "security",
+        event: "sessions.revoked-all",
+        sessions: 2,
+        rememberTokens: 1,
+      }),
+    );
+
+    // The server was not restarted: the same cookies are anonymous now, the remember-me one too.
+    for (const browser of [alice, bob]) {
+      const page = await browser.get("/protected");
+      expect(page.status).toBe(302);
+      expect(page.headers.location).toBe("/login?next=%2Fprotected");
+    }
+    expect(alice.cookies.has("remember_token")).toBe(false);
+    expect((await bob.login("bob")).status).toBe(303);
+    server.child.kill("SIGTERM");
+    expect((await server.exit).code).toBe(0);
+  });
+
+  it("exits with 1 and one line naming DATA_DIR when the data folder holds no database, creating nothing", async () => {
+    const dir = join(dataDir(), "not-the-data-folder");
+    const result = await revokeAllSessions({ DATA_DIR: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `No database at ${join(dir, "app.db")}: set DATA_DIR to the app's data folder. Nobody was logged out.\n`,
+    );
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it.each([
+    ["DATABASE_URL", (port: number) => `postgres://operator:hunter2-db-password@127.0.0.1:${port}/app`],
+    ["REDIS_URL", (port: number) => `redis://:hunter2-db-password@127.0.0.1:${port}`],
+  ])(
+    "exits with 1 and one line, without the password, when the store of %s cannot be reached",
+    async (setting, url) => {
+      const result = await revokeAllSessions({
+        DATA_DIR: dataDir(),
+        SECRET_KEY: "process-test-secret-".padEnd(40, "z"),
+        STORE_CONNECT_TIMEOUT_MS: "500",
+        [setting]: url(await closedPort()),
+      });
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^Could not log everyone out: the session store did not answer \(.*unavailable.*\)\. Run this again once it is reachable\.$/,
+      );
+      expect(result.stdout + result.stderr).not.toContain("hunter2");
+      expect(result.stdout).not.toContain("Logged everyone out");
+    },
+  );
 });
