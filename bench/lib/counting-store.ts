@@ -13,6 +13,7 @@ const WRITES = new Set([
   "incrementFailures",
   "resetFailures",
   "deleteExpired",
+  "deleteAllSessions",
 ]);
 
 const METHODS = ["getSession", "listUserSessions", "getRememberToken", "getFailures", ...WRITES];

@@ -88,6 +88,7 @@ const WRITE_METHODS = new Set([
   "rotateRememberToken",
   "deleteRememberToken",
   "deleteUserRememberTokens",
+  "deleteAllSessions",
   "incrementFailures",
   "resetFailures",
 ]);

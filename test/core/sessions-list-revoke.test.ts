@@ -248,8 +248,10 @@ describe("manager.revokeAllSessions (admin: log everyone out)", () => {
     harness = new Harness();
     const { laptop, phone, steve } = await devices();
     const afterRestart = [reopened(laptop), reopened(phone), reopened(steve)];
+    harness.probe.reset();
 
     expect(await harness.manager.revokeAllSessions()).toEqual({ sessions: 3, rememberTokens: 3 });
+    expect(harness.probe.writes()).toEqual(["deleteAllSessions"]);
 
     for (const browser of [laptop, phone, steve, ...afterRestart]) {
       expect((await browser.whoami()).anonymous).toBe(true);
