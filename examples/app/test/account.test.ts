@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ReauthLimiter } from "../src/domain/reauth-limiter.js";
+import { TOO_MANY_WRONG } from "../src/web/confirm-password.js";
 import {
   FIREFOX,
   FRAMEWORKS,
@@ -9,16 +9,15 @@ import {
   startTestApp,
   type TestApp,
   TestBrowser,
+  type TestResponse,
 } from "./helpers.js";
 
 describe.each(FRAMEWORKS)("%s", (framework) => {
   let app: TestApp;
+  /** Three wrong passwords (at login, or from a logged-in user) lock; the default is five. */
+  const overrides = { manager: { rememberRaceGraceSeconds: 0, maxAccountFailures: 3 } };
   beforeAll(async () => {
-    app = await startTestApp({
-      framework,
-      overrides: { manager: { rememberRaceGraceSeconds: 0 } },
-      reauthLimiter: new ReauthLimiter({ maxFailures: 3 }),
-    });
+    app = await startTestApp({ framework, overrides });
   });
   afterAll(async () => {
     await app.close();
@@ -264,16 +263,82 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       expect(response.headers.location).toBe("/account");
     });
 
-    it("logs the user out after repeated wrong passwords", async () => {
-      const { phone } = await rememberedDevice();
+    it("[A5 6.3.1] logs the session out once wrong passwords lock, without checking the next one", async () => {
+      const { username, phone } = await rememberedDevice();
       await phone.get("/reauth");
-      expect((await phone.post("/reauth", { password: "guess number 1" })).status).toBe(401);
-      expect((await phone.post("/reauth", { password: "guess number 2" })).status).toBe(401);
-      const third = await phone.post("/reauth", { password: "guess number 3" });
-      expect(third.status).toBe(303);
-      expect(third.headers.location).toBe("/login");
+      for (const guess of [1, 2, 3]) {
+        const wrong = await phone.post("/reauth", { password: `guess number ${guess}` });
+        expect(wrong.status).toBe(401);
+        expect(wrong.text).toContain("That password is not correct.");
+      }
+      const locked = await phone.post("/reauth", { password: PASSWORD, next: "/account/password" });
+      expect(locked.status).toBe(303);
+      expect(locked.headers.location).toBe("/login");
       expect(phone.cookies.has("remember_token")).toBe(false);
+      expect(flashes((await phone.get("/login")).text)).toEqual([TOO_MANY_WRONG]);
       expect((await phone.get("/protected")).status).toBe(302);
+      const logged = app.logEntries();
+      const failures = logged.filter((line) => line.event === "reauth.failure" && line.username === username);
+      expect(failures.map((line) => line.reason)).toEqual([
+        "wrong-password",
+        "wrong-password",
+        "wrong-password",
+        "locked",
+      ]);
+      // login-manager's throttle logs the lock under the user's re-authentication account.
+      expect(logged).toContainEqual(
+        expect.objectContaining({ event: "login.locked", username: `reauth:${String(failures[0]?.userId)}` }),
+      );
+    });
+
+    it("[A5 6.3.1] counts wrong current passwords on the password change form with /reauth's", async () => {
+      const { username, laptop } = await twoDevices();
+      await laptop.get("/account");
+      const change = (current: string) =>
+        laptop.post("/account/password", {
+          current_password: current,
+          new_password: "a brand new passphrase",
+        });
+      expect((await change("not my password 1")).status).toBe(400);
+      expect((await laptop.post("/reauth", { password: "not my password 2" })).status).toBe(401);
+      await laptop.get("/account");
+      expect((await change("not my password 3")).status).toBe(400);
+      const locked = await change(PASSWORD);
+      expect(locked.status).toBe(303);
+      expect(locked.headers.location).toBe("/login");
+      expect(flashes((await laptop.get("/login")).text)).toEqual([TOO_MANY_WRONG]);
+      expect((await laptop.get("/account")).status).toBe(302);
+      // The password was not changed.
+      expect((await new TestBrowser(app.baseUrl).login(username)).status).toBe(303);
+      const failures = app
+        .logEntries()
+        .filter((line) => line.event === "password.change" && line.username === username)
+        .map((line) => line.reason);
+      expect(failures).toEqual(["wrong-current-password", "wrong-current-password", "locked"]);
+    });
+
+    it("[A5 6.3.1] counts wrong passwords in the shared store: two instances allow no more guesses than one", async () => {
+      const twin = await startTestApp({
+        framework,
+        overrides,
+        env: { DATA_DIR: app.services.config.dataDir },
+      });
+      try {
+        const { phone } = await rememberedDevice();
+        await phone.get("/reauth");
+        const reauthOn = (instance: TestApp, password: string) =>
+          postOn(instance, phone, "/reauth", { password, next: "/account" });
+        expect((await reauthOn(app, "guess number 1")).status).toBe(401);
+        expect((await reauthOn(twin, "guess number 2")).status).toBe(401);
+        expect((await reauthOn(app, "guess number 3")).status).toBe(401);
+        // A per-process count would still let the twin (one wrong password so far) check this one.
+        const locked = await reauthOn(twin, PASSWORD);
+        expect(locked.status).toBe(303);
+        expect(locked.headers.location).toBe("/login");
+        expect((await phone.get("/protected")).status).toBe(302);
+      } finally {
+        await twin.close();
+      }
     });
 
     it("needs a login itself", async () => {
@@ -298,3 +363,20 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     });
   });
 });
+
+/** Posts from `browser` to another app instance (sharing its store), keeping the browser's cookies. */
+async function postOn(
+  instance: TestApp,
+  browser: TestBrowser,
+  path: string,
+  fields: Record<string, string>,
+): Promise<TestResponse> {
+  const there = new TestBrowser(instance.baseUrl, browser.userAgent);
+  for (const [name, cookie] of browser.cookies) there.cookies.set(name, cookie);
+  there.csrf = browser.csrf;
+  const response = await there.post(path, fields);
+  browser.cookies.clear();
+  for (const [name, cookie] of there.cookies) browser.cookies.set(name, cookie);
+  browser.csrf = there.csrf;
+  return response;
+}

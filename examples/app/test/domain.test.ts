@@ -15,7 +15,6 @@ import {
   skeleton,
   usernameKey,
 } from "../src/domain/policy.js";
-import { ReauthLimiter } from "../src/domain/reauth-limiter.js";
 import { loadOrCreateSecret } from "../src/domain/secret.js";
 import { describeUserAgent } from "../src/domain/user-agent.js";
 
@@ -229,21 +228,6 @@ describe("describeUserAgent", () => {
     ["<script>", "Unknown device"],
   ])("%j reads as %j", (agent, expected) => {
     expect(describeUserAgent(agent)).toBe(expected);
-  });
-});
-
-describe("ReauthLimiter", () => {
-  it("trips at the limit within the window and forgets after a success or the window", () => {
-    let now = 0;
-    const limiter = new ReauthLimiter({ maxFailures: 3, windowSeconds: 60, now: () => now });
-    expect(limiter.recordFailure("1")).toBe(false);
-    expect(limiter.recordFailure("1")).toBe(false);
-    limiter.reset("1");
-    expect(limiter.recordFailure("1")).toBe(false);
-    now = 61_000;
-    expect(limiter.recordFailure("1")).toBe(false);
-    expect(limiter.recordFailure("1")).toBe(false);
-    expect(limiter.recordFailure("1")).toBe(true);
   });
 });
 

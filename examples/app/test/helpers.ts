@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import request from "supertest";
 import { parseConfig } from "../src/domain/config.js";
-import type { ReauthLimiter } from "../src/domain/reauth-limiter.js";
 import { createAppListener, FRAMEWORKS, type Framework } from "../src/frameworks.js";
 import { type AppServices, createServices, type ServiceOverrides } from "../src/services.js";
 import type { AppDeps } from "../src/web/app.js";
@@ -48,7 +47,6 @@ export async function startTestApp(
     framework?: Framework;
     env?: Record<string, string>;
     overrides?: ServiceOverrides;
-    reauthLimiter?: ReauthLimiter;
     /** Replaces what the route handlers get (not the login manager), e.g. a failing user repository. */
     deps?: (services: AppServices) => Partial<AppDeps>;
   } = {},
@@ -70,7 +68,6 @@ export async function startTestApp(
   const services = await createServices(config, { logDestination: destination, ...options.overrides });
   const app = await createAppListener(framework, {
     ...services,
-    ...(options.reauthLimiter ? { reauthLimiter: options.reauthLimiter } : {}),
     ...options.deps?.(services),
   });
   const server: Server = createServer(app.listener);

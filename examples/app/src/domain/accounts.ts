@@ -138,23 +138,21 @@ export async function rehashIfNeeded(
 }
 
 /**
- * Changes a user's password after checking the current one, the password policy and, when one is
- * configured, the breached-password check. The caller must then end the user's other sessions
- * (`auth.afterPasswordChange()`).
+ * Sets a user's new password after checking the password policy and, when one is configured, the
+ * breached-password check. It does not check the current password: the caller must have confirmed
+ * it first (the account page does, through `auth.attemptReauth`, so wrong guesses are throttled),
+ * and must then end the user's other sessions (`auth.afterPasswordChange()`).
  *
  * @example
  * ```ts
- * const result = await changePassword(services, user, { current: "old one", next: "a new passphrase" });
+ * const result = await setNewPassword(services, user, { next: "a new passphrase" });
  * ```
  */
-export async function changePassword(
+export async function setNewPassword(
   services: AccountServices,
   user: User,
-  input: { current: unknown; next: unknown; host?: string | undefined },
+  input: { next: unknown; host?: string | undefined },
 ): Promise<{ ok: true } | Rejection> {
-  if (!(await passwordMatches(services, user, input.current))) {
-    return { ok: false, status: 400, errors: { current_password: "Your current password is not correct." } };
-  }
   const policy = checkNewPassword(input.next, user.username, services.commonPasswords, input.host);
   if (!policy.ok) return { ok: false, status: 400, errors: { new_password: policy.message } };
   const breached = await breachMessage(services, input.next as string);

@@ -6,7 +6,6 @@ import type { BreachedPasswords } from "../domain/breached-passwords.js";
 import { type CommonPasswords, loadCommonPasswords } from "../domain/common-passwords.js";
 import type { AppConfig } from "../domain/config.js";
 import { LogNotifier, type Notifier } from "../domain/notifier.js";
-import { ReauthLimiter } from "../domain/reauth-limiter.js";
 import type { User, UserRepository } from "../domain/users.js";
 import { paths } from "../paths.js";
 import { describeStatus, type ErrorRequest, errorPage } from "./errors.js";
@@ -23,8 +22,6 @@ export interface AppDeps {
   config: AppConfig;
   /** Defaults to the bundled list of the 10,000 most common passwords. */
   commonPasswords?: CommonPasswords;
-  /** Defaults to 5 wrong passwords per 15 minutes before a logged-in user is logged out. */
-  reauthLimiter?: ReauthLimiter;
   /** The breached-password check; none (the default) skips it. */
   breachedPasswords?: BreachedPasswords | undefined;
   /** Tells users about credential changes; defaults to a {@link LogNotifier} on `logger`. */
@@ -38,7 +35,6 @@ export interface WebApp {
   logger: Logger;
   config: AppConfig;
   render: RenderPage;
-  reauthLimiter: ReauthLimiter;
   staticFiles: StaticFiles;
   notifier: Notifier;
 }
@@ -66,7 +62,6 @@ export function createWebApp(deps: AppDeps): WebApp {
     logger: deps.logger,
     config: deps.config,
     render: createRenderer(paths.views),
-    reauthLimiter: deps.reauthLimiter ?? new ReauthLimiter(),
     staticFiles: loadStaticFiles(paths.public),
     notifier: deps.notifier ?? new LogNotifier(deps.logger),
   };

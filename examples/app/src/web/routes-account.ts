@@ -5,16 +5,16 @@
  *
  * @module
  */
-import { changePassword as changeAccountPassword, type FieldErrors } from "../domain/accounts.js";
+import { type FieldErrors, setNewPassword } from "../domain/accounts.js";
 import { notificationFor } from "../domain/notifier.js";
 import { clientIp, logSecurityEvent } from "../domain/security-log.js";
 import { sessionRows } from "../domain/session-view.js";
 import type { WebApp } from "./app.js";
+import { confirmPassword } from "./confirm-password.js";
 import { field, redirect, type WebRequest, type WebResponse } from "./http.js";
 import { appUser } from "./pages.js";
 
 const HANDLE = /^[A-Za-z0-9_-]{1,64}$/;
-const TOO_MANY_WRONG = "Too many wrong passwords: you have been logged out. Please log in again.";
 
 async function accountPage(
   app: WebApp,
@@ -44,37 +44,38 @@ export function backToAccount(): WebResponse {
 }
 
 /**
- * `POST /account/password` (fresh login required): checks the current password and the policy,
- * then keeps this session (new id), ends every other one and notifies the user; 400 with the form
- * otherwise.
+ * `POST /account/password` (fresh login required): checks the current password (counted in the
+ * session store like `/reauth`, see {@link confirmPassword}; once locked, the session is logged out)
+ * and the policy, then keeps this session (new id), ends every other one and notifies the user; 400
+ * with the form otherwise.
  */
 export async function changePassword(app: WebApp, request: WebRequest): Promise<WebResponse> {
   const { auth } = request;
   const user = appUser(auth);
   const ip = clientIp(auth.request, app.config.trustProxyHops);
-  const result = await changeAccountPassword(app.services, user, {
-    current: field(request, "current_password"),
-    next: field(request, "new_password"),
-    host: auth.request.header("host"),
-  });
-  if (!result.ok) {
-    const wrongCurrent = result.errors.current_password !== undefined;
+  const failed = (reason: string) =>
     logSecurityEvent(app.logger, {
       event: "password.change",
       outcome: "failure",
       userId: user.getId(),
       username: user.username,
-      reason: wrongCurrent ? "wrong-current-password" : "policy",
+      reason,
       ip,
     });
-    if (wrongCurrent && app.reauthLimiter.recordFailure(user.getId())) {
-      await auth.logoutUser();
-      auth.flash(TOO_MANY_WRONG, "error");
-      return redirect("/login");
-    }
+  const current = await confirmPassword(app.services, request, user, field(request, "current_password"));
+  if (current !== "confirmed") {
+    failed(current === "locked" ? "locked" : "wrong-current-password");
+    if (current === "locked") return redirect("/login");
+    return accountPage(app, request, 400, { current_password: "Your current password is not correct." });
+  }
+  const result = await setNewPassword(app.services, user, {
+    next: field(request, "new_password"),
+    host: auth.request.header("host"),
+  });
+  if (!result.ok) {
+    failed("policy");
     return accountPage(app, request, result.status, result.errors);
   }
-  app.reauthLimiter.reset(user.getId());
   const ended = await auth.afterPasswordChange();
   logSecurityEvent(app.logger, {
     event: "password.change",

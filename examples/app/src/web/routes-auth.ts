@@ -6,11 +6,12 @@
  * @module
  */
 import { isSafeNextUrl, safeNextUrl } from "login-manager";
-import { passwordMatches, registerAccount, rehashIfNeeded, verifyCredentials } from "../domain/accounts.js";
+import { registerAccount, rehashIfNeeded, verifyCredentials } from "../domain/accounts.js";
 import { usernameKey } from "../domain/policy.js";
 import { clientIp, logSecurityEvent } from "../domain/security-log.js";
 import type { User } from "../domain/users.js";
 import type { WebApp } from "./app.js";
+import { confirmPassword } from "./confirm-password.js";
 import { field, queryParam, redirect, type WebRequest, type WebResponse } from "./http.js";
 import { appUser } from "./pages.js";
 
@@ -157,15 +158,15 @@ export function reauthForm(app: WebApp, { auth, url }: WebRequest): WebResponse 
 
 /**
  * `POST /reauth` (login required): a right password makes the login fresh and goes on to `next`; a
- * wrong one is 401, and past the limit the session is logged out.
+ * wrong one is 401. Wrong passwords are counted in the session store ({@link confirmPassword}); once
+ * they lock, the session is logged out.
  */
 export async function reauth(app: WebApp, request: WebRequest): Promise<WebResponse> {
   const { auth, url } = request;
   const user = appUser(auth);
   const next = nextOr(field(request, "next"));
-  if (await passwordMatches(app.services, user, field(request, "password"))) {
-    app.reauthLimiter.reset(user.getId());
-    await auth.confirmLogin();
+  const outcome = await confirmPassword(app.services, request, user, field(request, "password"));
+  if (outcome === "confirmed") {
     auth.flash("Thanks, your password is confirmed.", "success");
     return redirect(next);
   }
@@ -174,13 +175,10 @@ export async function reauth(app: WebApp, request: WebRequest): Promise<WebRespo
     outcome: "failure",
     userId: user.getId(),
     username: user.username,
+    reason: outcome === "locked" ? "locked" : "wrong-password",
     ip: ip(app, request),
   });
-  if (app.reauthLimiter.recordFailure(user.getId())) {
-    await auth.logoutUser();
-    auth.flash("Too many wrong passwords: you have been logged out. Please log in again.", "error");
-    return redirect("/login");
-  }
+  if (outcome === "locked") return redirect("/login");
   return app.render(auth, url, 401, "reauth", {
     title: "Confirm it's you",
     next,

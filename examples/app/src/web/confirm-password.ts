@@ -1,0 +1,41 @@
+/**
+ * Checking the password of a user who is already logged in (`/reauth`, the password change form),
+ * with brute-force limits kept in the session store.
+ *
+ * @module
+ */
+import { type AccountServices, passwordMatches } from "../domain/accounts.js";
+import type { User } from "../domain/users.js";
+import type { WebRequest } from "./http.js";
+
+/** The flash message on the login page after a session was logged out for too many wrong passwords. */
+export const TOO_MANY_WRONG = "Too many wrong passwords: you have been logged out. Please log in again.";
+
+/**
+ * Checks the logged-in user's password through login-manager's `auth.attemptReauth`: wrong passwords
+ * count against the user (and the client address) in the session store, which every instance of the
+ * app shares, so N instances together allow the same `maxAccountFailures` (5) guesses as one, then
+ * one per lock period (30 s, doubling up to an hour). A right password resets the count and makes the
+ * login fresh. An attempt made while locked is refused without checking the password, and the
+ * session is logged out (so a stolen remember-me cookie is dead) with {@link TOO_MANY_WRONG} flashed:
+ * the caller answers `"locked"` with `303 /login`.
+ *
+ * @example
+ * ```ts
+ * const outcome = await confirmPassword(app.services, request, user, field(request, "password"));
+ * if (outcome === "locked") return redirect("/login");
+ * ```
+ */
+export async function confirmPassword(
+  services: AccountServices,
+  { auth }: WebRequest,
+  user: User,
+  password: unknown,
+): Promise<"confirmed" | "wrong" | "locked"> {
+  const result = await auth.attemptReauth(() => passwordMatches(services, user, password));
+  if (result.ok) return "confirmed";
+  if (result.reason === "invalid") return "wrong";
+  await auth.logoutUser();
+  auth.flash(TOO_MANY_WRONG, "error");
+  return "locked";
+}
