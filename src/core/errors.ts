@@ -63,7 +63,7 @@ export class NoRequestContextError extends LoginManagerError {
   constructor(helper: string) {
     super(
       "ERR_NO_REQUEST_CONTEXT",
-      `${helper}() was called outside a request. Call it inside a route handler or middleware that runs after the login-manager middleware (initApp / the plugin / the Hono middleware).`,
+      `${helper}() was called outside a request. Call it inside a route handler or middleware that runs after the login-manager middleware (initApp / the plugin / the Hono middleware). With asyncContext: false the free helpers never work: use req.auth / request.auth / c.var.auth instead.`,
     );
   }
 }

@@ -175,7 +175,7 @@ export class LoginManager<U extends AuthUser = AuthUser> {
 
   /** Runs `fn` with `auth` as the current context, so `currentUser()` and friends work inside it. */
   runInContext<T>(auth: AuthContext<U>, fn: () => T): T {
-    return runWithAuth(auth, fn);
+    return this.options.asyncContext ? runWithAuth(auth, fn) : fn();
   }
 
   /**

@@ -127,6 +127,14 @@ export interface LoginManagerOptions<U extends AuthUser> {
    * 0 trusts none: the client is the socket peer. @default 0
    */
   trustProxyHops?: number;
+  /**
+   * Run each request inside an AsyncLocalStorage context, so the free helpers (`currentUser()`,
+   * `loginUser()`, …) work anywhere in its handlers. Set false when the app only uses the request's
+   * own `auth` (`req.auth`, `request.auth`, `c.var.auth`): on Node 20 AsyncLocalStorage installs a
+   * promise hook that every promise of the process pays, routes without login-manager included. The
+   * free helpers then throw `NoRequestContextError`. @default true
+   */
+  asyncContext?: boolean;
   /** Check a CSRF token and the Origin on POST/PUT/PATCH/DELETE. @default true */
   csrfProtection?: boolean;
   /** Form field that carries the CSRF token. @default "_csrf" */
@@ -264,6 +272,7 @@ export function resolveOptions<U extends AuthUser>(options: LoginManagerOptions<
     cookieSecure: resolveCookieSecure(options.cookieSecure),
     cookieSameSite: resolveSameSite(options.cookieSameSite),
     trustProxyHops: wholeNumber(options.trustProxyHops, "trustProxyHops", 0, 0),
+    asyncContext: booleanOption(options.asyncContext, "asyncContext", true),
     csrfProtection: booleanOption(options.csrfProtection, "csrfProtection", true),
     csrfFieldName: stringOption(options.csrfFieldName, "csrfFieldName", "_csrf"),
     csrfHeaderName: stringOption(options.csrfHeaderName, "csrfHeaderName", "x-csrf-token").toLowerCase(),

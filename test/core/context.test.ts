@@ -11,9 +11,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Request } from "express";
 import {
+  ConfigurationError,
   confirmLogin,
   currentAuth,
   currentUser,
+  LoginManager,
   LoginManagerError,
   loginFresh,
   loginRemembered,
@@ -21,6 +23,7 @@ import {
   logoutUser,
   NoRequestContextError,
 } from "login-manager";
+import { MemoryStore } from "login-manager/stores/memory";
 import { afterEach, describe, expect, it } from "vitest";
 import { Harness, type User } from "./helpers.js";
 
@@ -222,5 +225,42 @@ describe("inside a request", () => {
     const browser = harness.browser();
     await browser.login(1);
     expect((await browser.get("/early")).body).toEqual({ error: "NoRequestContextError" });
+  });
+});
+
+describe("with asyncContext: false", () => {
+  it("serves req.auth as usual while currentUser() throws NoRequestContextError naming the way out", async () => {
+    harness = new Harness(
+      { asyncContext: false },
+      {
+        routes: (app) => {
+          app.get("/both", (req: Request, res) => {
+            let helper: string;
+            try {
+              helper = String(currentUser().getId());
+            } catch (error) {
+              helper = `${(error as Error).name}: ${(error as Error).message}`;
+            }
+            res.json({ viaRequest: req.auth.user.getId(), helper });
+          });
+        },
+      },
+    );
+    const browser = harness.browser();
+    await browser.login(1);
+    const { body } = await browser.get("/both");
+    expect(body.viaRequest).toBe("1");
+    expect(body.helper).toMatch(/^NoRequestContextError: .*asyncContext: false.*req\.auth/);
+  });
+
+  it("refuses a non-boolean value at construction", () => {
+    const options = {
+      secret: "a-test-secret-that-is-long-enough-0123456789",
+      store: new MemoryStore(),
+      userLoader: () => null,
+      asyncContext: "no" as unknown as boolean,
+    };
+    expect(() => new LoginManager(options)).toThrow(ConfigurationError);
+    expect(() => new LoginManager(options)).toThrow(/asyncContext/);
   });
 });
