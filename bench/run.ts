@@ -325,7 +325,7 @@ async function lmServer(
   store: string,
   extraEnv: Record<string, string> = {},
 ): Promise<ServerHandle> {
-  const name = `lm-${framework}-${store}${extraEnv.BENCH_RENICE_WORKERS === "1" ? "-reniced" : ""}`;
+  const name = `lm-${framework}-${store}${extraEnv.BENCH_RENICE_WORKERS === "1" ? "-reniced" : ""}${extraEnv.BENCH_ASYNC_CONTEXT === "0" ? "-noctx" : ""}`;
   const server = await startNodeServer(
     name,
     join(root, "bench/servers/lm-server.ts"),
@@ -454,6 +454,50 @@ async function partsOneAndTwo(services: {
         return found;
       });
     }
+  }
+
+  // Diagnostic: the memory store with asyncContext: false (no AsyncLocalStorage, /protected reads the
+  // request's auth), in its own process, whose bare route therefore never pays the promise hook.
+  for (const framework of want1 ? frameworks : []) {
+    jobs.push(async () => {
+      let server: ServerHandle;
+      try {
+        server = await lmServer(framework, "memory", { BENCH_ASYNC_CONTEXT: "0" });
+      } catch (error) {
+        skip(
+          `login-manager ${framework}/memory without async context`,
+          (error as Error).message.split("\n")[0] ?? "",
+        );
+        return [];
+      }
+      const base = `http://127.0.0.1:${server.port}`;
+      const { cookie } = await lmLogin(base);
+      await checkProtected(base, cookie);
+      const common = { group: "lm", framework, server } as const;
+      const targets: Target[] = [
+        {
+          ...common,
+          id: `lm:${framework}:bare-noctx`,
+          label: `${framework} bare /hello (process without AsyncLocalStorage)`,
+          store: "-",
+          route: "bare",
+          path: "/hello",
+          headers: { "user-agent": UA },
+          stats: false,
+        },
+        {
+          ...common,
+          id: `lm:${framework}:memory-noctx`,
+          label: `${framework} + login-manager (memory, asyncContext: false)`,
+          store: "memory",
+          route: "auth",
+          path: "/protected",
+          headers: { "user-agent": UA, cookie },
+          stats: true,
+        },
+      ];
+      return targets;
+    });
   }
 
   if (want2) {
@@ -689,6 +733,31 @@ async function partsOneAndTwo(services: {
           non2xx: summarize(id).non2xx,
         });
       }
+    }
+    for (const framework of frameworks) {
+      const id = `lm:${framework}:memory-noctx`;
+      const bare = `lm:${framework}:bare-noctx`;
+      if (!samples[id] || !samples[bare]) continue;
+      const ratio = pairedRatio(id, bare);
+      const list = samples[id] ?? [];
+      rows.push({
+        framework,
+        store: "memory, asyncContext: false",
+        bareRps: summarize(bare).rps,
+        authRps: summarize(id).rps,
+        ratio: ratio.median,
+        ratioPerRound: ratio.perRound,
+        target: null,
+        authP99Ms: summarize(id).p99Ms,
+        bareCpuUs: summarize(bare).cpuUsPerRequest,
+        authCpuUs: summarize(id).cpuUsPerRequest,
+        cpuRatio: cpuRatio(id, bare),
+        bareP99Ms: summarize(bare).p99Ms,
+        storeCallsPerRequest: median(list.map((s) => s.storeCallsPerRequest ?? Number.NaN)),
+        storeWritesPerRequest: median(list.map((s) => s.storeWritesPerRequest ?? Number.NaN)),
+        storeCallsByMethod: list[list.length - 1]?.storeCallsByMethod ?? {},
+        non2xx: summarize(id).non2xx,
+      });
     }
     result.part1 = { rows };
   }

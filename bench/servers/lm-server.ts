@@ -39,6 +39,8 @@ export class BenchUser extends UserMixin {
 export const PASSWORD = "correct horse battery staple";
 const framework = process.env.BENCH_FRAMEWORK ?? "express";
 const storeKind = process.env.BENCH_STORE ?? "memory";
+/** BENCH_ASYNC_CONTEXT=0: the manager runs with asyncContext: false and /protected reads the request's auth. */
+const asyncContext = process.env.BENCH_ASYNC_CONTEXT !== "0";
 
 const hasher = createPasswordHasher();
 const passwordHash = await hasher.hash(PASSWORD);
@@ -52,6 +54,7 @@ const manager: LoginManager<BenchUser> = new Manager<BenchUser>({
   secret: "bench-secret-bench-secret-bench-secret-0123456789",
   store: counter.store,
   userLoader: (id) => users.get(id) ?? null,
+  asyncContext,
 });
 
 const eld = monitorEventLoopDelay({ resolution: 2 });
@@ -93,9 +96,9 @@ async function login(auth: AuthContext<BenchUser>, body: unknown): Promise<boole
 
 let protectedServed = 0;
 
-function greeting(): string {
+function greeting(auth: AuthContext<BenchUser>): string {
   protectedServed++;
-  const user = currentUser<BenchUser>();
+  const user = asyncContext ? currentUser<BenchUser>() : auth.user;
   return user.isAnonymous ? "Hello, stranger!" : `Hello, ${user.name}!`;
 }
 
@@ -162,8 +165,8 @@ async function expressServer(): Promise<Server> {
     const ok = await login(req.auth as unknown as AuthContext<BenchUser>, req.body);
     res.status(ok ? 200 : 401).send(ok ? "ok" : "no");
   });
-  app.get("/protected", loginRequired, (_req, res) => {
-    res.send(greeting());
+  app.get("/protected", loginRequired, (req, res) => {
+    res.send(greeting(req.auth as unknown as AuthContext<BenchUser>));
   });
   return new Promise((resolve) => {
     const server = app.listen(0, "127.0.0.1", () => resolve(server));
@@ -189,7 +192,9 @@ async function fastifyServer(): Promise<Server> {
       reply.code(ok ? 200 : 401);
       return ok ? "ok" : "no";
     });
-    scope.get("/protected", { preHandler: loginRequired }, async () => greeting());
+    scope.get("/protected", { preHandler: loginRequired }, async (request) =>
+      greeting((request as unknown as { auth: AuthContext<BenchUser> }).auth),
+    );
   });
   await app.listen({ port: 0, host: "127.0.0.1" });
   return app.server;
@@ -216,7 +221,9 @@ async function honoServer(): Promise<Server> {
     const ok = await login((c.var as unknown as { auth: AuthContext<BenchUser> }).auth, body);
     return c.text(ok ? "ok" : "no", ok ? 200 : 401);
   });
-  authed.get("/protected", loginRequired, (c) => c.text(greeting()));
+  authed.get("/protected", loginRequired, (c) =>
+    c.text(greeting((c.var as unknown as { auth: AuthContext<BenchUser> }).auth)),
+  );
   app.route("/", authed);
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
