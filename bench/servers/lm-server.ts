@@ -4,7 +4,8 @@
  *   GET  /hello      bare route, mounted before login-manager (the baseline)
  *   GET  /protected  loginRequired, reads currentUser()
  *   GET  /csrf       a CSRF token (JSON) and its cookie, for the login form
- *   POST /login      JSON {username, password}: attemptLogin + argon2id verify (login-manager/password)
+ *   POST /login      JSON {username, password}: attemptLogin + argon2id verify (login-manager/password);
+ *                    username "*" cycles over the 64 users
  *   GET  /__stats    event-loop delay (monitorEventLoopDelay) and store call counts since the last reset
  *
  * Configured by environment: BENCH_FRAMEWORK (express|fastify|hono), BENCH_STORE
@@ -80,9 +81,22 @@ function stats(reset: boolean): unknown {
   return body;
 }
 
+let nextStormUser = 0;
+
+/**
+ * Username "*" takes the next of the 64 users in turn: a login storm is many people logging in, and
+ * attempts on one account are serialised by design (one password check per account at a time).
+ */
+function resolveUsername(requested: string): string {
+  if (requested !== "*") return requested;
+  nextStormUser = (nextStormUser + 1) % users.size;
+  return `user${nextStormUser}`;
+}
+
 async function login(auth: AuthContext<BenchUser>, body: unknown): Promise<boolean> {
-  const { username, password } = (body ?? {}) as { username?: unknown; password?: unknown };
-  if (typeof username !== "string" || typeof password !== "string") return false;
+  const { username: requested, password } = (body ?? {}) as { username?: unknown; password?: unknown };
+  if (typeof requested !== "string" || typeof password !== "string") return false;
+  const username = resolveUsername(requested);
   const result = await auth.attemptLogin({
     account: username,
     verify: async () => {
