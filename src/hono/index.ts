@@ -81,7 +81,7 @@ export function loginManager<U extends RegisteredUser>(
     const cookies = new ResponseCookies(c);
     let auth: AuthContext<U>;
     try {
-      auth = await manager.authenticate(request, cookies.view());
+      auth = await manager.authenticate(request, cookies);
     } catch (error) {
       if (!(error instanceof StoreError) || !error.unavailable) throw error;
       if (options.onStoreUnavailable) return options.onStoreUnavailable(error, c);
@@ -141,18 +141,23 @@ export function sendReply(c: Context, reply: AuthReply): Response {
   return c.json(reply.body as object, status, reply.headers);
 }
 
-async function guard(c: Context, next: Next, fresh: boolean): Promise<Response | undefined> {
+/**
+ * Not an async function: the common case hands back `next()`'s own promise instead of wrapping it in
+ * another one (every promise pays AsyncLocalStorage's hook inside the request context).
+ */
+function guard(c: Context, next: Next, fresh: boolean): Promise<Response | undefined> {
   const auth = c.get("auth") as AuthContext<RegisteredUser> | undefined;
   const manager = auth ? managers.get(auth) : undefined;
   if (!auth || !manager) {
-    throw new ConfigurationError(
-      "loginRequired needs the login-manager middleware: app.use(loginManager(manager)) before your routes",
+    return Promise.reject(
+      new ConfigurationError(
+        "loginRequired needs the login-manager middleware: app.use(loginManager(manager)) before your routes",
+      ),
     );
   }
   const reply = manager.guard(auth as unknown as AuthContext<never>, { fresh });
-  if (reply) return sendReply(c, reply);
-  await next();
-  return undefined;
+  if (reply) return Promise.resolve(sendReply(c, reply));
+  return next() as Promise<undefined>;
 }
 
 function hasNoBody(c: Context): boolean {
@@ -249,37 +254,36 @@ function pathOf(c: Context): string {
   return parsed.pathname + parsed.search;
 }
 
-class ResponseCookies {
+/** The core's view of the Hono response: its own methods, no per-request closures or Map until a cookie is set. */
+class ResponseCookies implements ResponseView {
   readonly #c: Context;
-  readonly #pending = new Map<string, string>();
+  #pending: Map<string, string> | undefined;
   #flushed = false;
 
   constructor(c: Context) {
     this.#c = c;
   }
 
-  view(): ResponseView {
-    return {
-      setCookie: (name, serialized) => {
-        this.#pending.delete(name);
-        this.#pending.set(name, serialized);
-        if (this.#flushed) this.flush();
-      },
-      setHeader: (name, value) => {
-        const outgoing = nodeResponse(this.#c);
-        // On the Node response the header survives whatever Response the handler returns (even a raw
-        // `new Response()`), and Hono's own fast path for header-less responses stays open.
-        if (outgoing && !outgoing.headersSent) outgoing.setHeader(name, value);
-        else this.#c.header(name, value);
-      },
-    };
+  setCookie(name: string, serialized: string): void {
+    this.#pending ??= new Map();
+    this.#pending.delete(name);
+    this.#pending.set(name, serialized);
+    if (this.#flushed) this.flush();
+  }
+
+  setHeader(name: string, value: string): void {
+    const outgoing = nodeResponse(this.#c);
+    // On the Node response the header survives whatever Response the handler returns (even a raw
+    // `new Response()`), and Hono's own fast path for header-less responses stays open.
+    if (outgoing && !outgoing.headersSent) outgoing.setHeader(name, value);
+    else this.#c.header(name, value);
   }
 
   /** Writes the pending cookies: appended before the response exists, merged into it after. */
   flush(): void {
     const c = this.#c;
     this.#flushed = c.finalized;
-    if (this.#pending.size === 0) return;
+    if (this.#pending === undefined || this.#pending.size === 0) return;
     let list: string[] = c.finalized ? c.res.headers.getSetCookie() : [];
     for (const [name, serialized] of this.#pending) list = replaceSetCookie(list, name, serialized);
     this.#pending.clear();
