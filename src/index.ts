@@ -46,5 +46,6 @@ export type {
   SessionRecord,
   SessionStore,
 } from "./core/store.js";
+export { addressBucket } from "./core/throttle.js";
 export type { AnonymousUser, AuthUser, Register, RegisteredUser } from "./core/users.js";
 export { AnonymousUserMixin, UserMixin } from "./core/users.js";

@@ -212,8 +212,15 @@ function addressKey(address: string): string {
  * sockets report IPv4 peers) counts as the IPv4 address, and an IPv6 address counts as its /64:
  * a household, phone or server gets a whole /64, so per-address counters would let one client
  * rotate through 2^64 source addresses (better-auth fixed the same bypass by defaulting to /64).
+ * Exported for apps that rate-limit other endpoints the way the login throttle does.
+ *
+ * @example
+ * ```ts
+ * addressBucket("2001:db8:1:2:aaaa::1"); // "2001:0db8:0001:0002::/64"
+ * addressBucket("::ffff:192.0.2.1"); // "192.0.2.1"
+ * ```
  */
-function addressBucket(address: string): string {
+export function addressBucket(address: string): string {
   const bare = address.replace(/%.*$/, ""); // an IPv6 zone id ("fe80::1%eth0")
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(bare)?.[1];
   if (mapped && isIPv4(mapped)) return mapped;
