@@ -31,6 +31,7 @@ describe("parseConfig", () => {
       absoluteTimeoutSeconds: 43_200,
       rememberDurationSeconds: 2_592_000,
       trustProxyHops: 0,
+      registerAttemptsPerHour: 10,
     });
   });
 
@@ -46,6 +47,7 @@ describe("parseConfig", () => {
         SESSION_ABSOLUTE_TIMEOUT_SECONDS: "3600",
         REMEMBER_DURATION_SECONDS: "86400",
         TRUST_PROXY: "2",
+        REGISTER_ATTEMPTS_PER_HOUR: "50",
       },
       "/",
     );
@@ -58,6 +60,7 @@ describe("parseConfig", () => {
       absoluteTimeoutSeconds: 3600,
       rememberDurationSeconds: 86_400,
       trustProxyHops: 2,
+      registerAttemptsPerHour: 50,
     });
   });
 
@@ -72,6 +75,7 @@ describe("parseConfig", () => {
     ["SESSION_ABSOLUTE_TIMEOUT_SECONDS", "0"],
     ["REMEMBER_DURATION_SECONDS", "forever"],
     ["TRUST_PROXY", "true"],
+    ["REGISTER_ATTEMPTS_PER_HOUR", "0"],
     ["BREACHED_PASSWORD_API_URL", "ftp://example.org"],
     ["BREACHED_PASSWORD_API_URL", "api.pwnedpasswords.com"],
     ["BREACHED_PASSWORD_TIMEOUT_MS", "50"],

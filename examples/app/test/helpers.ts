@@ -24,6 +24,8 @@ export const IPHONE =
 export interface TestApp {
   baseUrl: string;
   framework: Framework;
+  /** The app's data folder (SQLite database, secret). */
+  dataDir: string;
   services: AppServices;
   /** Every line the logger wrote so far. */
   logText(): string;
@@ -49,13 +51,21 @@ export async function startTestApp(
     overrides?: ServiceOverrides;
     /** Replaces what the route handlers get (not the login manager), e.g. a failing user repository. */
     deps?: (services: AppServices) => Partial<AppDeps>;
+    /**
+     * Another app's data folder, to run a second instance on the same SQLite database and session
+     * store (the folder stays: the app that created it removes it).
+     */
+    dataDir?: string;
   } = {},
 ): Promise<TestApp> {
   const framework = options.framework ?? "express";
-  const dataDir = mkdtempSync(join(tmpdir(), "lm-app-"));
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "lm-app-"));
   const config = parseConfig({
     DATA_DIR: dataDir,
     SECRET_KEY: "test-secret-".padEnd(48, "x"),
+    // Every test registers from 127.0.0.1: the default (10 an hour) is for the tests of the limit.
+    REGISTER_ATTEMPTS_PER_HOUR: "100000",
     ...options.env,
   });
   let log = "";
@@ -76,6 +86,7 @@ export async function startTestApp(
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     framework,
+    dataDir,
     services,
     logText: () => log,
     logEntries: () =>
@@ -88,7 +99,7 @@ export async function startTestApp(
       await new Promise((resolve) => server.close(resolve));
       await app.close();
       await services.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

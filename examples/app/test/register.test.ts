@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPasswordHasher, type HashWorkKind } from "login-manager/password";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FRAMEWORKS, flashes, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
 
 describe.each(FRAMEWORKS)("%s", (framework) => {
@@ -169,6 +170,105 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
         .find((line) => line.event === "register" && line.username === "loggeduser");
       expect(entry).toMatchObject({ kind: "security", outcome: "success", level: "info" });
       expect(app.logText()).not.toContain("a secret never logged");
+    });
+  });
+
+  describe("POST /register limits and equal work (REGISTER_ATTEMPTS_PER_HOUR=3, TRUST_PROXY=1)", () => {
+    const LIMIT = 3;
+    const env = { REGISTER_ATTEMPTS_PER_HOUR: String(LIMIT), TRUST_PROXY: "1" };
+    const work: HashWorkKind[] = [];
+    const hasher = createPasswordHasher({ onHashWork: (kind) => work.push(kind) });
+    let limited: TestApp;
+    beforeAll(async () => {
+      limited = await startTestApp({ framework, env, overrides: { hasher } });
+    });
+    afterAll(async () => {
+      await limited.close();
+    });
+    beforeEach(() => {
+      work.length = 0;
+    });
+
+    /** Registers from `address` (the client address the proxy reports) through `baseUrl`. */
+    async function registerFrom(
+      address: string,
+      username: string,
+      options: { password?: string; baseUrl?: string; accept?: string } = {},
+    ) {
+      const browser = new TestBrowser(options.baseUrl ?? limited.baseUrl);
+      const headers = { "x-forwarded-for": address };
+      await browser.get("/register", headers);
+      return browser.post(
+        "/register",
+        { username, password: options.password ?? PASSWORD },
+        { ...headers, ...(options.accept ? { accept: options.accept } : {}) },
+      );
+    }
+
+    it("[A5 6.1.1] counts every attempt from an address and answers the next one 429 with Retry-After and the error page, hashing nothing", async () => {
+      const address = "198.51.100.10";
+      expect((await registerFrom(address, "limited1")).status).toBe(303);
+      expect((await registerFrom(address, "limited1")).status).toBe(409);
+      expect((await registerFrom(address, "limited2", { password: "short" })).status).toBe(400);
+      work.length = 0;
+      const refused = await registerFrom(address, "limited3");
+      expect(refused.status).toBe(429);
+      const wait = Number(refused.headers["retry-after"]);
+      expect(wait).toBeGreaterThan(3500);
+      expect(wait).toBeLessThanOrEqual(3600);
+      expect(refused.text).toContain("Too many attempts");
+      expect(refused.text).toContain("Error 429");
+      expect(work).toEqual([]);
+      expect(await limited.services.users.findByKey("limited3")).toBeNull();
+      const json = await registerFrom(address, "limited3", { accept: "application/json" });
+      expect(json.status).toBe(429);
+      expect(json.headers["retry-after"]).toMatch(/^\d+$/);
+      expect(json.body).toEqual({
+        error: "Too many attempts",
+        message: "Too many attempts from your network. Please wait a while and try again.",
+      });
+      expect(work).toEqual([]);
+      const logged = limited
+        .logEntries()
+        .find((line) => line.event === "register" && line.outcome === "blocked");
+      expect(logged).toMatchObject({ reason: "rate-limited", ip: address });
+    });
+
+    it("[A5 6.1.1] limits each address on its own, an IPv6 address per /64", async () => {
+      for (let i = 1; i <= LIMIT; i++) {
+        expect((await registerFrom(`2001:db8:1:2::${i}`, `six${i}`)).status).toBe(303);
+      }
+      expect((await registerFrom("2001:db8:1:2:ffff:ffff:ffff:ffff", "six9")).status).toBe(429);
+      expect((await registerFrom("2001:db8:1:3::1", "six9")).status).toBe(303);
+      expect((await registerFrom("198.51.100.11", "other")).status).toBe(303);
+    });
+
+    it("[A5 6.1.1] holds across two instances sharing one data folder (the session store)", async () => {
+      const second = await startTestApp({ framework, env, dataDir: limited.dataDir });
+      try {
+        const address = "198.51.100.12";
+        const bases = [limited.baseUrl, second.baseUrl, limited.baseUrl];
+        for (const [i, baseUrl] of bases.entries()) {
+          expect((await registerFrom(address, `shared${i}`, { baseUrl })).status).toBe(303);
+        }
+        expect((await registerFrom(address, "shared9", { baseUrl: second.baseUrl })).status).toBe(429);
+      } finally {
+        await second.close();
+      }
+    });
+
+    it("[A5 6.3.8] a taken username costs exactly the argon2 work of a new one; only the 409 message differs", async () => {
+      const fresh = await registerFrom("198.51.100.13", "equalwork");
+      expect(fresh.status).toBe(303);
+      const freshWork = [...work];
+      work.length = 0;
+      const taken = await registerFrom("198.51.100.14", "EqualWork");
+      expect(taken.status).toBe(409);
+      expect(freshWork.length).toBeGreaterThan(0);
+      expect(work).toEqual(freshWork);
+      expect([...taken.text.matchAll(/<p class="error"[^>]*>([^<]*)</g)].map((m) => m[1])).toEqual([
+        "That username is already taken.",
+      ]);
     });
   });
 });

@@ -31,7 +31,8 @@ export interface Rejection {
  * Registers a user after checking the username and password policies, then the breached-password
  * check when one is configured (`host`: the request's `Host` header, whose site name is a context
  * word, see `contextWords`). 400 for a policy failure or a breached password, 409 when the username
- * (or a case or look-alike variant) is taken. Resolves once the user is stored.
+ * (or a case or look-alike variant) is taken, after the same argon2 hashing as a new account (so
+ * timing does not reveal taken names). Resolves once the user is stored.
  *
  * @example
  * ```ts
@@ -58,8 +59,10 @@ export async function registerAccount(
   const breached = await breachMessage(services, input.password as string);
   if (breached) return { ok: false, status: 400, errors: { password: breached } };
   const taken = { ok: false, status: 409, errors: { username: "That username is already taken." } } as const;
-  if (await services.users.findByKey(username.value.key)) return taken;
+  // Hashed before the lookup, taken or not: a taken username costs the same argon2 work as a new
+  // one, so the answer's timing does not tell them apart (ASVS 6.3.8); the 409 is the only difference.
   const passwordHash = await services.hasher.hash(input.password as string);
+  if (await services.users.findByKey(username.value.key)) return taken;
   try {
     const user = await services.users.create({ ...username.value, passwordHash });
     return { ok: true, user };

@@ -21,6 +21,11 @@ export interface AppConfig {
   /** `TRUST_PROXY`: how many reverse proxies in front of the app to trust. */
   trustProxyHops: number;
   /**
+   * `REGISTER_ATTEMPTS_PER_HOUR`: registrations (successful or not) one client address may attempt
+   * per hour, counted in the session store so every instance shares the count.
+   */
+  registerAttemptsPerHour: number;
+  /**
    * PostgreSQL (`DATABASE_URL`) for users, and for sessions when no Redis is configured; undefined
    * keeps users in SQLite.
    */
@@ -126,6 +131,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.
     absoluteTimeoutSeconds,
     rememberDurationSeconds: integer(env, "REMEMBER_DURATION_SECONDS", 2_592_000, 60, TEN_YEARS_SECONDS),
     trustProxyHops: integer(env, "TRUST_PROXY", 0, 0, 10),
+    registerAttemptsPerHour: integer(env, "REGISTER_ATTEMPTS_PER_HOUR", 10, 1, 1_000_000),
     database,
     redis,
     breachedPasswords: breachedPasswordConfig(env),

@@ -17,6 +17,10 @@ const MESSAGES: Record<number, { title: string; message: string }> = {
   405: { title: "Not allowed", message: "This page does not accept that kind of request." },
   413: { title: "Too much data", message: "That was more data than this form accepts." },
   415: { title: "Unsupported format", message: "The form was sent in a format this site does not accept." },
+  429: {
+    title: "Too many attempts",
+    message: "Too many attempts from your network. Please wait a while and try again.",
+  },
   503: {
     title: "Temporarily unavailable",
     message: "The service is temporarily unavailable. Please try again in a moment.",

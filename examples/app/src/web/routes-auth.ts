@@ -12,8 +12,10 @@ import { clientIp, logSecurityEvent } from "../domain/security-log.js";
 import type { User } from "../domain/users.js";
 import type { WebApp } from "./app.js";
 import { confirmPassword } from "./confirm-password.js";
+import { errorPage } from "./errors.js";
 import { field, queryParam, redirect, type WebRequest, type WebResponse } from "./http.js";
 import { appUser } from "./pages.js";
+import { admitRegistration } from "./register-limit.js";
 
 const LOGIN_FAILED = "Invalid username or password.";
 /**
@@ -38,10 +40,32 @@ export function registerForm(app: WebApp, { auth, url }: WebRequest): WebRespons
   return app.render(auth, url, 200, "register", { title: "Create an account", username: "", errors: {} });
 }
 
-/** `POST /register`: creates the account, then `303 /login`; 400 (policy) or 409 (taken) with the form. */
+/**
+ * `POST /register`: creates the account, then `303 /login`; 400 (policy) or 409 (taken) with the
+ * form. Attempts are limited per client address (`REGISTER_ATTEMPTS_PER_HOUR`, counted in the
+ * session store): past the limit, 429 with `Retry-After` and the error page, nothing hashed.
+ */
 export async function register(app: WebApp, request: WebRequest): Promise<WebResponse> {
   const { auth, url } = request;
   const username = field(request, "username");
+  const admission = await admitRegistration(
+    app.manager,
+    auth.clientAddress,
+    app.config.registerAttemptsPerHour,
+  );
+  if (!admission.admitted) {
+    logSecurityEvent(app.logger, {
+      event: "register",
+      outcome: "blocked",
+      reason: "rate-limited",
+      retryAfterSeconds: admission.retryAfterSeconds,
+      ip: ip(app, request),
+    });
+    const accept = auth.request.header("accept");
+    const response = errorPage(app.render, app.logger, 429, { method: "POST", url, accept, auth });
+    response.headers["retry-after"] = String(admission.retryAfterSeconds);
+    return response;
+  }
   const result = await registerAccount(app.services, {
     username,
     password: field(request, "password"),
