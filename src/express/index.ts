@@ -63,12 +63,15 @@ export function initApp<U extends RegisteredUser>(
   const authenticate = loginManagerMiddleware(manager, options);
   // One layer instead of three: every Express layer costs a router dispatch on every request, and
   // most requests (GET, HEAD) have no body for the parsers to read.
-  app.use(async function loginManagerWithBodies(req: Request, res: Response, next: NextFunction) {
-    if (mayHaveBody(req)) {
-      const error = (await runParser(parseForm, req, res)) ?? (await runParser(parseJson, req, res));
-      if (error) return next(error);
-    }
+  const parseThenAuthenticate = async (req: Request, res: Response, next: NextFunction) => {
+    const error = (await runParser(parseForm, req, res)) ?? (await runParser(parseJson, req, res));
+    if (error) return next(error);
     return authenticate(req, res, next);
+  };
+  // Not async itself: a request without a body gets authenticate()'s own promise, not a second one
+  // wrapping it (every promise pays AsyncLocalStorage's hook on Node 20).
+  app.use(function loginManagerWithBodies(req: Request, res: Response, next: NextFunction) {
+    return mayHaveBody(req) ? parseThenAuthenticate(req, res, next) : authenticate(req, res, next);
   });
 }
 
