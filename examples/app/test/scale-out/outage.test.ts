@@ -195,10 +195,14 @@ await describeIfServices(["postgres"], "Redis unreachable when the app starts", 
     expect((await healthz(app)).status).toBe(200);
     const person = new BalancedBrowser([app.url]).on(0);
     await person.get("/register");
-    // Registering needs only PostgreSQL; logging in needs the failure counters in Redis.
-    expect((await person.post("/register", { username: "ivan", password: PASSWORD })).status).toBe(303);
+    // Registering and logging in both need Redis: the registration limit and the login failure
+    // counters live in the session store, and neither may run unthrottled (fail closed).
+    expectServiceUnavailablePage(await person.post("/register", { username: "ivan", password: PASSWORD }));
     expectServiceUnavailablePage(await person.post("/login", { username: "ivan", password: PASSWORD }));
     await redis.start();
+    await waitUntil(
+      async () => (await person.post("/register", { username: "ivan", password: PASSWORD })).status === 303,
+    );
     const recovery = await waitUntil(async () => (await person.login("ivan")).status === 303);
     console.log(`[measured] Redis appeared: first successful login after ${recovery} ms`);
     expect((await person.get("/protected")).status).toBe(200);
