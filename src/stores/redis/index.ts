@@ -317,33 +317,12 @@ export class RedisStore implements SessionStore {
    * Resolves to the number of records and dangling members removed.
    */
   async deleteExpired(now: number): Promise<number> {
-    let removed = 0;
-    let cursor = "0";
-    do {
-      const [next, keys] = (await this.send("deleteExpired", [
-        "SCAN",
-        cursor,
-        "MATCH",
-        `${escapeGlob(this.prefix)}*`,
-        "COUNT",
-        String(SCAN_BATCH),
-      ])) as [string, string[]];
-      cursor = String(next);
-      const batch = keys.flatMap((key) => {
-        const kind = this.keyKind(key);
-        return kind ? [{ key, kind }] : [];
-      });
-      if (batch.length > 0) {
-        const count = await this.script(
-          "deleteExpired",
-          SWEEP,
-          batch.map((entry) => entry.key),
-          [this.prefix, String(now), ...batch.map((entry) => entry.kind)],
-        );
-        removed += Number(count);
-      }
-    } while (cursor !== "0");
-    return removed;
+    return this.scriptPerBatch(
+      "deleteExpired",
+      SWEEP,
+      (key) => this.keyKind(key),
+      (kinds) => [this.prefix, String(now), ...kinds],
+    );
   }
 
   /** Stops listening to the client's 'error' events if the store added a listener; never closes the client. */
@@ -354,10 +333,32 @@ export class RedisStore implements SessionStore {
   private async deleteAllOf(record: "session" | "remember"): Promise<number> {
     const records = `${this.prefix}${record}:`;
     const setSuffix = record === "session" ? ":sessions" : ":remember";
-    let removed = 0;
+    return this.scriptPerBatch(
+      "deleteAllSessions",
+      DELETE_ALL_RECORDS,
+      (key) => {
+        if (key.startsWith(records) && RECORD_ID.test(key.slice(records.length))) return "record";
+        return key.startsWith(`${this.prefix}user:`) && key.endsWith(setSuffix) ? "set" : undefined;
+      },
+      (kinds) => [records, ...kinds],
+    );
+  }
+
+  /**
+   * Walks the prefix with SCAN (never KEYS), a batch at a time, and runs `script` once per batch on
+   * the keys `classify` gives a kind, with `args(kinds)` as arguments. Resolves to the sum of what
+   * the script calls returned.
+   */
+  private async scriptPerBatch(
+    operation: string,
+    script: LuaScript,
+    classify: (key: string) => string | undefined,
+    args: (kinds: string[]) => string[],
+  ): Promise<number> {
+    let total = 0;
     let cursor = "0";
     do {
-      const [next, keys] = (await this.send("deleteAllSessions", [
+      const [next, keys] = (await this.send(operation, [
         "SCAN",
         cursor,
         "MATCH",
@@ -367,23 +368,20 @@ export class RedisStore implements SessionStore {
       ])) as [string, string[]];
       cursor = String(next);
       const batch = keys.flatMap((key) => {
-        if (key.startsWith(records) && RECORD_ID.test(key.slice(records.length))) {
-          return [{ key, kind: "record" }];
-        }
-        const isSet = key.startsWith(`${this.prefix}user:`) && key.endsWith(setSuffix);
-        return isSet ? [{ key, kind: "set" }] : [];
+        const kind = classify(key);
+        return kind ? [{ key, kind }] : [];
       });
       if (batch.length > 0) {
         const count = await this.script(
-          "deleteAllSessions",
-          DELETE_ALL_RECORDS,
+          operation,
+          script,
           batch.map((entry) => entry.key),
-          [records, ...batch.map((entry) => entry.kind)],
+          args(batch.map((entry) => entry.kind)),
         );
-        removed += Number(count);
+        total += Number(count);
       }
     } while (cursor !== "0");
-    return removed;
+    return total;
   }
 
   private keyKind(key: string): "f" | "s" | "r" | undefined {
