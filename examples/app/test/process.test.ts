@@ -39,44 +39,51 @@ interface Running {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Starts an app entry point from source (tsx, source condition) with only PATH and `env`, collecting its output. */
+function spawnEntry(
+  file: string,
+  env: Record<string, string>,
+): { child: ChildProcess; output: { stdout: string; stderr: string } } {
+  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=login-manager-source", file], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  const output = { stdout: "", stderr: "" };
+  child.stdout?.on("data", (chunk) => {
+    output.stdout += String(chunk);
+  });
+  child.stderr?.on("data", (chunk) => {
+    output.stderr += String(chunk);
+  });
+  return { child, output };
+}
+
 /** Runs the server the way `npm start` does, but from source (tsx with the source condition). */
 function run(
   env: Record<string, string>,
   entry: keyof typeof entries = "default",
 ): { child: ChildProcess; started: Promise<Running> } {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "--conditions=login-manager-source", entries[entry]],
-    {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  children.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk) => {
-    stdout += String(chunk);
-  });
-  child.stderr?.on("data", (chunk) => {
-    stderr += String(chunk);
-  });
+  const { child, output } = spawnEntry(entries[entry], { HOST: "127.0.0.1", PORT: "0", ...env });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on("exit", (code, signal) => resolve({ code, signal })),
   );
   const started = new Promise<Running>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no address printed:\n${stdout}\n${stderr}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no address printed:\n${output.stdout}\n${output.stderr}`)),
+      30_000,
+    );
     const check = () => {
-      const url = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
+      const url = /listening on (http:\/\/\S+)/.exec(output.stdout)?.[1];
       if (!url) return;
       clearTimeout(timer);
-      resolve({ child, url, stdout: () => stdout, stderr: () => stderr, exit });
+      resolve({ child, url, stdout: () => output.stdout, stderr: () => output.stderr, exit });
     };
     child.stdout?.on("data", check);
     void exit.then(() => {
       clearTimeout(timer);
-      reject(new Error(`exited before listening:\n${stdout}\n${stderr}`));
+      reject(new Error(`exited before listening:\n${output.stdout}\n${output.stderr}`));
     });
   });
   started.catch(() => undefined);
@@ -190,25 +197,8 @@ describe("APP_FRAMEWORK", () => {
 function revokeAllSessions(
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "--conditions=login-manager-source", revokeAllEntry],
-    {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  children.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk) => {
-    stdout += String(chunk);
-  });
-  child.stderr?.on("data", (chunk) => {
-    stderr += String(chunk);
-  });
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  const { child, output } = spawnEntry(revokeAllEntry, env);
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, ...output })));
 }
 
 /** A TCP port nothing listens on. */
