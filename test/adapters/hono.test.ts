@@ -35,6 +35,17 @@ async function csrf(app: Hono, init: RequestInit = {}, env?: object) {
   return { token: await res.text(), cookie: `${cookie.name}=${cookie.value}` };
 }
 
+/** Serves `app` with @hono/node-server on a free loopback port for the length of `use`. */
+async function withNodeServer(app: Hono, use: (port: number) => Promise<void>): Promise<void> {
+  const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
+  try {
+    await new Promise((resolve) => server.once("listening", resolve));
+    await use((server.address() as AddressInfo).port);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 function appWithForm(manager = createEnv().manager, options?: Parameters<typeof loginManager>[1]) {
   const app = new Hono();
   app.use(loginManager(manager, options));
@@ -81,19 +92,14 @@ describe("login-manager/hono specifics", () => {
       await new Promise((resolve) => setTimeout(resolve, 1));
       return c.text(`${currentUser().getId()} ${(await c.var.auth.listSessions())[0]?.ipAddress}`);
     });
-    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
-    try {
-      await new Promise((resolve) => server.once("listening", resolve));
-      const { port } = server.address() as AddressInfo;
+    await withNodeServer(app, async (port) => {
       const cookie = await createLoginCookie(env.manager, alice, {
         remoteAddress: "127.0.0.1",
         userAgent: "node",
       });
       const res = await fetch(`http://127.0.0.1:${port}/protected`, { headers: { cookie } });
       expect(await res.text()).toBe("1 127.0.0.1");
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 
   it("keeps Cache-Control: no-store and Vary: Cookie on a raw Response behind @hono/node-server [A5 14.3.2]", async () => {
@@ -101,10 +107,7 @@ describe("login-manager/hono specifics", () => {
     const app = new Hono();
     app.use(loginManager(env.manager));
     app.get("/raw", loginRequired, () => new Response("raw", { headers: { "x-handler": "1" } }));
-    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
-    try {
-      await new Promise((resolve) => server.once("listening", resolve));
-      const { port } = server.address() as AddressInfo;
+    await withNodeServer(app, async (port) => {
       const cookie = await createLoginCookie(env.manager, alice, {
         remoteAddress: "127.0.0.1",
         userAgent: "node",
@@ -114,9 +117,7 @@ describe("login-manager/hono specifics", () => {
       expect(res.headers.get("x-handler")).toBe("1");
       expect(res.headers.get("cache-control")).toBe("no-store");
       expect(res.headers.get("vary")).toBe("Cookie");
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 
   it("gives the core request views with no per-request accessor, and the path as received in url", async () => {
@@ -135,10 +136,7 @@ describe("login-manager/hono specifics", () => {
         url: request.url,
       });
     });
-    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
-    try {
-      await new Promise((resolve) => server.once("listening", resolve));
-      const { port } = server.address() as AddressInfo;
+    await withNodeServer(app, async (port) => {
       for (const path of ["/a/./b?x=1", "/c%2Fd?y=%20"]) {
         // node:http sends the path untouched (fetch would normalise the dot segment first).
         const status = await new Promise((resolve, reject) => {
@@ -149,9 +147,7 @@ describe("login-manager/hono specifics", () => {
         });
         expect(status).toBe(401);
       }
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
     expect(seen.map((s) => s.url)).toEqual(["/a/./b?x=1", "/c%2Fd?y=%20"]);
     expect(seen.every((s) => s.own === undefined)).toBe(true);
     expect(seen[0]?.proto).toBe(seen[1]?.proto);
