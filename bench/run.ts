@@ -707,47 +707,18 @@ async function partsOneAndTwo(services: {
   const result: { part1?: Part1Result; part2?: Part2Result } = {};
   if (want1) {
     const rows: Part1Result["rows"] = [];
-    for (const framework of frameworks) {
-      for (const store of stores) {
-        const id = `lm:${framework}:${store}`;
-        if (!samples[id] || !samples[`lm:${framework}:bare`]) continue;
-        const ratio = pairedRatio(id, `lm:${framework}:bare`);
-        const list = samples[id] ?? [];
-        const required = framework === "express" ? 0.9 : 0.8;
-        rows.push({
-          framework,
-          store,
-          bareRps: summarize(`lm:${framework}:bare`).rps,
-          authRps: summarize(id).rps,
-          ratio: ratio.median,
-          ratioPerRound: ratio.perRound,
-          target: store === "memory" || store === "sqlite" ? required : null,
-          authP99Ms: summarize(id).p99Ms,
-          bareCpuUs: summarize(`lm:${framework}:bare`).cpuUsPerRequest,
-          authCpuUs: summarize(id).cpuUsPerRequest,
-          cpuRatio: cpuRatio(id, `lm:${framework}:bare`),
-          bareP99Ms: summarize(`lm:${framework}:bare`).p99Ms,
-          storeCallsPerRequest: median(list.map((s) => s.storeCallsPerRequest ?? Number.NaN)),
-          storeWritesPerRequest: median(list.map((s) => s.storeWritesPerRequest ?? Number.NaN)),
-          storeCallsByMethod: list[list.length - 1]?.storeCallsByMethod ?? {},
-          non2xx: summarize(id).non2xx,
-        });
-      }
-    }
-    for (const framework of frameworks) {
-      const id = `lm:${framework}:memory-noctx`;
-      const bare = `lm:${framework}:bare-noctx`;
-      if (!samples[id] || !samples[bare]) continue;
+    const addRow = (framework: string, store: string, id: string, bare: string, target: number | null) => {
+      if (!samples[id] || !samples[bare]) return;
       const ratio = pairedRatio(id, bare);
       const list = samples[id] ?? [];
       rows.push({
         framework,
-        store: "memory, asyncContext: false",
+        store,
         bareRps: summarize(bare).rps,
         authRps: summarize(id).rps,
         ratio: ratio.median,
         ratioPerRound: ratio.perRound,
-        target: null,
+        target,
         authP99Ms: summarize(id).p99Ms,
         bareCpuUs: summarize(bare).cpuUsPerRequest,
         authCpuUs: summarize(id).cpuUsPerRequest,
@@ -758,6 +729,17 @@ async function partsOneAndTwo(services: {
         storeCallsByMethod: list[list.length - 1]?.storeCallsByMethod ?? {},
         non2xx: summarize(id).non2xx,
       });
+    };
+    for (const framework of frameworks) {
+      const required = framework === "express" ? 0.9 : 0.8;
+      for (const store of stores) {
+        const target = store === "memory" || store === "sqlite" ? required : null;
+        addRow(framework, store, `lm:${framework}:${store}`, `lm:${framework}:bare`, target);
+      }
+    }
+    for (const framework of frameworks) {
+      const id = `lm:${framework}:memory-noctx`;
+      addRow(framework, "memory, asyncContext: false", id, `lm:${framework}:bare-noctx`, null);
     }
     result.part1 = { rows };
   }
