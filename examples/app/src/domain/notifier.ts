@@ -1,6 +1,5 @@
-import type { LoginManager, RequestView } from "login-manager";
+import { clientAddress, type LoginManager, type RequestView } from "login-manager";
 import type { Logger } from "pino";
-import { clientIp } from "./security-log.js";
 import type { User, UserRepository } from "./users.js";
 
 /** Why a user is told: a change to their credentials or sessions, or a suspicious attempt. */
@@ -130,7 +129,7 @@ export function watchForNotifications(
 ): () => void {
   const now = options.now ?? Date.now;
   const ip = (request: RequestView | undefined) =>
-    request ? clientIp(request, options.trustProxyHops) : undefined;
+    request ? clientAddress(request, options.trustProxyHops) : undefined;
   /** User id to the end of the lock they were told about. */
   const lockedUntil = new Map<string, number>();
   const send = (

@@ -1,4 +1,4 @@
-import type { LoginManager, RequestView } from "login-manager";
+import { clientAddress, type LoginManager, type RequestView } from "login-manager";
 import { type DestinationStream, type Logger, pino } from "pino";
 import type { User } from "./users.js";
 
@@ -100,25 +100,6 @@ export function logSecurityEvent(logger: Logger, event: SecurityEvent): void {
 }
 
 /**
- * The client address of a request as the manager sees it: the socket peer, or the entry of
- * X-Forwarded-For added by the outermost of `trustProxyHops` trusted proxies.
- *
- * @example
- * ```ts
- * clientIp(request, 0); // "::ffff:127.0.0.1"
- * ```
- */
-export function clientIp(request: RequestView, trustProxyHops: number): string {
-  const socket = request.remoteAddress ?? "";
-  if (trustProxyHops === 0) return socket;
-  const hops = (request.header("x-forwarded-for") ?? "")
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter((entry) => entry.length > 0 && entry.length <= 64);
-  return hops[Math.max(0, hops.length - trustProxyHops)] ?? socket;
-}
-
-/**
  * The path of a request URL, without the query string (which may carry a token or a password).
  *
  * @example
@@ -147,7 +128,7 @@ export function watchManager(
   options: { trustProxyHops: number },
 ): () => void {
   const ip = (request: RequestView | undefined) =>
-    request ? clientIp(request, options.trustProxyHops) : undefined;
+    request ? clientAddress(request, options.trustProxyHops) : undefined;
   const log = (event: SecurityEvent) => logSecurityEvent(logger, event);
   const stops = [
     manager.on("loggedIn", ({ user, request }) =>

@@ -5,9 +5,10 @@
  *
  * @module
  */
+import { clientAddress } from "login-manager";
 import { type FieldErrors, setNewPassword } from "../domain/accounts.js";
 import { notificationFor } from "../domain/notifier.js";
-import { clientIp, logSecurityEvent } from "../domain/security-log.js";
+import { logSecurityEvent } from "../domain/security-log.js";
 import { sessionRows } from "../domain/session-view.js";
 import type { WebApp } from "./app.js";
 import { confirmPassword } from "./confirm-password.js";
@@ -52,7 +53,7 @@ export function backToAccount(): WebResponse {
 export async function changePassword(app: WebApp, request: WebRequest): Promise<WebResponse> {
   const { auth } = request;
   const user = appUser(auth);
-  const ip = clientIp(auth.request, app.config.trustProxyHops);
+  const ip = clientAddress(auth.request, app.config.trustProxyHops);
   const failed = (reason: string) =>
     logSecurityEvent(app.logger, {
       event: "password.change",
@@ -96,7 +97,7 @@ export async function changePassword(app: WebApp, request: WebRequest): Promise<
  */
 export async function revokeOthers(app: WebApp, { auth }: WebRequest): Promise<WebResponse> {
   const ended = await auth.revokeOtherSessions();
-  const ip = clientIp(auth.request, app.config.trustProxyHops);
+  const ip = clientAddress(auth.request, app.config.trustProxyHops);
   app.notifier.notify(notificationFor("sessions.revoked-others", appUser(auth), ip));
   auth.flash(sessionsEnded(ended), "success");
   return redirect("/account");

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { isSafeNextUrl, safeNextUrl } from "login-manager";
+import { clientAddress, isSafeNextUrl, safeNextUrl } from "login-manager";
 import { registerAccount, rehashIfNeeded, verifyCredentials } from "../domain/accounts.js";
 import { usernameKey } from "../domain/policy.js";
-import { clientIp, logSecurityEvent } from "../domain/security-log.js";
+import { logSecurityEvent } from "../domain/security-log.js";
 import type { User } from "../domain/users.js";
 import type { WebApp } from "./app.js";
 import { confirmPassword } from "./confirm-password.js";
@@ -27,7 +27,7 @@ export const CLEAR_SITE_DATA = '"cache", "cookies", "storage"';
 const MAX_ACCOUNT_KEY = 64;
 
 function ip(app: WebApp, request: WebRequest): string {
-  return clientIp(request.auth.request, app.config.trustProxyHops);
+  return clientAddress(request.auth.request, app.config.trustProxyHops);
 }
 
 /** `GET /`: who is logged in, and links to what they can do. */
