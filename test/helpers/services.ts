@@ -76,8 +76,9 @@ export function servicesAvailable(): Promise<ServiceAvailability> {
   return probe;
 }
 
-async function probePostgres(): Promise<boolean> {
-  const client = new pg.Client({ ...postgresConfig(), connectionTimeoutMillis: PROBE_TIMEOUT_MS });
+/** True when the shared PostgreSQL answers `SELECT 1` within `timeoutMs`. */
+export async function probePostgres(timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+  const client = new pg.Client({ ...postgresConfig(), connectionTimeoutMillis: timeoutMs });
   client.on("error", () => undefined);
   try {
     await client.connect();
@@ -90,10 +91,11 @@ async function probePostgres(): Promise<boolean> {
   }
 }
 
-async function probeRedis(): Promise<boolean> {
+/** True when the shared Redis answers PING within `timeoutMs`. */
+export async function probeRedis(timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
   const client = createClient({
     url: redisUrl(),
-    socket: { connectTimeout: PROBE_TIMEOUT_MS, reconnectStrategy: false },
+    socket: { connectTimeout: timeoutMs, reconnectStrategy: false },
   });
   client.on("error", () => undefined);
   try {

@@ -18,7 +18,13 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { createClient } from "redis";
 import { describe } from "vitest";
-import { postgresConfig, redisUrl, servicesAvailable } from "../../../../test/helpers/services.js";
+import {
+  postgresConfig,
+  probePostgres,
+  probeRedis,
+  redisUrl,
+  servicesAvailable,
+} from "../../../../test/helpers/services.js";
 import { TestBrowser, type TestResponse } from "../helpers.js";
 
 const root = fileURLToPath(new URL("../../../..", import.meta.url));
@@ -62,33 +68,8 @@ export async function describeIfServices(
   describe.skip(name, body);
 }
 
-async function answersSlowly(service: "postgres" | "redis"): Promise<boolean> {
-  if (service === "postgres") {
-    const client = new pg.Client({ ...postgresConfig(), connectionTimeoutMillis: 10_000 });
-    client.on("error", () => undefined);
-    try {
-      await client.connect();
-      await client.query("SELECT 1");
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }
-  const client = createClient({
-    url: redisUrl(),
-    socket: { connectTimeout: 10_000, reconnectStrategy: false },
-  });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    if (client.isOpen) client.destroy();
-  }
+function answersSlowly(service: "postgres" | "redis"): Promise<boolean> {
+  return service === "postgres" ? probePostgres(10_000) : probeRedis(10_000);
 }
 
 /** A short random suffix for schema names and key prefixes, so parallel runs never collide. */
