@@ -28,6 +28,8 @@ export type { Listener, LoginManagerEvents } from "./core/events.js";
 export type { FlashMessage } from "./core/flash.js";
 export type { AuthReply, RequestView, ResponseView } from "./core/http.js";
 export { LoginManager } from "./core/manager.js";
+export type { MaybePromise } from "./core/maybe-promise.js";
+export { isPromiseLike } from "./core/maybe-promise.js";
 export type {
   LoginManagerOptions,
   ReplyHandler,

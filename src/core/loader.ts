@@ -2,6 +2,8 @@ import type { LoadedState } from "./auth-context.js";
 import { clientAddress, clientFingerprint, userAgent } from "./client.js";
 import type { RequestView } from "./http.js";
 import type { ManagerCore } from "./internals.js";
+import { type MaybePromise, settle } from "./maybe-promise.js";
+import type { UserLoader } from "./options.js";
 import { createSession, deleteSessionsOfToken } from "./sessions.js";
 import type { SessionRecord, SessionStore } from "./store.js";
 import { constantTimeEqual, hashToken, parseTokenPair, randomToken } from "./tokens.js";
@@ -25,67 +27,106 @@ const ANONYMOUS: LoadedState<never> = Object.freeze({
   rememberSelector: null,
 });
 
+type SessionOutcome<U extends AuthUser> = LoadedState<U> | "ended" | null;
+
 /**
  * Works out who is making the request, in Flask-Login's order: the session cookie, then the
  * remember-me cookie, then the request loader. Missing, expired or forged cookies mean anonymous.
  * Store failures propagate (the adapter answers 503), never turn into "anonymous".
+ *
+ * Answers synchronously in the steady state when the store and the user loader do (memory or SQLite
+ * store, a synchronous loader or a user-cache hit, no touch due): no promise is created then.
  */
-export async function loadRequestUser<U extends AuthUser>(
+export function loadRequestUser<U extends AuthUser>(
   core: ManagerCore<U>,
   request: RequestView,
   sessionCookie: string | undefined,
   rememberCookie: string | undefined,
   decisions: CookieDecisions,
-): Promise<LoadedState<U>> {
-  if (sessionCookie !== undefined) {
-    const fromSession = await loadFromSession(core, request, sessionCookie, decisions);
+): MaybePromise<LoadedState<U>> {
+  if (sessionCookie === undefined) return loadWithoutSession(core, request, rememberCookie, decisions);
+  return settle(loadFromSession(core, request, sessionCookie, decisions), (fromSession) => {
     if (fromSession === "ended") return ANONYMOUS;
-    if (fromSession) return fromSession;
-  }
-  if (rememberCookie !== undefined) {
-    const fromRemember = await loadFromRemember(core, request, rememberCookie, decisions);
-    if (fromRemember) return fromRemember;
-  }
-  return loadFromRequest(core, request);
+    return fromSession ?? loadWithoutSession(core, request, rememberCookie, decisions);
+  });
 }
 
-async function loadFromSession<U extends AuthUser>(
+function loadWithoutSession<U extends AuthUser>(
+  core: ManagerCore<U>,
+  request: RequestView,
+  rememberCookie: string | undefined,
+  decisions: CookieDecisions,
+): MaybePromise<LoadedState<U>> {
+  if (rememberCookie === undefined) return loadFromRequest(core, request);
+  return loadFromRemember(core, request, rememberCookie, decisions).then(
+    (fromRemember) => fromRemember ?? loadFromRequest(core, request),
+  );
+}
+
+function loadFromSession<U extends AuthUser>(
   core: ManagerCore<U>,
   request: RequestView,
   cookie: string,
   decisions: CookieDecisions,
-): Promise<LoadedState<U> | "ended" | null> {
-  const { store, clock } = core.options;
-  const { userLoader } = core;
+): MaybePromise<SessionOutcome<U>> {
   const pair = parseTokenPair(cookie);
-  const now = clock.now();
-  const session = pair ? await store.getSession(pair.id, now) : null;
-  if (!pair || !session || !constantTimeEqual(hashToken(pair.secret), session.secretHash) || !userLoader) {
+  if (!pair || !core.userLoader) {
     decisions.clearSession = true;
     return null;
   }
-  // The common case (fingerprint matches, user loaded synchronously or cached, no touch due) creates
-  // no promise beyond the store read: each await costs a microtask and, with AsyncLocalStorage on,
-  // an async-hook call.
-  if (!fingerprintMatches(core, request, session)) {
-    const protection = await protectSession(core, request, session, decisions);
-    if (protection === "ended") return "ended";
-  }
-  const loaded = core.userCache.load(session.userId, userLoader);
-  const user = loaded instanceof Promise ? await loaded : loaded;
-  if (!user) {
-    await store.deleteSession(session.id);
-    decisions.clearSession = true;
-    return null;
-  }
-  if (touchDue(core, session, now)) await touchSession(core, session, now);
-  return {
-    user,
-    session,
-    source: "session",
-    fresh: session.fresh,
-    rememberSelector: session.rememberSelector,
-  };
+  const now = core.options.clock.now();
+  return settle(core.options.store.getSession(pair.id, now), (session) => {
+    if (!session || !constantTimeEqual(hashToken(pair.secret), session.secretHash)) {
+      decisions.clearSession = true;
+      return null;
+    }
+    if (fingerprintMatches(core, request, session)) return loadSessionUser(core, session, now, decisions);
+    return protectThenLoad(core, request, session, now, decisions);
+  });
+}
+
+async function protectThenLoad<U extends AuthUser>(
+  core: ManagerCore<U>,
+  request: RequestView,
+  session: SessionRecord,
+  now: number,
+  decisions: CookieDecisions,
+): Promise<SessionOutcome<U>> {
+  const protection = await protectSession(core, request, session, decisions);
+  if (protection === "ended") return "ended";
+  return loadSessionUser(core, session, now, decisions);
+}
+
+/** Loads the session's user; a user that no longer exists ends the session. */
+function loadSessionUser<U extends AuthUser>(
+  core: ManagerCore<U>,
+  session: SessionRecord,
+  now: number,
+  decisions: CookieDecisions,
+): MaybePromise<SessionOutcome<U>> {
+  const userLoader = core.userLoader as UserLoader<U>;
+  return settle(core.userCache.load(session.userId, userLoader), (user) => {
+    if (!user) return forgetSession(core, session, decisions);
+    const loaded: LoadedState<U> = {
+      user,
+      session,
+      source: "session",
+      fresh: session.fresh,
+      rememberSelector: session.rememberSelector,
+    };
+    // touchSession updates `session`, the object `loaded` holds.
+    return touchDue(core, session, now) ? touchSession(core, session, now).then(() => loaded) : loaded;
+  });
+}
+
+async function forgetSession<U extends AuthUser>(
+  core: ManagerCore<U>,
+  session: SessionRecord,
+  decisions: CookieDecisions,
+): Promise<null> {
+  await core.options.store.deleteSession(session.id);
+  decisions.clearSession = true;
+  return null;
 }
 
 /** True when session protection has nothing to do: off, an unfingerprinted session, or a match. */
@@ -255,14 +296,12 @@ async function revokeAfterTheft<U extends AuthUser>(
   core.events.emit("sessionsRevoked", { userId, reason: "theft", count, request });
 }
 
-async function loadFromRequest<U extends AuthUser>(
-  core: ManagerCore<U>,
-  request: RequestView,
-): Promise<LoadedState<U>> {
+function loadFromRequest<U extends AuthUser>(core: ManagerCore<U>, request: RequestView): MaybePromise<LoadedState<U>> {
   const loader = core.requestLoader;
   if (!loader) return ANONYMOUS;
-  const user = await loader(request);
-  if (!user) return ANONYMOUS;
-  core.events.emit("loadedFromRequest", { user, request });
-  return { user, session: null, source: "request", fresh: false, rememberSelector: null };
+  return settle(loader(request), (user): LoadedState<U> => {
+    if (!user) return ANONYMOUS;
+    core.events.emit("loadedFromRequest", { user, request });
+    return { user, session: null, source: "request", fresh: false, rememberSelector: null };
+  });
 }

@@ -1,4 +1,4 @@
-import { AuthContext } from "./auth-context.js";
+import { AuthContext, type LoadedState } from "./auth-context.js";
 import { isHttps, requestOrigin, wantsJson } from "./client.js";
 import { runWithAuth } from "./context.js";
 import { readCookies } from "./cookies.js";
@@ -10,6 +10,7 @@ import type { AuthReply, RequestView, ResponseView } from "./http.js";
 import type { ManagerCore } from "./internals.js";
 import type { CookieDecisions } from "./loader.js";
 import { loadRequestUser } from "./loader.js";
+import { type MaybePromise, settle } from "./maybe-promise.js";
 import type {
   LoginManagerOptions,
   ReplyHandler,
@@ -144,25 +145,63 @@ export class LoginManager<U extends AuthUser = AuthUser> {
   /**
    * Identifies the request's user from its cookies (or the request loader) and returns its
    * context. Rejects only when the store fails (a {@link StoreError}); bad cookies mean anonymous.
+   *
+   * @example
+   * ```ts
+   * const auth = await manager.authenticate(requestView, responseView);
+   * if (auth.isAuthenticated) console.log(auth.user?.getId());
+   * ```
    */
   async authenticate(request: RequestView, response: ResponseView): Promise<AuthContext<U>> {
-    if (!this.#core.userLoader && !this.#core.requestLoader) {
-      throw new ConfigurationError(
-        "Missing userLoader or requestLoader: pass userLoader in the LoginManager options or call manager.userLoader((id) => findUser(id))",
+    return this.identify(request, response);
+  }
+
+  /**
+   * {@link LoginManager.authenticate} for adapters on the per-request path: returns the context
+   * itself when it is known without waiting (memory or SQLite store, a synchronous user loader or a
+   * user-cache hit, no touch due), otherwise a promise of it. Each promise spared is a microtask
+   * and, on Node 20 with AsyncLocalStorage in use, a promise-hook call. It never throws: failures
+   * (a {@link StoreError}, a throwing user loader) come as a rejected promise.
+   *
+   * @example
+   * ```ts
+   * const pending = manager.identify(requestView, responseView);
+   * const auth = isPromiseLike(pending) ? await pending : pending;
+   * ```
+   */
+  identify(request: RequestView, response: ResponseView): MaybePromise<AuthContext<U>> {
+    try {
+      if (!this.#core.userLoader && !this.#core.requestLoader) {
+        throw new ConfigurationError(
+          "Missing userLoader or requestLoader: pass userLoader in the LoginManager options or call manager.userLoader((id) => findUser(id))",
+        );
+      }
+      const https = isHttps(request, this.options.trustProxyHops);
+      const secureNames =
+        this.options.cookieSecure === true || (this.options.cookieSecure === "auto" && https);
+      const names = secureNames ? this.#cookieNames.secure : this.#cookieNames.plain;
+      const cookies = readCookies(request.header("cookie"), names);
+      const decisions: CookieDecisions = { clearSession: false, clearRemember: false };
+      const loaded = loadRequestUser(
+        this.#core,
+        request,
+        cookies.get(names[0] as string),
+        cookies.get(names[1] as string),
+        decisions,
       );
+      return settle(loaded, (state) => this.#contextFor(request, response, cookies, state, decisions));
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const https = isHttps(request, this.options.trustProxyHops);
-    const secureNames = this.options.cookieSecure === true || (this.options.cookieSecure === "auto" && https);
-    const names = secureNames ? this.#cookieNames.secure : this.#cookieNames.plain;
-    const cookies = readCookies(request.header("cookie"), names);
-    const decisions: CookieDecisions = { clearSession: false, clearRemember: false };
-    const loaded = await loadRequestUser(
-      this.#core,
-      request,
-      cookies.get(names[0] as string),
-      cookies.get(names[1] as string),
-      decisions,
-    );
+  }
+
+  #contextFor(
+    request: RequestView,
+    response: ResponseView,
+    cookies: Map<string, string>,
+    loaded: LoadedState<U>,
+    decisions: CookieDecisions,
+  ): AuthContext<U> {
     const auth = new AuthContext(this.#core, request, response, cookies, loaded);
     auth.applyLoaderCookies(decisions);
     if (loaded.user) {

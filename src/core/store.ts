@@ -1,3 +1,5 @@
+import type { MaybePromise } from "./maybe-promise.js";
+
 /**
  * The session store contract. A store keeps server-side sessions, remember-me tokens and login
  * failure counters. It never sees a raw token: only SHA-256 hashes (base64url strings) of the
@@ -7,7 +9,8 @@
  * Rules every implementation follows (the conformance suite in `login-manager/testing` checks them):
  * - A record whose `expiresAt` is at or before the `now` passed in is treated as absent.
  * - Methods that find nothing resolve to `null` / `0` / `false`; they reject only on a store failure,
- *   with a {@link StoreError} (`unavailable: true` when the server cannot be reached).
+ *   with a {@link StoreError} (`unavailable: true` when the server cannot be reached). They never
+ *   throw synchronously; only `getSession` may answer without a promise.
  * - Returned records are copies: mutating them never changes stored state.
  * - `rotateRememberToken` and `incrementFailures` are atomic on the server.
  *
@@ -20,8 +23,13 @@
 export interface SessionStore {
   /** Inserts a new session. Ids are random and never reused. */
   createSession(session: SessionRecord): Promise<void>;
-  /** Returns the session with this id if it has not expired at `now`. */
-  getSession(id: string, now: number): Promise<SessionRecord | null>;
+  /**
+   * Returns the session with this id if it has not expired at `now`. The one read of every
+   * authenticated request: a store that has the answer at hand (memory, SQLite) may return it
+   * directly instead of a promise, which spares a promise per request. Failures still come as a
+   * rejected promise, never as a synchronous throw.
+   */
+  getSession(id: string, now: number): MaybePromise<SessionRecord | null>;
   /** Applies `patch` to an existing session; resolves false when it no longer exists. */
   updateSession(id: string, patch: SessionPatch): Promise<boolean>;
   /** Deletes one session; resolves true when it existed. */

@@ -1,4 +1,5 @@
 import type { Clock } from "./clock.js";
+import { type MaybePromise, settle } from "./maybe-promise.js";
 import type { UserLoader } from "./options.js";
 import type { AuthUser } from "./users.js";
 
@@ -23,7 +24,7 @@ export class UserCache<U extends AuthUser> {
    * synchronously when it can (a cache hit, or a loader that returns a value rather than a promise),
    * so the per-request path does not create promises it does not need.
    */
-  load(id: string, loader: UserLoader<U>): U | null | Promise<U | null> {
+  load(id: string, loader: UserLoader<U>): MaybePromise<U | null> {
     if (this.#ttlMs === 0) return settle(loader(id), orNull);
     const now = this.#clock.now();
     const cached = this.#entries.get(id);
@@ -57,13 +58,4 @@ export class UserCache<U extends AuthUser> {
 
 function orNull<T>(value: T | null | undefined): T | null {
   return value ?? null;
-}
-
-/** Applies `then` to a value, or once a promise of it resolves. */
-function settle<T, R>(value: T | PromiseLike<T>, then: (value: T) => R): R | Promise<R> {
-  return isPromiseLike(value) ? Promise.resolve(value).then(then) : then(value);
-}
-
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === "function";
 }

@@ -9,7 +9,7 @@ import type {
   RequestView,
   ResponseView,
 } from "../index.js";
-import { ConfigurationError, replaceSetCookie, StoreError } from "../index.js";
+import { ConfigurationError, isPromiseLike, replaceSetCookie, StoreError } from "../index.js";
 
 declare global {
   namespace Express {
@@ -103,23 +103,33 @@ export function loginManagerMiddleware<U extends RegisteredUser>(
   manager: LoginManager<U>,
   options: ExpressAdapterOptions = {},
 ): RequestHandler {
-  return async function loginManager(req: Request, res: Response, next: NextFunction): Promise<void> {
-    let auth: AuthContext<U>;
-    try {
-      auth = await manager.authenticate(requestView(req), responseView(res));
-    } catch (error) {
-      handleAuthenticateError(manager, error, req, res, next, options);
-      return;
-    }
-    req.auth = auth as unknown as AuthContext<RegisteredUser>;
-    managers.set(auth, manager as unknown as LoginManager<never>);
-    const csrfReply = manager.checkCsrf(auth);
-    if (csrfReply) {
-      sendReply(res, csrfReply);
-      return;
-    }
-    manager.runInContext(auth, next);
+  // Not async: when the manager answers synchronously (memory or SQLite store) no promise is made.
+  return function loginManager(req: Request, res: Response, next: NextFunction): void | Promise<void> {
+    const identified = manager.identify(requestView(req), responseView(res));
+    if (!isPromiseLike(identified)) return admit(manager, req, res, next, identified);
+    return identified.then(
+      (auth) => admit(manager, req, res, next, auth),
+      (error: unknown) => handleAuthenticateError(manager, error, req, res, next, options),
+    );
   };
+}
+
+/** Attaches the context, checks CSRF, and runs the rest of the stack inside the context. */
+function admit<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  auth: AuthContext<U>,
+): void {
+  req.auth = auth as unknown as AuthContext<RegisteredUser>;
+  managers.set(auth, manager as unknown as LoginManager<never>);
+  const csrfReply = manager.checkCsrf(auth);
+  if (csrfReply) {
+    sendReply(res, csrfReply);
+    return;
+  }
+  manager.runInContext(auth, next);
 }
 
 /**

@@ -11,12 +11,13 @@ import type {
   AuthContext,
   AuthReply,
   LoginManager,
+  MaybePromise,
   Register,
   RegisteredUser,
   RequestView,
   ResponseView,
 } from "../index.js";
-import { ConfigurationError, replaceSetCookie, StoreError } from "../index.js";
+import { ConfigurationError, isPromiseLike, replaceSetCookie, StoreError } from "../index.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -68,12 +69,18 @@ const plugin: FastifyPluginCallback<FastifyAdapterOptions> = (fastify, options, 
   // handler, which Fastify calls synchronously from `done`, so entering the AsyncLocalStorage context
   // around `done` puts all of them inside it (`currentUser()` works there, also after an await).
   fastify.addHook("preHandler", function loginManagerHook(request, reply, next) {
-    identify(manager, options, request, reply).then(
-      (auth) => {
-        if (auth) manager.runInContext(auth, next);
-      },
-      (error: unknown) => next(error as Error),
-    );
+    const proceed = (auth: AuthContext<RegisteredUser> | null) => {
+      if (auth) manager.runInContext(auth, next);
+    };
+    let identified: MaybePromise<AuthContext<RegisteredUser> | null>;
+    try {
+      identified = identify(manager, options, request, reply);
+    } catch (error) {
+      next(error as Error);
+      return;
+    }
+    if (isPromiseLike(identified)) identified.then(proceed, (error: unknown) => next(error as Error));
+    else proceed(identified);
   });
   done();
 };
@@ -152,23 +159,38 @@ export function sendReply(reply: FastifyReply, authReply: AuthReply): FastifyRep
   return reply.type("application/json; charset=utf-8").send(JSON.stringify(authReply.body));
 }
 
-/** Authenticates and checks CSRF; resolves the context, or null when a reply was already sent. */
-async function identify<U extends RegisteredUser>(
+/**
+ * Authenticates and checks CSRF: the context, or null when a reply was already sent. Synchronous
+ * when the manager answers synchronously (see `LoginManager.identify`); failures other than an
+ * unreachable store reject.
+ */
+function identify<U extends RegisteredUser>(
   manager: LoginManager<U>,
   options: FastifyAdapterOptions,
   request: FastifyRequest,
   reply: FastifyReply,
-): Promise<AuthContext<U> | null> {
+): MaybePromise<AuthContext<U> | null> {
   const view = requestView(request);
-  let auth: AuthContext<U>;
-  try {
-    auth = await manager.authenticate(view, responseView(reply));
-  } catch (error) {
-    if (!(error instanceof StoreError) || !error.unavailable) throw error;
-    if (options.onStoreUnavailable) await options.onStoreUnavailable(error, request, reply);
-    else sendReply(reply, manager.storeUnavailable(view));
-    return null;
-  }
+  const identified = manager.identify(view, responseView(reply));
+  if (!isPromiseLike(identified)) return admit(manager, request, reply, identified);
+  return identified.then(
+    (auth) => admit(manager, request, reply, auth),
+    async (error: unknown) => {
+      if (!(error instanceof StoreError) || !error.unavailable) throw error;
+      if (options.onStoreUnavailable) await options.onStoreUnavailable(error, request, reply);
+      else sendReply(reply, manager.storeUnavailable(view));
+      return null;
+    },
+  );
+}
+
+/** Attaches the context to the request and checks CSRF: the context, or null after a 403. */
+function admit<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  auth: AuthContext<U>,
+): AuthContext<U> | null {
   request.auth = auth as unknown as AuthContext<RegisteredUser>;
   managers.set(auth, manager as unknown as LoginManager<never>);
   const csrfReply = manager.checkCsrf(auth);

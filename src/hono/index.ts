@@ -10,7 +10,7 @@ import type {
   RequestView,
   ResponseView,
 } from "../index.js";
-import { ConfigurationError, replaceSetCookie, StoreError } from "../index.js";
+import { ConfigurationError, isPromiseLike, replaceSetCookie, StoreError } from "../index.js";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -73,30 +73,56 @@ export function loginManager<U extends RegisteredUser>(
       throw new HTTPException(413, { message: "Payload Too Large" });
     },
   });
-  return async function loginManagerMiddleware(c, next) {
+  // Not async: a GET or HEAD whose user the manager knows at once (memory or SQLite store) makes one
+  // promise here, next()'s continuation, instead of one per await.
+  return function loginManagerMiddleware(c, next) {
     // A GET or HEAD Request never has a body (the Fetch API refuses one): skip readBody, which would
     // make @hono/node-server build a full Request object just to find that out.
-    const body = hasNoBody(c) ? undefined : await readBody(c, limitBody);
-    const request = new HonoRequestView(c, body);
-    const cookies = new ResponseCookies(c);
-    let auth: AuthContext<U>;
-    try {
-      auth = await manager.authenticate(request, cookies);
-    } catch (error) {
+    if (hasNoBody(c)) return identifyThenNext(manager, options, c, next, undefined);
+    return readBody(c, limitBody).then((body) => identifyThenNext(manager, options, c, next, body));
+  };
+}
+
+function identifyThenNext<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  options: HonoAdapterOptions,
+  c: Context,
+  next: Next,
+  body: Record<string, unknown> | undefined,
+): Promise<Response | undefined> {
+  const request = new HonoRequestView(c, body);
+  const cookies = new ResponseCookies(c);
+  const identified = manager.identify(request, cookies);
+  if (!isPromiseLike(identified)) return admit(manager, c, next, cookies, identified);
+  return identified.then(
+    (auth) => admit(manager, c, next, cookies, auth),
+    async (error: unknown) => {
       if (!(error instanceof StoreError) || !error.unavailable) throw error;
       if (options.onStoreUnavailable) return options.onStoreUnavailable(error, c);
       return sendReply(c, manager.storeUnavailable(request));
-    }
-    c.set("auth", auth as unknown as AuthContext<RegisteredUser>);
-    managers.set(auth, manager as unknown as LoginManager<never>);
-    const csrfReply = manager.checkCsrf(auth);
-    if (csrfReply) {
-      cookies.flush();
-      return sendReply(c, csrfReply);
-    }
-    await manager.runInContext(auth, next);
+    },
+  );
+}
+
+/** Attaches the context, checks CSRF, runs the rest inside the context, then writes the cookies. */
+function admit<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  c: Context,
+  next: Next,
+  cookies: ResponseCookies,
+  auth: AuthContext<U>,
+): Promise<Response | undefined> {
+  c.set("auth", auth as unknown as AuthContext<RegisteredUser>);
+  managers.set(auth, manager as unknown as LoginManager<never>);
+  const csrfReply = manager.checkCsrf(auth);
+  if (csrfReply) {
     cookies.flush();
-  };
+    return Promise.resolve(sendReply(c, csrfReply));
+  }
+  return manager.runInContext(auth, next).then(() => {
+    cookies.flush();
+    return undefined;
+  });
 }
 
 /**

@@ -57,8 +57,18 @@ export interface TestEnv {
 /** Secret of the test managers (not a real secret). */
 export const TEST_SECRET = "test-secret-test-secret-test-secret-0123";
 
+/**
+ * How the test store answers `getSession`: `"at once"` as the memory and SQLite stores do (no
+ * promise, so the adapters take their synchronous path), `"later"` through a promise, as the
+ * PostgreSQL and Redis stores do.
+ */
+export type StoreTiming = "at once" | "later";
+
 /** Builds a manager over a memory store with a fake clock; short timeouts keep timeout tests short. */
-export function createEnv(overrides: Partial<LoginManagerOptions<TestUser>> = {}): TestEnv {
+export function createEnv(
+  overrides: Partial<LoginManagerOptions<TestUser>> = {},
+  timing: StoreTiming = "at once",
+): TestEnv {
   const store = new MemoryStore();
   const outage = { down: false };
   const clock: FakeClock = {
@@ -70,7 +80,7 @@ export function createEnv(overrides: Partial<LoginManagerOptions<TestUser>> = {}
   };
   const manager = new LoginManager<TestUser>({
     secret: TEST_SECRET,
-    store: withOutageSwitch(store, outage),
+    store: withOutageSwitch(store, outage, timing),
     userLoader: (id) => [...USERS.values()].find((user) => user.id === id) ?? null,
     loginView: "/login",
     refreshView: "/reauth",
@@ -86,16 +96,24 @@ export function createEnv(overrides: Partial<LoginManagerOptions<TestUser>> = {}
   return { manager, store, clock, outage, events };
 }
 
-/** A store whose every method rejects as "unavailable" while `outage.down` is true. */
-export function withOutageSwitch(store: MemoryStore, outage: { down: boolean }): SessionStore {
+/**
+ * A store whose every method rejects as "unavailable" while `outage.down` is true; with `"later"`
+ * timing, every answer comes through a promise.
+ */
+export function withOutageSwitch(
+  store: MemoryStore,
+  outage: { down: boolean },
+  timing: StoreTiming = "at once",
+): SessionStore {
   return new Proxy(store, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property);
       if (typeof value !== "function") return value;
-      return (...args: unknown[]) =>
-        outage.down
-          ? Promise.reject(new StoreError("down", { unavailable: true }))
-          : (value as (...a: unknown[]) => unknown).apply(target, args);
+      return (...args: unknown[]) => {
+        if (outage.down) return Promise.reject(new StoreError("down", { unavailable: true }));
+        const answer: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        return timing === "later" ? Promise.resolve(answer) : answer;
+      };
     },
   });
 }

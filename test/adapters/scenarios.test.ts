@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { AppClient, TestEnv } from "./harness.js";
+import type { AppClient, StoreTiming, TestEnv } from "./harness.js";
 import { ADAPTERS, BODY_LIMIT, Browser, createEnv } from "./harness.js";
 
-describe.each(ADAPTERS)("$name adapter", ({ build }) => {
+const TIMINGS: StoreTiming[] = ["at once", "later"];
+const CASES = ADAPTERS.flatMap((adapter) => TIMINGS.map((timing) => ({ ...adapter, timing })));
+
+describe.each(CASES)("$name adapter, store answering $timing", ({ build, timing }) => {
   let apps: AppClient[] = [];
 
   afterEach(async () => {
@@ -11,7 +14,7 @@ describe.each(ADAPTERS)("$name adapter", ({ build }) => {
   });
 
   async function setup(overrides: Parameters<typeof createEnv>[0] = {}) {
-    const env: TestEnv = createEnv(overrides);
+    const env: TestEnv = createEnv(overrides, timing);
     const app = await build(env);
     apps.push(app);
     return { env, app, browser: new Browser(app) };

@@ -187,7 +187,7 @@ export class Harness {
   /** The session record a session cookie value points at (null when gone or expired). */
   session(cookieValue: string | undefined): Promise<SessionRecord | null> {
     if (!cookieValue) return Promise.resolve(null);
-    return this.memory.getSession(cookieValue.split(".")[0] as string, this.clock.now());
+    return Promise.resolve(this.memory.getSession(cookieValue.split(".")[0] as string, this.clock.now()));
   }
 
   async close(): Promise<void> {

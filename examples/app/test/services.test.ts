@@ -25,7 +25,7 @@ describe("withDeadline (the Redis store's per-operation timeout)", () => {
 
   it("rejects an operation that has not settled in time as unavailable (a 503)", async () => {
     store = withDeadline(slowStore(), DEADLINE_MS, "SlowStore");
-    const error = await store.getSession("x", Date.now()).catch((caught: unknown) => caught);
+    const error = await Promise.resolve(store.getSession("x", Date.now())).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StoreError);
     expect(error).toMatchObject({ unavailable: true });
     expect((error as Error).message).toBe(`SlowStore.getSession: no answer within ${DEADLINE_MS} ms`);

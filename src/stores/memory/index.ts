@@ -1,6 +1,7 @@
 import type { Clock } from "../../core/clock.js";
 import { systemClock } from "../../core/clock.js";
 import { ConfigurationError, StoreError } from "../../core/errors.js";
+import type { MaybePromise } from "../../core/maybe-promise.js";
 import type {
   DeletedSessionCounts,
   FailureRecord,
@@ -100,7 +101,7 @@ export class MemoryStore implements SessionStore {
    * const session = await store.getSession(id, Date.now());
    * ```
    */
-  async getSession(id: string, now: number): Promise<SessionRecord | null> {
+  getSession(id: string, now: number): MaybePromise<SessionRecord | null> {
     const session = this.#sessions.get(id);
     return session && session.expiresAt > now ? { ...session } : null;
   }

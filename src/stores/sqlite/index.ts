@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import type { Clock } from "../../core/clock.js";
 import { systemClock } from "../../core/clock.js";
 import { ConfigurationError, StoreError } from "../../core/errors.js";
+import type { MaybePromise } from "../../core/maybe-promise.js";
 import type {
   DeletedSessionCounts,
   FailureRecord,
@@ -235,8 +236,9 @@ export class SqliteStore implements SessionStore {
    * const session = await store.getSession(id, Date.now());
    * ```
    */
-  async getSession(id: string, now: number): Promise<SessionRecord | null> {
-    return this.#run("getSession", (p) => {
+  getSession(id: string, now: number): MaybePromise<SessionRecord | null> {
+    // better-sqlite3 answers synchronously: hand the row back without a promise (failures reject).
+    return this.#runNow("getSession", (p) => {
       const row = p.getSession.get(id, now);
       return row ? fromSessionTuple(row) : null;
     });
@@ -454,12 +456,17 @@ export class SqliteStore implements SessionStore {
   }
 
   #run<T>(operation: string, fn: (prepared: Prepared) => T): Promise<T> {
+    return Promise.resolve(this.#runNow(operation, fn));
+  }
+
+  /** Runs `fn` on the prepared statements: its value, or a promise rejected with a StoreError. */
+  #runNow<T>(operation: string, fn: (prepared: Prepared) => T): T | Promise<never> {
     if (this.#closed) {
       return Promise.reject(new StoreError(`SqliteStore: ${operation} called after close()`));
     }
     try {
       this.#prepared ??= this.#setUp();
-      return Promise.resolve(fn(this.#prepared));
+      return fn(this.#prepared);
     } catch (error) {
       return Promise.reject(error instanceof StoreError ? error : wrap(operation, error));
     }
