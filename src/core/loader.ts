@@ -296,7 +296,10 @@ async function revokeAfterTheft<U extends AuthUser>(
   core.events.emit("sessionsRevoked", { userId, reason: "theft", count, request });
 }
 
-function loadFromRequest<U extends AuthUser>(core: ManagerCore<U>, request: RequestView): MaybePromise<LoadedState<U>> {
+function loadFromRequest<U extends AuthUser>(
+  core: ManagerCore<U>,
+  request: RequestView,
+): MaybePromise<LoadedState<U>> {
   const loader = core.requestLoader;
   if (!loader) return ANONYMOUS;
   return settle(loader(request), (user): LoadedState<U> => {

@@ -217,33 +217,58 @@ function guard(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDo
 }
 
 function requestView(request: FastifyRequest): RequestView {
-  return {
-    method: request.method,
-    url: request.originalUrl,
-    header: (name) => firstValue(request.headers[name]),
-    remoteAddress: request.socket.remoteAddress,
-    encrypted: Boolean((request.socket as TLSSocket).encrypted),
-    formField: (name) => {
-      const body: unknown = request.body;
-      return body !== null && typeof body === "object" && Object.hasOwn(body, name)
-        ? (body as Record<string, unknown>)[name]
-        : undefined;
-    },
-  };
+  return new FastifyRequestView(request);
 }
 
 function responseView(reply: FastifyReply): ResponseView {
-  return {
-    setCookie: (name, serialized) => {
-      // reply.header() appends to an existing Set-Cookie, so remove it before writing the new list.
-      const cookies = replaceSetCookie(reply.getHeader("set-cookie"), name, serialized);
-      reply.removeHeader("set-cookie");
-      reply.header("set-cookie", cookies);
-    },
-    setHeader: (name, value) => {
-      reply.header(name, value);
-    },
-  };
+  return new FastifyResponseView(reply);
+}
+
+/** A class rather than an object of closures: one allocation per request instead of three. */
+class FastifyRequestView implements RequestView {
+  readonly method: string;
+  readonly url: string;
+  readonly remoteAddress: string | undefined;
+  readonly encrypted: boolean;
+  readonly #request: FastifyRequest;
+
+  constructor(request: FastifyRequest) {
+    this.method = request.method;
+    this.url = request.originalUrl;
+    this.remoteAddress = request.socket.remoteAddress;
+    this.encrypted = Boolean((request.socket as TLSSocket).encrypted);
+    this.#request = request;
+  }
+
+  header(name: string): string | undefined {
+    return firstValue(this.#request.headers[name]);
+  }
+
+  formField(name: string): unknown {
+    const body: unknown = this.#request.body;
+    return body !== null && typeof body === "object" && Object.hasOwn(body, name)
+      ? (body as Record<string, unknown>)[name]
+      : undefined;
+  }
+}
+
+class FastifyResponseView implements ResponseView {
+  readonly #reply: FastifyReply;
+
+  constructor(reply: FastifyReply) {
+    this.#reply = reply;
+  }
+
+  setCookie(name: string, serialized: string): void {
+    // reply.header() appends to an existing Set-Cookie, so remove it before writing the new list.
+    const cookies = replaceSetCookie(this.#reply.getHeader("set-cookie"), name, serialized);
+    this.#reply.removeHeader("set-cookie");
+    this.#reply.header("set-cookie", cookies);
+  }
+
+  setHeader(name: string, value: string): void {
+    this.#reply.header(name, value);
+  }
 }
 
 function firstValue(value: string | string[] | undefined): string | undefined {
