@@ -81,6 +81,21 @@ describe("constantTimeEqual", () => {
     expect(constantTimeEqual("", "")).toBe(true);
     expect(constantTimeEqual("\u00e9", "e\u0301")).toBe(false);
   });
+
+  it("tells apart non-ASCII strings whose characters share their low byte (no Latin-1 truncation)", () => {
+    // U+0101 and U+0201 both truncate to 0x01 in Latin-1; their UTF-8 bytes differ.
+    expect(constantTimeEqual("\u0101", "\u0201")).toBe(false);
+    expect(constantTimeEqual("a\u0101", "a\u0101")).toBe(true);
+  });
+
+  it("gives the same answers for lengths it has seen before and for every length up to and past its scratch space", () => {
+    for (const length of [1, 22, 43, 43, 255, 256, 257, 600]) {
+      const a = "x".repeat(length);
+      expect(constantTimeEqual(a, a)).toBe(true);
+      expect(constantTimeEqual(a, `${a.slice(1)}y`)).toBe(false);
+      expect(constantTimeEqual(a, `y${a.slice(1)}`)).toBe(false);
+    }
+  });
 });
 
 describe("parseTokenPair [A5 7.2.3]", () => {

@@ -42,17 +42,27 @@ export function hashToken(token: string): string {
 export function constantTimeEqual(a: string, b: string): boolean {
   const length = Buffer.byteLength(a);
   if (length !== Buffer.byteLength(b)) return false;
-  if (length > SCRATCH_BYTES) return timingSafeEqual(Buffer.from(a), Buffer.from(b));
-  // Hashes and tokens fit the scratch buffers: encode into them instead of allocating two Buffers.
+  // A UTF-8 length equal to the UTF-16 length means every character is ASCII, which latin1Write
+  // copies byte for byte. Anything else (or longer than the scratch space) takes the general path.
+  if (length > SCRATCH_BYTES || length !== a.length || length !== b.length) {
+    return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+  }
+  // Hashes and tokens: encoded into scratch views kept per length, so a comparison allocates nothing.
   // Synchronous from write to compare, so no other caller can touch the scratch space in between.
-  scratchLeft.write(a);
-  scratchRight.write(b);
-  return timingSafeEqual(scratchLeft.subarray(0, length), scratchRight.subarray(0, length));
+  const [left, right] = (scratchViews[length] ??= [
+    scratchLeft.subarray(0, length),
+    scratchRight.subarray(0, length),
+  ]);
+  left.write(a, "latin1");
+  right.write(b, "latin1");
+  return timingSafeEqual(left, right);
 }
 
 const SCRATCH_BYTES = 256;
 const scratchLeft = Buffer.alloc(SCRATCH_BYTES);
 const scratchRight = Buffer.alloc(SCRATCH_BYTES);
+/** Views of the first n bytes of the scratch buffers, by n. */
+const scratchViews: [Buffer, Buffer][] = [];
 
 /**
  * Splits a `<id>.<secret>` cookie value into its halves, or returns null when it is not exactly
