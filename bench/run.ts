@@ -1029,6 +1029,8 @@ async function main(): Promise<void> {
     }
   }
   results.meta.totalSeconds = (Date.now() - started) / 1000;
+  // Read again at the end: Flask, Flask-Login and gunicorn may have been installed during the run.
+  results.meta.versions = versions();
   results.meta.machine.loadAverageAtEnd = readFileSync("/proc/loadavg", "utf8").trim();
   mkdirSync(join(outDir, "bench"), { recursive: true });
   writeFileSync(join(outDir, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);

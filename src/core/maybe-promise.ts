@@ -11,7 +11,15 @@
  */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** True for a promise or any other thenable. */
+/**
+ * True for a promise or any other thenable.
+ *
+ * @example
+ * ```ts
+ * const pending = manager.identify(requestView, responseView);
+ * const auth = isPromiseLike(pending) ? await pending : pending;
+ * ```
+ */
 export function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === "function";
 }
