@@ -49,10 +49,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
   }
   // Hashes and tokens: encoded into scratch views kept per length, so a comparison allocates nothing.
   // Synchronous from write to compare, so no other caller can touch the scratch space in between.
-  const [left, right] = (scratchViews[length] ??= [
-    scratchLeft.subarray(0, length),
-    scratchRight.subarray(0, length),
-  ]);
+  const [left, right] = scratchViewsOf(length);
   left.write(a, "latin1");
   right.write(b, "latin1");
   return timingSafeEqual(left, right);
@@ -63,6 +60,15 @@ const scratchLeft = Buffer.alloc(SCRATCH_BYTES);
 const scratchRight = Buffer.alloc(SCRATCH_BYTES);
 /** Views of the first n bytes of the scratch buffers, by n. */
 const scratchViews: [Buffer, Buffer][] = [];
+
+function scratchViewsOf(length: number): [Buffer, Buffer] {
+  let views = scratchViews[length];
+  if (!views) {
+    views = [scratchLeft.subarray(0, length), scratchRight.subarray(0, length)];
+    scratchViews[length] = views;
+  }
+  return views;
+}
 
 /**
  * Splits a `<id>.<secret>` cookie value into its halves, or returns null when it is not exactly
