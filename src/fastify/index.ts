@@ -69,9 +69,6 @@ const plugin: FastifyPluginCallback<FastifyAdapterOptions> = (fastify, options, 
   // handler, which Fastify calls synchronously from `done`, so entering the AsyncLocalStorage context
   // around `done` puts all of them inside it (`currentUser()` works there, also after an await).
   fastify.addHook("preHandler", function loginManagerHook(request, reply, next) {
-    const proceed = (auth: AuthContext<RegisteredUser> | null) => {
-      if (auth) manager.runInContext(auth, next);
-    };
     let identified: MaybePromise<AuthContext<RegisteredUser> | null>;
     try {
       identified = identify(manager, options, request, reply);
@@ -79,8 +76,16 @@ const plugin: FastifyPluginCallback<FastifyAdapterOptions> = (fastify, options, 
       next(error as Error);
       return;
     }
-    if (isPromiseLike(identified)) identified.then(proceed, (error: unknown) => next(error as Error));
-    else proceed(identified);
+    if (!isPromiseLike(identified)) {
+      if (identified) manager.runInContext(identified, next);
+      return;
+    }
+    identified.then(
+      (auth) => {
+        if (auth) manager.runInContext(auth, next);
+      },
+      (error: unknown) => next(error as Error),
+    );
   });
   done();
 };

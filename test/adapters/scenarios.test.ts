@@ -130,6 +130,17 @@ describe.each(CASES)("$name adapter, store answering $timing", ({ build, timing 
     });
   });
 
+  it("a user loader that throws answers 500 instead of treating the visitor as anonymous", async () => {
+    const { env, browser } = await setup();
+    await browser.login("alice");
+    env.manager.userLoader(() => {
+      throw new Error("users table gone");
+    });
+    const res = await browser.get("/protected");
+    expect(res.status).toBe(500);
+    expect(res.cookie("session")).toBeUndefined();
+  });
+
   it("a handler error still sends the cookies set while authenticating (the rotated remember cookie)", async () => {
     const { browser } = await setup();
     await browser.login("alice", { remember: true });
