@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { haveWrk, median, runLoad, runWrk } from "./lib/load.js";
+import { haveWrk, type LoadOptions, median, runLoad, runWrk } from "./lib/load.js";
 import {
   freePort,
   processTreeCpuMs,
@@ -849,6 +849,14 @@ async function partThree(): Promise<Part3Result | undefined> {
       ),
     );
     for (const v of running) {
+      const loginLoad: LoadOptions = {
+        url: `${v.base}/login`,
+        method: "POST",
+        durationS: config.durationS,
+        connections: config.stormLoginConnections,
+        headers: v.login,
+        body,
+      };
       for (const mode of config.smoke ? (["fixed"] as const) : (["fixed", "saturated"] as const)) {
         const authOptions = {
           url: `${v.base}/protected`,
@@ -861,16 +869,7 @@ async function partThree(): Promise<Part3Result | undefined> {
           await getStats(v.base, true);
           const [auth, logins] = await Promise.all([
             runLoad(authOptions),
-            storm
-              ? runLoad({
-                  url: `${v.base}/login`,
-                  method: "POST",
-                  durationS: config.durationS,
-                  connections: config.stormLoginConnections,
-                  headers: v.login,
-                  body,
-                })
-              : Promise.resolve(undefined),
+            storm ? runLoad(loginLoad) : Promise.resolve(undefined),
           ]);
           const stats = await getStats(v.base, false);
           const eld = stats?.eventLoopDelayMs as { p99: number; max: number; mean: number } | undefined;
@@ -892,14 +891,7 @@ async function partThree(): Promise<Part3Result | undefined> {
       }
       // Logins with no authenticated load: what login-manager adds to each login (throttle, store,
       // session) against raw hashing, without the load generator and 2,000 req/s sharing the cores.
-      const alone = await runLoad({
-        url: `${v.base}/login`,
-        method: "POST",
-        durationS: config.durationS,
-        connections: config.stormLoginConnections,
-        headers: v.login,
-        body,
-      });
+      const alone = await runLoad(loginLoad);
       aloneLogins.push({ round, variant: v.name, loginsPerSec: alone.rps, loginNon2xx: alone.non2xx });
     }
     log(`storm round ${round + 1}/${config.rounds} done`);
