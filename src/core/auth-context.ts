@@ -1,4 +1,4 @@
-import { clientAddress, isHttps } from "./client.js";
+import { clientAddress } from "./client.js";
 import { serializeCookie } from "./cookies.js";
 import { csrfTokenFor } from "./csrf.js";
 import { ConfigurationError, LoginManagerError } from "./errors.js";
@@ -123,12 +123,13 @@ export class AuthContext<U extends AuthUser> {
     response: ResponseView,
     cookies: Map<string, string>,
     loaded: LoadedState<U>,
+    https: boolean,
   ) {
     this.#core = core;
     this.request = request;
     this.#response = response;
     this.#cookies = cookies;
-    this.#https = isHttps(request, core.options.trustProxyHops);
+    this.#https = https;
     this.#user = loaded.user;
     this.#session = loaded.session;
     this.#source = loaded.source;

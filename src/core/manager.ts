@@ -189,7 +189,7 @@ export class LoginManager<U extends AuthUser = AuthUser> {
         cookies.get(names[1] as string),
         decisions,
       );
-      return settle(loaded, (state) => this.#contextFor(request, response, cookies, state, decisions));
+      return settle(loaded, (state) => this.#contextFor(request, response, cookies, state, decisions, https));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -201,8 +201,9 @@ export class LoginManager<U extends AuthUser = AuthUser> {
     cookies: Map<string, string>,
     loaded: LoadedState<U>,
     decisions: CookieDecisions,
+    https: boolean,
   ): AuthContext<U> {
-    const auth = new AuthContext(this.#core, request, response, cookies, loaded);
+    const auth = new AuthContext(this.#core, request, response, cookies, loaded, https);
     auth.applyLoaderCookies(decisions);
     if (loaded.user) {
       // Pages for a logged-in user must not be kept by shared or browser caches (ASVS 14.3.2).
