@@ -7,6 +7,7 @@ import { decodeFlashes, encodeFlashes } from "./flash.js";
 import type { RequestView, ResponseView } from "./http.js";
 import type { ManagerCore } from "./internals.js";
 import type { CookieDecisions } from "./loader.js";
+import type { LoginManager } from "./manager.js";
 import { createSession, deleteSessionsOfToken } from "./sessions.js";
 import type { SessionRecord } from "./store.js";
 import type { ThrottleStatus } from "./throttle.js";
@@ -86,6 +87,23 @@ export interface LoadedState<U extends AuthUser> {
 
 const SESSION_HANDLE_PURPOSE = "session-handle";
 
+let managerOfContext: (value: object) => LoginManager<never> | undefined;
+
+/**
+ * The manager that made `value`, when it is an {@link AuthContext}; undefined for anything else.
+ * Internal: adapters' route guards find their manager this way. (A WeakMap from context to manager
+ * did the same, but its write on every request cost more than the rest of the guard: V8 handles
+ * weak keys as ephemerons on each young-generation collection.)
+ *
+ * @example
+ * ```ts
+ * const manager = managerOf(req.auth); // undefined when the middleware did not run
+ * ```
+ */
+export function managerOf(value: unknown): LoginManager<never> | undefined {
+  return typeof value === "object" && value !== null ? managerOfContext(value) : undefined;
+}
+
 /**
  * Everything login-manager knows and can do for one request: `req.auth` in Express, `request.auth`
  * in Fastify, `c.var.auth` in Hono. The free functions (`currentUser()`, `loginUser()`, ...) call the
@@ -115,6 +133,11 @@ export class AuthContext<U extends AuthUser> {
   #accessed = false;
   #csrfValue: string | undefined;
   #flashes: FlashMessage[] | undefined;
+
+  static {
+    managerOfContext = (value) =>
+      #core in value ? (value.#core.manager as unknown as LoginManager<never>) : undefined;
+  }
 
   /** @internal Built by the manager's `authenticate`; applications never construct it. */
   constructor(

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { clientAddress, clientFingerprint, isHttps, requestOrigin, userAgent, wantsJson } from "./client.js";
 import type { RequestView } from "./http.js";
@@ -69,6 +70,23 @@ describe("userAgent and clientFingerprint", () => {
     expect(clientFingerprint("127.0.0.1", "curl/8")).toBe(base);
     expect(clientFingerprint("127.0.0.2", "curl/8")).not.toBe(base);
     expect(clientFingerprint("127.0.0.1", "curl/9")).not.toBe(base);
+  });
+
+  it("is the base64url SHA-256 of `address|agent`, the value stored sessions were fingerprinted with", () => {
+    const direct = createHash("sha256").update("203.0.113.7|Mozilla/5.0 (fingerprint)").digest("base64url");
+    expect(clientFingerprint("203.0.113.7", "Mozilla/5.0 (fingerprint)")).toBe(direct);
+    // Asked again: the memoized answer is the same.
+    expect(clientFingerprint("203.0.113.7", "Mozilla/5.0 (fingerprint)")).toBe(direct);
+  });
+
+  it("keeps answering correctly after its bounded memo fills up and starts over", () => {
+    const expected = (address: string, agent: string) =>
+      createHash("sha256").update(`${address}|${agent}`).digest("base64url");
+    for (let i = 0; i < 2_500; i++) {
+      const agent = `agent ${i % 700}`;
+      const address = `10.0.${i % 3}.${i % 251}`;
+      expect(clientFingerprint(address, agent)).toBe(expected(address, agent));
+    }
   });
 });
 

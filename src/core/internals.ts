@@ -1,4 +1,5 @@
 import type { LoginManagerEvents, TypedEvents } from "./events.js";
+import type { LoginManager } from "./manager.js";
 import type { RequestLoader, ResolvedOptions, UserLoader } from "./options.js";
 import type { KeyRing } from "./signing.js";
 import type { LoginThrottle } from "./throttle.js";
@@ -15,4 +16,6 @@ export interface ManagerCore<U extends AuthUser> {
   readonly userLoader: UserLoader<U> | undefined;
   readonly requestLoader: RequestLoader<U> | undefined;
   readonly userCache: UserCache<U>;
+  /** The manager itself, for adapters that hold only a request's context (see `managerOf`). */
+  readonly manager: LoginManager<U>;
 }

@@ -69,6 +69,7 @@ export class LoginManager<U extends AuthUser = AuthUser> {
         this.options.userCacheMaxEntries,
         this.options.clock,
       ),
+      manager: this,
     };
     const { sessionCookieName, rememberCookieName, csrfCookieName, flashCookieName } = this.options;
     const plain = [sessionCookieName, rememberCookieName, csrfCookieName, flashCookieName];

@@ -1,5 +1,6 @@
 import type { Application, NextFunction, Request, RequestHandler, Response } from "express";
 import express from "express";
+import { managerOf } from "../core/auth-context.js";
 import { NodeRequestView } from "../core/node-request-view.js";
 import type {
   AuthContext,
@@ -19,8 +20,6 @@ declare global {
     }
   }
 }
-
-const managers = new WeakMap<object, LoginManager<never>>();
 
 /**
  * Options of {@link initApp} and {@link loginManagerMiddleware}.
@@ -123,7 +122,6 @@ function admit<U extends RegisteredUser>(
   auth: AuthContext<U>,
 ): void {
   req.auth = auth as unknown as AuthContext<RegisteredUser>;
-  managers.set(auth, manager as unknown as LoginManager<never>);
   const csrfReply = manager.checkCsrf(auth);
   if (csrfReply) {
     sendReply(res, csrfReply);
@@ -177,7 +175,7 @@ export function sendReply(res: Response, reply: AuthReply): void {
 }
 
 function guard(req: Request, res: Response, next: NextFunction, fresh: boolean): void {
-  const manager = req.auth ? managers.get(req.auth) : undefined;
+  const manager = managerOf(req.auth);
   if (!manager) {
     next(
       new ConfigurationError(

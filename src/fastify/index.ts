@@ -6,6 +6,7 @@ import type {
   preHandlerHookHandler,
 } from "fastify";
 import fp from "fastify-plugin";
+import { managerOf } from "../core/auth-context.js";
 import { NodeRequestView } from "../core/node-request-view.js";
 import type {
   AuthContext,
@@ -29,8 +30,6 @@ declare module "fastify" {
     auth: AuthContext<RegisteredUser>;
   }
 }
-
-const managers = new WeakMap<object, LoginManager<never>>();
 
 /**
  * Options of the Fastify plugin ({@link loginManagerPlugin}).
@@ -197,7 +196,6 @@ function admit<U extends RegisteredUser>(
   auth: AuthContext<U>,
 ): AuthContext<U> | null {
   request.auth = auth as unknown as AuthContext<RegisteredUser>;
-  managers.set(auth, manager as unknown as LoginManager<never>);
   const csrfReply = manager.checkCsrf(auth);
   if (csrfReply) {
     sendReply(reply, csrfReply);
@@ -207,7 +205,7 @@ function admit<U extends RegisteredUser>(
 }
 
 function guard(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, fresh: boolean) {
-  const manager = request.auth ? managers.get(request.auth) : undefined;
+  const manager = managerOf(request.auth);
   if (!manager) {
     done(
       new ConfigurationError(

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler, Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
+import { managerOf } from "../core/auth-context.js";
 import type {
   AuthContext,
   AuthReply,
@@ -18,8 +19,6 @@ declare module "hono" {
     auth: AuthContext<RegisteredUser>;
   }
 }
-
-const managers = new WeakMap<object, LoginManager<never>>();
 
 /**
  * Options of {@link loginManager}.
@@ -113,7 +112,6 @@ function admit<U extends RegisteredUser>(
   auth: AuthContext<U>,
 ): Promise<Response | undefined> {
   c.set("auth", auth as unknown as AuthContext<RegisteredUser>);
-  managers.set(auth, manager as unknown as LoginManager<never>);
   const csrfReply = manager.checkCsrf(auth);
   if (csrfReply) {
     cookies.flush();
@@ -173,7 +171,7 @@ export function sendReply(c: Context, reply: AuthReply): Response {
  */
 function guard(c: Context, next: Next, fresh: boolean): Promise<Response | undefined> {
   const auth = c.get("auth") as AuthContext<RegisteredUser> | undefined;
-  const manager = auth ? managers.get(auth) : undefined;
+  const manager = managerOf(auth);
   if (!auth || !manager) {
     return Promise.reject(
       new ConfigurationError(
