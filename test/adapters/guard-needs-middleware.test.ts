@@ -39,7 +39,7 @@ async function buildExpress(foreignAuth: boolean): Promise<AppClient> {
 async function buildFastify(foreignAuth: boolean): Promise<AppClient> {
   const app = Fastify();
   if (foreignAuth) {
-    app.decorateRequest("auth", null);
+    app.decorateRequest("auth", null as never);
     app.addHook("onRequest", (request, _reply, done) => {
       (request as unknown as { auth: unknown }).auth = FOREIGN_AUTH;
       done();
