@@ -8,11 +8,12 @@
  * `/spin` busy-waits a known time (SPIN_NS, default 2700 ns): it shows what that much plain CPU work
  * costs in throughput on this machine, to compare with login-manager's own routes.
  *
- * Needs Debian's wrk (`apt-get install wrk`; `npm run bench` installs it). Not part of `npm run bench`:
- * it explains the Part 1 figures, it does not add to them. BENCH_FRAMEWORKS picks frameworks.
+ * Uses Debian's wrk when installed (`npm run bench` installs it), else autocannon, whose own CPU use
+ * then shares the cores with the server. Not part of `npm run bench`: it explains the Part 1 figures,
+ * it does not add to them. BENCH_FRAMEWORKS picks frameworks.
  */
 import { join } from "node:path";
-import { haveWrk, median, runWrk } from "./lib/load.js";
+import { haveWrk, median, runLoad, runWrk } from "./lib/load.js";
 import { processTreeCpuMs, startNodeServer } from "./lib/procs.js";
 
 const ROUTES = ["/hello", "/hook", "/headers", "/spin", "/identified", "/protected"] as const;
@@ -20,6 +21,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const durationS = Number(process.env.BENCH_DURATION_S ?? 3);
 const frameworks = (process.env.BENCH_FRAMEWORKS ?? "express,fastify,hono").split(",");
 const root = join(import.meta.dirname, "..");
+const generator = haveWrk() ? "wrk" : "autocannon";
+const runGenerator = generator === "wrk" ? runWrk : runLoad;
 
 interface RouteSample {
   rps: number;
@@ -31,7 +34,7 @@ type Client = { cookie: string; "user-agent": string };
 
 async function measure(port: number, pid: number, path: string, client: Client): Promise<RouteSample> {
   const before = processTreeCpuMs(pid);
-  const load = await runWrk({
+  const load = await runGenerator({
     url: `http://127.0.0.1:${port}${path}`,
     durationS,
     connections: 50,
@@ -53,7 +56,7 @@ async function decompose(framework: string): Promise<string[]> {
   const samples = new Map<string, RouteSample[]>(ROUTES.map((route) => [route, []]));
   try {
     for (const route of ROUTES) {
-      await runWrk({
+      await runGenerator({
         url: `http://127.0.0.1:${server.port}${route}`,
         durationS: 1,
         connections: 50,
@@ -81,12 +84,8 @@ async function decompose(framework: string): Promise<string[]> {
   });
 }
 
-if (!haveWrk()) {
-  console.error("bench:decompose needs Debian's wrk: apt-get install wrk");
-  process.exit(1);
-}
 const lines = [
-  `${rounds} rounds x ${durationS} s per route, 50 connections, wrk; medians; ratio and extra CPU against /hello in the same round.`,
+  `${rounds} rounds x ${durationS} s per route, 50 connections, ${generator}; medians; ratio and extra CPU against /hello in the same round.`,
   "",
   "| framework | route | req/s | vs /hello | server CPU µs/req | extra CPU µs/req |",
   "| --- | --- | --- | --- | --- | --- |",
