@@ -51,3 +51,4 @@ export type {
 export { addressBucket } from "./core/throttle.js";
 export type { AnonymousUser, AuthUser, Register, RegisteredUser } from "./core/users.js";
 export { AnonymousUserMixin, UserMixin } from "./core/users.js";
+export { mergeVary } from "./core/vary.js";

@@ -35,13 +35,21 @@ export interface RequestView {
  *   setCookie: (name, serialized) =>
  *     res.setHeader("set-cookie", replaceSetCookie(res.getHeader("set-cookie"), name, serialized)),
  *   setHeader: (name, value) => res.setHeader(name, value),
+ *   appendVary: (field) => res.setHeader("vary", mergeVary(res.getHeader("vary"), field)),
  * };
  * ```
  */
 export interface ResponseView {
   /** Sets a cookie, replacing any Set-Cookie for the same name already on this response. */
   setCookie(name: string, serialized: string): void;
+  /** Sets a header, replacing any value it already had on this response. */
   setHeader(name: string, value: string): void;
+  /**
+   * Adds a field to the response's Vary header, keeping the fields already there (see `mergeVary`).
+   * Optional for backward compatibility: without it the core calls `setHeader("vary", field)`,
+   * which replaces a Vary set earlier by the app.
+   */
+  appendVary?(field: string): void;
 }
 
 /**

@@ -209,7 +209,8 @@ export class LoginManager<U extends AuthUser = AuthUser> {
     if (loaded.user) {
       // Pages for a logged-in user must not be kept by shared or browser caches (ASVS 14.3.2).
       response.setHeader("cache-control", "no-store");
-      response.setHeader("vary", "Cookie");
+      if (response.appendVary) response.appendVary("Cookie");
+      else response.setHeader("vary", "Cookie");
     }
     return auth;
   }

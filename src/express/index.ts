@@ -10,7 +10,7 @@ import type {
   RequestView,
   ResponseView,
 } from "../index.js";
-import { ConfigurationError, isPromiseLike, replaceSetCookie, StoreError } from "../index.js";
+import { ConfigurationError, isPromiseLike, mergeVary, replaceSetCookie, StoreError } from "../index.js";
 
 declare global {
   namespace Express {
@@ -91,6 +91,11 @@ function mayHaveBody(req: Request): boolean {
  * The middleware that identifies the user on every request, checks CSRF on unsafe methods, and makes
  * `req.auth` and `currentUser()` available to later handlers. Put a body parser before it when forms
  * carry the CSRF token in a field ({@link initApp} does both).
+ *
+ * For a logged-in user it sets `Cache-Control: no-store` and adds `Cookie` to the Vary header,
+ * keeping the fields already there. A handler adds its own field with `res.vary("Accept")` or
+ * `res.append("Vary", "Accept")`; `res.setHeader("Vary", ...)` and `res.set("Vary", ...)` replace the
+ * whole header, `Cookie` included.
  *
  * @example
  * ```ts
@@ -226,5 +231,9 @@ class ExpressResponseView implements ResponseView {
 
   setHeader(name: string, value: string): void {
     this.#res.setHeader(name, value);
+  }
+
+  appendVary(field: string): void {
+    this.#res.setHeader("vary", mergeVary(this.#res.getHeader("vary"), field));
   }
 }

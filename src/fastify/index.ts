@@ -18,7 +18,7 @@ import type {
   RequestView,
   ResponseView,
 } from "../index.js";
-import { ConfigurationError, isPromiseLike, replaceSetCookie, StoreError } from "../index.js";
+import { ConfigurationError, isPromiseLike, mergeVary, replaceSetCookie, StoreError } from "../index.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -99,6 +99,12 @@ const plugin: FastifyPluginCallback<FastifyAdapterOptions> = (fastify, options, 
  * Register `@fastify/formbody` for HTML forms (the CSRF token comes in the `_csrf` field) and keep
  * Fastify's `bodyLimit` small (e.g. `Fastify({ bodyLimit: 16384 })`) since bodies are parsed before
  * the CSRF check. A store outage answers 503 (see {@link FastifyAdapterOptions.onStoreUnavailable}).
+ *
+ * For a logged-in user it sets `Cache-Control: no-store` and adds `Cookie` to the Vary header,
+ * keeping the fields set earlier (an `onRequest` hook, `@fastify/cors`). Fastify's `reply.header()`
+ * replaces a header (it appends only Set-Cookie), so `reply.header("vary", "Accept")` in a handler
+ * drops `Cookie`; add to it instead: `reply.header("vary", mergeVary(reply.getHeader("vary"), "Accept"))`
+ * (`mergeVary` from `login-manager`).
  *
  * @example
  * ```ts
@@ -243,5 +249,10 @@ class FastifyResponseView implements ResponseView {
 
   setHeader(name: string, value: string): void {
     this.#reply.header(name, value);
+  }
+
+  appendVary(field: string): void {
+    // reply.getHeader() also sees a Vary set on reply.raw.
+    this.#reply.header("vary", mergeVary(this.#reply.getHeader("vary"), field));
   }
 }

@@ -11,7 +11,7 @@ import type {
   RequestView,
   ResponseView,
 } from "../index.js";
-import { ConfigurationError, isPromiseLike, replaceSetCookie, StoreError } from "../index.js";
+import { ConfigurationError, isPromiseLike, mergeVary, replaceSetCookie, StoreError } from "../index.js";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -47,6 +47,12 @@ export interface HonoAdapterOptions {
  *
  * Body errors are thrown as `HTTPException`s (413 / 400), which Hono's default error handler turns
  * into responses; a custom `app.onError` should return `err.getResponse()` for them.
+ *
+ * For a logged-in user it sets `Cache-Control: no-store` and, once the handler has answered, adds
+ * `Cookie` to the response's Vary header: a Vary from earlier middleware, `c.header("Vary", ...)`,
+ * the headers of `c.text()` / `c.json()` or a returned `Response` are kept. A middleware registered
+ * before this one that writes Vary after its `next()` must add to it (`hono/cors` and
+ * `hono/compress` do); `c.header("Vary", value)` there replaces it, `Cookie` included.
  *
  * @example
  * ```ts
@@ -103,7 +109,10 @@ function identifyThenNext<U extends RegisteredUser>(
   );
 }
 
-/** Attaches the context, checks CSRF, runs the rest inside the context, then writes the cookies. */
+/**
+ * Attaches the context, checks CSRF, runs the rest inside the context, then writes the cookies and
+ * the Vary field into the response.
+ */
 function admit<U extends RegisteredUser>(
   manager: LoginManager<U>,
   c: Context,
@@ -114,8 +123,9 @@ function admit<U extends RegisteredUser>(
   c.set("auth", auth as unknown as AuthContext<RegisteredUser>);
   const csrfReply = manager.checkCsrf(auth);
   if (csrfReply) {
+    c.res = sendReply(c, csrfReply);
     cookies.flush();
-    return Promise.resolve(sendReply(c, csrfReply));
+    return Promise.resolve(c.res);
   }
   return manager.runInContext(auth, next).then(() => {
     cookies.flush();
@@ -219,6 +229,7 @@ interface NodeBindings {
 interface NodeOutgoing {
   readonly headersSent: boolean;
   setHeader(name: string, value: string): unknown;
+  getHeader(name: string): unknown;
 }
 
 /** The Node `ServerResponse` under @hono/node-server (`c.env.outgoing`), when there is one. */
@@ -282,6 +293,8 @@ function pathOf(c: Context): string {
 class ResponseCookies implements ResponseView {
   readonly #c: Context;
   #pending: Map<string, string> | undefined;
+  /** The Vary fields to merge into the finished response. */
+  #vary: string | undefined;
   #flushed = false;
 
   constructor(c: Context) {
@@ -303,15 +316,47 @@ class ResponseCookies implements ResponseView {
     else this.#c.header(name, value);
   }
 
-  /** Writes the pending cookies: appended before the response exists, merged into it after. */
+  appendVary(field: string): void {
+    this.#vary = mergeVary(this.#vary, field);
+    // Also on the Node response, for a handler that writes to c.env.outgoing itself. A Vary on the
+    // Response that Hono sends replaces this one at writeHead, hence the merge in flush().
+    const outgoing = nodeResponse(this.#c);
+    if (outgoing && !outgoing.headersSent)
+      outgoing.setHeader("vary", mergeVary(outgoing.getHeader("vary"), field));
+    if (this.#flushed) this.#mergeVary();
+  }
+
+  /**
+   * Writes the pending cookies (appended before the response exists, merged into it after) and,
+   * once the response exists, the Vary fields.
+   */
   flush(): void {
     const c = this.#c;
     this.#flushed = c.finalized;
+    if (c.finalized) this.#mergeVary();
     if (this.#pending === undefined || this.#pending.size === 0) return;
     let list: string[] = c.finalized ? c.res.headers.getSetCookie() : [];
     for (const [name, serialized] of this.#pending) list = replaceSetCookie(list, name, serialized);
     this.#pending.clear();
     if (c.finalized) c.header("set-cookie", undefined);
     for (const cookie of list) c.header("set-cookie", cookie, { append: true });
+  }
+
+  /**
+   * Adds the Vary fields to the finished response, keeping the fields that the handler or an earlier
+   * middleware put there. Done after next(), because a handler's c.header("Vary", ...) replaces.
+   */
+  #mergeVary(): void {
+    if (this.#vary === undefined) return;
+    const headers = this.#c.res.headers;
+    const current = headers.get("vary");
+    const merged = mergeVary(current, this.#vary);
+    if (merged === current) return;
+    try {
+      headers.set("vary", merged);
+    } catch {
+      // A Response from fetch() has immutable headers; c.header() copies the Response first.
+      this.#c.header("vary", merged);
+    }
   }
 }
