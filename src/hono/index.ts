@@ -323,7 +323,8 @@ class ResponseCookies implements ResponseView {
     this.#c.header(name, value);
     // A Response the handler builds itself does not carry c.header()'s headers: give it ours after
     // next() unless it has its own.
-    (this.#defaults ??= new Map()).set(name, value);
+    this.#defaults ??= new Map();
+    this.#defaults.set(name, value);
     if (this.#flushed) this.#completeResponse();
   }
 
