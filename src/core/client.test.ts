@@ -1,18 +1,14 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { type FakeRequestOptions, fakeRequest } from "../testing/request.js";
 import { clientAddress, clientFingerprint, isHttps, requestOrigin, userAgent, wantsJson } from "./client.js";
 import type { RequestView } from "./http.js";
 
-function view(headers: Record<string, string>, socket: Partial<RequestView> = {}): RequestView {
-  return {
-    method: "GET",
-    url: "/",
-    header: (name) => headers[name],
-    remoteAddress: "10.0.0.2",
-    encrypted: false,
-    formField: () => undefined,
-    ...socket,
-  };
+function view(
+  headers: Record<string, string>,
+  socket: Pick<FakeRequestOptions, "remoteAddress" | "encrypted"> = {},
+): RequestView {
+  return fakeRequest({ headers, remoteAddress: "10.0.0.2", ...socket });
 }
 
 describe("clientAddress [checklist I.65] (Flask-Login #101, #700)", () => {
@@ -122,14 +118,8 @@ describe("requestOrigin", () => {
 });
 
 describe("isHttps behind proxies reads X-Forwarded-Proto like X-Forwarded-For", () => {
-  const view = (proto: string): RequestView => ({
-    method: "GET",
-    url: "/",
-    header: (name) => (name === "x-forwarded-proto" ? proto : undefined),
-    remoteAddress: "10.0.0.1",
-    encrypted: false,
-    formField: () => undefined,
-  });
+  const view = (proto: string): RequestView =>
+    fakeRequest({ headers: { "x-forwarded-proto": proto }, remoteAddress: "10.0.0.1" });
 
   it("ignores an https entry the client put before the one its proxy appended", () => {
     expect(isHttps(view("https, http"), 1)).toBe(false);

@@ -4,9 +4,10 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { MemoryStore } from "../stores/memory/index.js";
+import { fakeRequest } from "../testing/request.js";
 import { csrfTokenFor } from "./csrf.js";
 import { encodeFlashes } from "./flash.js";
-import type { RequestView, ResponseView } from "./http.js";
+import type { ResponseView } from "./http.js";
 import { LoginManager } from "./manager.js";
 import { KeyRing } from "./signing.js";
 import { UserMixin } from "./users.js";
@@ -37,14 +38,7 @@ async function issuedCsrfToken(): Promise<{ token: string; cookieValue: string }
     store: new MemoryStore(),
     userLoader: () => null,
   });
-  const request: RequestView = {
-    method: "GET",
-    url: "/form",
-    header: () => undefined,
-    remoteAddress: "127.0.0.1",
-    encrypted: false,
-    formField: () => undefined,
-  };
+  const request = fakeRequest({ url: "/form", remoteAddress: "127.0.0.1" });
   let cookieValue = "";
   const response: ResponseView = {
     setCookie: (name, serialized) => {

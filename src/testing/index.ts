@@ -1,3 +1,5 @@
 export type { LoginCookieOptions } from "./login-client.js";
 export { createLoginCookie } from "./login-client.js";
+export type { FakeRequestOptions } from "./request.js";
+export { fakeRequest } from "./request.js";
 export * from "./store-suite.js";

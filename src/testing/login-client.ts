@@ -1,4 +1,5 @@
-import type { AuthUser, LoginManager, LoginOptions, RequestView } from "../index.js";
+import type { AuthUser, LoginManager, LoginOptions } from "../index.js";
+import { fakeRequest } from "./request.js";
 
 /**
  * Options of {@link createLoginCookie}. Session protection compares the client address and
@@ -36,14 +37,11 @@ export async function createLoginCookie<U extends AuthUser>(
   options: LoginCookieOptions = {},
 ): Promise<string> {
   const cookies = new Map<string, string>();
-  const request: RequestView = {
-    method: "GET",
-    url: "/",
-    header: (name) => (name === "user-agent" ? options.userAgent : undefined),
+  const request = fakeRequest({
+    headers: { "user-agent": options.userAgent },
     remoteAddress: options.remoteAddress ?? "::ffff:127.0.0.1",
-    encrypted: options.https ?? false,
-    formField: () => undefined,
-  };
+    encrypted: options.https,
+  });
   const auth = await manager.authenticate(request, {
     setCookie: (name, serialized) => {
       const value = serialized.slice(name.length + 1, serialized.indexOf(";"));

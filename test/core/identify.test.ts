@@ -7,7 +7,7 @@ import type { RequestView, ResponseView, SessionStore, UserLoader } from "login-
 import { isPromiseLike, LoginManager, StoreError, UserMixin } from "login-manager";
 import { MemoryStore } from "login-manager/stores/memory";
 import { SqliteStore } from "login-manager/stores/sqlite";
-import { createLoginCookie } from "login-manager/testing";
+import { createLoginCookie, fakeRequest } from "login-manager/testing";
 import { afterEach, describe, expect, it } from "vitest";
 
 class User extends UserMixin {
@@ -22,15 +22,11 @@ const SECRET = "identify-test-secret-identify-test-secret";
 const silentResponse: ResponseView = { setCookie: () => undefined, setHeader: () => undefined };
 
 function requestWith(cookie: string | undefined): RequestView {
-  const headers: Record<string, string | undefined> = { host: "localhost", "user-agent": UA, cookie };
-  return {
-    method: "GET",
+  return fakeRequest({
     url: "/protected",
-    header: (name) => headers[name],
+    headers: { host: "localhost", "user-agent": UA, cookie },
     remoteAddress: "127.0.0.1",
-    encrypted: false,
-    formField: () => undefined,
-  };
+  });
 }
 
 function managerOn(store: SessionStore, userLoader: UserLoader<User> = (id) => (id === "1" ? alice : null)) {

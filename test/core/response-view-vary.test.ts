@@ -5,7 +5,7 @@
 import type { RequestView, ResponseView } from "login-manager";
 import { LoginManager, UserMixin } from "login-manager";
 import { MemoryStore } from "login-manager/stores/memory";
-import { createLoginCookie } from "login-manager/testing";
+import { createLoginCookie, fakeRequest } from "login-manager/testing";
 import { describe, expect, it } from "vitest";
 
 class User extends UserMixin {
@@ -17,14 +17,7 @@ class User extends UserMixin {
 const alice = new User("1");
 
 function requestWith(cookie: string | undefined): RequestView {
-  return {
-    method: "GET",
-    url: "/",
-    header: (name) => (name === "cookie" ? cookie : undefined),
-    remoteAddress: "::ffff:127.0.0.1",
-    encrypted: false,
-    formField: () => undefined,
-  };
+  return fakeRequest({ headers: { cookie } });
 }
 
 /** A ResponseView that records the header and Vary calls it gets. */

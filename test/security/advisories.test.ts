@@ -2,6 +2,7 @@
 // each test names the advisory or issue it guards against. See SECURITY.md for the mapping.
 import type { Express } from "express";
 import { safeNextUrl } from "login-manager";
+import { fakeRequest } from "login-manager/testing";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -462,14 +463,7 @@ describe("brute-force throttle cannot be side-stepped [better-auth rate-limit by
     const outcomes: string[] = [];
     for (let i = 0; i < 5; i++) {
       const auth = await manager.authenticate(
-        {
-          method: "POST",
-          url: "/login",
-          header: () => undefined,
-          remoteAddress: `192.0.2.${i + 1}`,
-          encrypted: false,
-          formField: () => undefined,
-        },
+        fakeRequest({ method: "POST", url: "/login", remoteAddress: `192.0.2.${i + 1}` }),
         { setCookie: () => undefined, setHeader: () => undefined },
       );
       const result = await auth.attemptLogin({ account: "alice", verify: async () => null });
@@ -484,14 +478,7 @@ describe("brute-force throttle cannot be side-stepped [better-auth rate-limit by
     const outcomes: string[] = [];
     for (const [index, remoteAddress] of addresses.entries()) {
       const auth = await manager.authenticate(
-        {
-          method: "POST",
-          url: "/login",
-          header: () => undefined,
-          remoteAddress,
-          encrypted: false,
-          formField: () => undefined,
-        },
+        fakeRequest({ method: "POST", url: "/login", remoteAddress: remoteAddress }),
         { setCookie: () => undefined, setHeader: () => undefined },
       );
       const result = await auth.attemptLogin({ account: `victim${index}`, verify: async () => null });
@@ -522,14 +509,7 @@ describe("brute-force throttle cannot be side-stepped [better-auth rate-limit by
     let verifies = 0;
     const attempts = Array.from({ length: 60 }, async (_, i) => {
       const auth = await manager.authenticate(
-        {
-          method: "POST",
-          url: "/login",
-          header: () => undefined,
-          remoteAddress: `198.51.100.${i % 50}`,
-          encrypted: false,
-          formField: () => undefined,
-        },
+        fakeRequest({ method: "POST", url: "/login", remoteAddress: `198.51.100.${i % 50}` }),
         { setCookie: () => undefined, setHeader: () => undefined },
       );
       return auth.attemptLogin({
@@ -552,14 +532,7 @@ describe("brute-force throttle cannot be side-stepped [better-auth rate-limit by
     let most = 0;
     const attempt = async (account: string, verify: () => Promise<TestUser | null>) => {
       const auth = await manager.authenticate(
-        {
-          method: "POST",
-          url: "/login",
-          header: () => undefined,
-          remoteAddress: "192.0.2.9",
-          encrypted: false,
-          formField: () => undefined,
-        },
+        fakeRequest({ method: "POST", url: "/login", remoteAddress: "192.0.2.9" }),
         { setCookie: () => undefined, setHeader: () => undefined },
       );
       return auth.attemptLogin({ account, verify });

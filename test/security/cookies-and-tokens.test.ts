@@ -6,6 +6,7 @@ import type { RequestView, ResponseView, SessionRecord } from "login-manager";
 import { StoreError } from "login-manager";
 import { freshLoginRequired, loginRequired } from "login-manager/express";
 import { MemoryStore } from "login-manager/stores/memory";
+import { fakeRequest } from "login-manager/testing";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FRAMEWORKS, startTestApp, TestBrowser } from "../../examples/app/test/helpers.js";
@@ -22,16 +23,8 @@ import {
 
 const TOKEN = /^[A-Za-z0-9_-]{22}$/;
 
-function view(overrides: Partial<RequestView> = {}): RequestView {
-  return {
-    method: "GET",
-    url: "/",
-    header: () => undefined,
-    remoteAddress: "192.0.2.1",
-    encrypted: false,
-    formField: () => undefined,
-    ...overrides,
-  };
+function view(): RequestView {
+  return fakeRequest({ remoteAddress: "192.0.2.1" });
 }
 
 /** A ResponseView that records the cookies set, by name (last value wins, as adapters do). */

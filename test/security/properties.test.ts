@@ -3,6 +3,7 @@
 import * as fc from "fast-check";
 import type { RequestView, ResponseView } from "login-manager";
 import { clientAddress, isHttps, isSafeNextUrl, safeNextUrl } from "login-manager";
+import { type FakeRequestOptions, fakeRequest } from "login-manager/testing";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Served, TestUser } from "./support.js";
@@ -21,17 +22,8 @@ const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 const SLOW_MS = 120_000;
 const NO_RESPONSE: ResponseView = { setCookie: () => undefined, setHeader: () => undefined };
 
-function view(overrides: Partial<RequestView> & { headers?: Record<string, string> } = {}): RequestView {
-  const { headers = {}, ...rest } = overrides;
-  return {
-    method: "GET",
-    url: "/",
-    header: (name) => headers[name],
-    remoteAddress: "192.0.2.10",
-    encrypted: false,
-    formField: () => undefined,
-    ...rest,
-  };
+function view(options: FakeRequestOptions = {}): RequestView {
+  return fakeRequest({ remoteAddress: "192.0.2.10", ...options });
 }
 
 /** Logs alice in with remember-me on a fresh manager and returns the two real cookie values. */

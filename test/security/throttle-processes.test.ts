@@ -17,6 +17,7 @@ import { MemoryStore } from "login-manager/stores/memory";
 import { PostgresStore } from "login-manager/stores/postgres";
 import { RedisStore } from "login-manager/stores/redis";
 import { SqliteStore } from "login-manager/stores/sqlite";
+import { fakeRequest } from "login-manager/testing";
 import pg from "pg";
 import { createClient } from "redis";
 import { afterEach, describe, expect, it } from "vitest";
@@ -53,14 +54,7 @@ class FakeClock {
 const silentResponse: ResponseView = { setCookie: () => undefined, setHeader: () => undefined };
 
 function requestFrom(remoteAddress: string, cookie?: string): RequestView {
-  return {
-    method: "POST",
-    url: "/login",
-    header: (name) => (name === "cookie" ? cookie : undefined),
-    remoteAddress,
-    encrypted: false,
-    formField: () => undefined,
-  };
+  return fakeRequest({ method: "POST", url: "/login", headers: { cookie }, remoteAddress });
 }
 
 /** `PROCESSES` app instances over one shared store, counting every password verification. */
