@@ -17,6 +17,7 @@ import type { Server } from "node:http";
 import type * as Core from "../../src/index.js";
 import type * as Memory from "../../src/stores/memory/index.js";
 import type * as Testing from "../../src/testing/index.js";
+import { expressWithHello, HELLO } from "../lib/bare-apps.js";
 import { importLib } from "../lib/lib.js";
 
 const { currentUser, LoginManager, UserMixin } = await importLib<typeof Core>("index");
@@ -34,7 +35,6 @@ class User extends UserMixin {
 
 /** The User-Agent the load generator must send (session protection compares it); in the ready line. */
 const USER_AGENT = "decompose-bench";
-const HELLO = "Hello, World!";
 const spinNs = BigInt(process.env.SPIN_NS ?? 2700);
 const alice = new User("1", "alice");
 const manager = new LoginManager<User>({
@@ -55,15 +55,9 @@ function greeting(): string {
 }
 
 async function expressServer(): Promise<Server> {
-  const { default: express } = await import("express");
   const { loginManagerMiddleware, loginRequired } =
     await importLib<typeof import("../../src/express/index.js")>("express/index");
-  const app = express();
-  app.set("etag", false);
-  app.set("x-powered-by", false);
-  app.get("/hello", (_req, res) => {
-    res.send(HELLO);
-  });
+  const app = await expressWithHello();
   app.get(
     "/hook",
     (_req, _res, next) => next(),

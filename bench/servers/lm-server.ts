@@ -21,6 +21,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import type * as Core from "../../src/index.js";
 import type { AuthContext, LoginManager, SessionStore } from "../../src/index.js";
 import type * as Password from "../../src/password/index.js";
+import { expressWithHello } from "../lib/bare-apps.js";
 import { countingStore } from "../lib/counting-store.js";
 import { importLib } from "../lib/lib.js";
 
@@ -159,15 +160,9 @@ async function makeStore(kind: string): Promise<SessionStore> {
 }
 
 async function expressServer(): Promise<Server> {
-  const { default: express } = await import("express");
   const { initApp, loginRequired } =
     await importLib<typeof import("../../src/express/index.js")>("express/index");
-  const app = express();
-  app.set("etag", false);
-  app.set("x-powered-by", false);
-  app.get("/hello", (_req, res) => {
-    res.send("Hello, World!");
-  });
+  const app = await expressWithHello();
   app.get("/__stats", (req, res) => {
     res.json(stats(req.query.reset === "1"));
   });
