@@ -344,7 +344,7 @@ class ResponseCookies implements ResponseView {
 
   /**
    * Writes the pending cookies (appended before the response exists, merged into it after) and,
-   * once the response exists, the Vary fields.
+   * once the response exists and off Node, the headers it lacks and the Vary fields.
    */
   flush(): void {
     const c = this.#c;
@@ -366,12 +366,12 @@ class ResponseCookies implements ResponseView {
   #completeResponse(): void {
     if (this.#vary === undefined && this.#defaults === undefined) return;
     const headers = this.#c.res.headers;
-    const missing: [string, string][] = [];
-    for (const [name, value] of this.#defaults ?? []) if (!headers.has(name)) missing.push([name, value]);
+    const updates: [string, string][] = [];
+    for (const [name, value] of this.#defaults ?? []) if (!headers.has(name)) updates.push([name, value]);
     const current = headers.get("vary");
     const merged = this.#vary === undefined ? null : mergeVary(current, this.#vary);
-    if (merged !== null && merged !== current) missing.push(["vary", merged]);
-    for (const [name, value] of missing) {
+    if (merged !== null && merged !== current) updates.push(["vary", merged]);
+    for (const [name, value] of updates) {
       try {
         headers.set(name, value);
       } catch {
