@@ -120,6 +120,10 @@ function honoApp(env: TestEnv, { before }: AppSetup): Hono {
   });
   app.get("/later/text-headers", (c) => c.text(page(c), 200, { Vary: "Accept" }));
   app.get("/later/raw-response", (c) => new Response(page(c), { headers: { vary: "Accept" } }));
+  app.get(
+    "/later/own-cache-control",
+    (c) => new Response(page(c), { headers: { "cache-control": "private" } }),
+  );
   app.get("/immutable", (c) => {
     const redirect = NativeResponse.redirect(`http://app.test/${encodeURIComponent(page(c))}`, 302);
     expect(() => redirect.headers.set("x-probe", "1")).toThrow(TypeError);
@@ -293,6 +297,13 @@ describe.each(BUILDS.filter(({ name }) => name.startsWith("hono")))(
       expectLoggedIn(res);
       expect(res.headers.vary).toBe(responseVaryWins ? "Accept" : "Accept, Cookie");
       expect(res.headers["cache-control"]).toBe("no-store");
+    });
+
+    it("a Response with its own Cache-Control keeps it: the app's explicit choice wins over no-store", async () => {
+      const { get } = await start(build);
+      const res = await get("/later/own-cache-control");
+      expectLoggedIn(res);
+      expect(res.headers["cache-control"]).toBe("private");
     });
 
     it(`hono/cors appending Vary: Origin after next() ${outcome}`, async () => {
