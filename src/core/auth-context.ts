@@ -92,8 +92,8 @@ let managerOfContext: (value: object) => LoginManager<never> | undefined;
 /**
  * The manager that made `value`, when it is an {@link AuthContext}; undefined for anything else.
  * Internal: adapters' route guards find their manager this way. (A WeakMap from context to manager
- * did the same, but its write on every request cost more than the rest of the guard: V8 handles
- * weak keys as ephemerons on each young-generation collection.)
+ * did the same, but it was written on every request, and V8 handles weak keys as ephemerons on each
+ * young-generation collection: about 0.6 µs per request on Fastify in perf samples.)
  *
  * @example
  * ```ts
