@@ -294,6 +294,8 @@ function pathOf(c: Context): string {
 /** The core's view of the Hono response: its own methods, no per-request closures or Map until a cookie is set. */
 class ResponseCookies implements ResponseView {
   readonly #c: Context;
+  /** The Node response under @hono/node-server, looked up once per request. */
+  readonly #outgoing: NodeOutgoing | undefined;
   #pending: Map<string, string> | undefined;
   /** Off Node only: the Vary fields to merge into the finished response. */
   #vary: string | undefined;
@@ -303,6 +305,7 @@ class ResponseCookies implements ResponseView {
 
   constructor(c: Context) {
     this.#c = c;
+    this.#outgoing = nodeResponse(c);
   }
 
   setCookie(name: string, serialized: string): void {
@@ -313,7 +316,7 @@ class ResponseCookies implements ResponseView {
   }
 
   setHeader(name: string, value: string): void {
-    const outgoing = nodeResponse(this.#c);
+    const outgoing = this.#outgoing;
     // On the Node response the header survives whatever Response the handler returns (even a raw
     // `new Response()`), and Hono's own fast path for header-less responses stays open.
     if (outgoing && !outgoing.headersSent) {
@@ -329,7 +332,7 @@ class ResponseCookies implements ResponseView {
   }
 
   appendVary(field: string): void {
-    const outgoing = nodeResponse(this.#c);
+    const outgoing = this.#outgoing;
     if (outgoing) {
       // Behind @hono/node-server: on the Node response, merged with what is there. A Vary on the
       // Response Hono sends replaces it at writeHead; merging into that Response instead would read
