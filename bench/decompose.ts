@@ -4,9 +4,10 @@
  * Serves `bench/servers/decompose-server.ts` (one process per framework, memory store) and loads each
  * of its routes with wrk (50 connections, BENCH_DURATION_S seconds, default 3), in BENCH_ROUNDS rounds
  * (default 3) whose order alternates. For each route it reports the median requests/s and the median
- * server CPU (user + system, from /proc) per request, and both against `/hello` in the same round.
- * `/spin` busy-waits a known time (SPIN_NS, default 2700 ns): it shows what that much plain CPU work
- * costs in throughput on this machine, to compare with login-manager's own routes.
+ * server CPU per request (user + kernel, from /proc), and both against `/hello` in the same round, and
+ * the extra CPU split into user mode and kernel mode. `/spin` busy-waits a known time (SPIN_NS,
+ * default 8000 ns, set in decompose-server.ts): it shows what that much plain user-mode work costs on
+ * this machine, kernel time included, to compare with login-manager's own routes.
  *
  * Uses Debian's wrk when installed (`npm run bench` installs it), else autocannon, whose own CPU use
  * then shares the cores with the server. Not part of `npm run bench`: it explains the Part 1 figures,
@@ -14,7 +15,7 @@
  */
 import { join } from "node:path";
 import { haveWrk, median, runLoad, runWrk } from "./lib/load.js";
-import { processTreeCpuMs, startNodeServer } from "./lib/procs.js";
+import { processTreeCpuTimesMs, startNodeServer } from "./lib/procs.js";
 
 const ROUTES = ["/hello", "/hook", "/headers", "/spin", "/identified", "/protected"] as const;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -27,23 +28,32 @@ const runGenerator = generator === "wrk" ? runWrk : runLoad;
 interface RouteSample {
   rps: number;
   cpuUsPerRequest: number;
+  userUsPerRequest: number;
+  kernelUsPerRequest: number;
 }
 
 /** What the load generator sends: the server's session cookie and the User-Agent it was made for. */
 type Client = { cookie: string; "user-agent": string };
 
 async function measure(port: number, pid: number, path: string, client: Client): Promise<RouteSample> {
-  const before = processTreeCpuMs(pid);
+  const before = processTreeCpuTimesMs(pid);
   const load = await runGenerator({
     url: `http://127.0.0.1:${port}${path}`,
     durationS,
     connections: 50,
     headers: client,
   });
-  const cpuMs = processTreeCpuMs(pid) - before;
+  const after = processTreeCpuTimesMs(pid);
   if (load.non2xx > 0 || load.errors > 0)
     throw new Error(`${path}: ${load.non2xx} non-2xx, ${load.errors} errors`);
-  return { rps: load.rps, cpuUsPerRequest: (cpuMs * 1000) / load.requests };
+  const userUsPerRequest = ((after.userMs - before.userMs) * 1000) / load.requests;
+  const kernelUsPerRequest = ((after.systemMs - before.systemMs) * 1000) / load.requests;
+  return {
+    rps: load.rps,
+    cpuUsPerRequest: userUsPerRequest + kernelUsPerRequest,
+    userUsPerRequest,
+    kernelUsPerRequest,
+  };
 }
 
 async function decompose(framework: string): Promise<string[]> {
@@ -77,18 +87,21 @@ async function decompose(framework: string): Promise<string[]> {
     const rps = median(own.map((sample) => sample.rps));
     const cpu = median(own.map((sample) => sample.cpuUsPerRequest));
     const ratio = median(own.map((sample, i) => sample.rps / (hello[i]?.rps ?? Number.NaN)));
-    const extraCpu = median(
-      own.map((sample, i) => sample.cpuUsPerRequest - (hello[i]?.cpuUsPerRequest ?? Number.NaN)),
-    );
-    return `| ${framework} | \`${route}\` | ${Math.round(rps).toLocaleString("en-US")} | ${ratio.toFixed(2)}x | ${cpu.toFixed(1)} | ${extraCpu >= 0 ? "+" : ""}${extraCpu.toFixed(1)} |`;
+    const extra = (of: (sample: RouteSample) => number) =>
+      signed(median(own.map((sample, i) => of(sample) - (hello[i] ? of(hello[i]) : Number.NaN))));
+    return `| ${framework} | \`${route}\` | ${Math.round(rps).toLocaleString("en-US")} | ${ratio.toFixed(2)}x | ${cpu.toFixed(1)} | ${extra((s) => s.cpuUsPerRequest)} | ${extra((s) => s.userUsPerRequest)} | ${extra((s) => s.kernelUsPerRequest)} |`;
   });
+}
+
+function signed(value: number): string {
+  return `${value >= 0 ? "+" : ""}${value.toFixed(1)}`;
 }
 
 const lines = [
   `${rounds} rounds x ${durationS} s per route, 50 connections, ${generator}; medians; ratio and extra CPU against /hello in the same round.`,
   "",
-  "| framework | route | req/s | vs /hello | server CPU µs/req | extra CPU µs/req |",
-  "| --- | --- | --- | --- | --- | --- |",
+  "| framework | route | req/s | vs /hello | server CPU µs/req | extra CPU µs/req | of which user | of which kernel |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- |",
 ];
 for (const framework of frameworks) lines.push(...(await decompose(framework)));
 console.log(lines.join("\n"));

@@ -176,24 +176,39 @@ export async function freePort(): Promise<number> {
 
 /** CPU time (user + system, ms) used so far by a process and its direct children, from /proc. */
 export function processTreeCpuMs(pid: number): number {
+  const { userMs, systemMs } = processTreeCpuTimesMs(pid);
+  return userMs + systemMs;
+}
+
+/**
+ * CPU time used so far by a process and its direct children, from /proc, split into user mode and
+ * kernel mode (ms); NaN when the process is gone.
+ *
+ * @example
+ * ```ts
+ * const { userMs, systemMs } = processTreeCpuTimesMs(server.pid);
+ * ```
+ */
+export function processTreeCpuTimesMs(pid: number): { userMs: number; systemMs: number } {
   const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
-  let total = 0;
-  const read = (p: number): { ppid: number; ticks: number } | undefined => {
+  const read = (p: number): { ppid: number; user: number; system: number } | undefined => {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+      return { ppid: Number(fields[1]), user: Number(fields[11]), system: Number(fields[12]) };
     } catch {
       return undefined;
     }
   };
   const self = read(pid);
-  if (!self) return Number.NaN;
-  total += self.ticks;
+  if (!self) return { userMs: Number.NaN, systemMs: Number.NaN };
+  let { user, system } = self;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === pid) continue;
     const child = read(Number(entry));
-    if (child?.ppid === pid) total += child.ticks;
+    if (child?.ppid !== pid) continue;
+    user += child.user;
+    system += child.system;
   }
-  return total / ticksPerMs;
+  return { userMs: user / ticksPerMs, systemMs: system / ticksPerMs };
 }

@@ -5,7 +5,7 @@
  *   GET /hello       the bare route
  *   GET /hook        the bare route behind one no-op middleware (Express, Hono) or preHandler (Fastify)
  *   GET /headers     the bare route setting Cache-Control and Vary, as login-manager does for a user
- *   GET /spin        the bare route behind a middleware that busy-waits SPIN_NS (default 2700) ns
+ *   GET /spin        the bare route behind a middleware that busy-waits SPIN_NS (default 8000) ns
  *   GET /identified  login-manager's middleware (plugin), no guard; the handler reads the user
  *   GET /protected   login-manager's middleware, loginRequired and currentUser(), as in lm-server.ts
  *
@@ -35,7 +35,7 @@ class User extends UserMixin {
 
 /** The User-Agent the load generator must send (session protection compares it); in the ready line. */
 const USER_AGENT = "decompose-bench";
-const spinNs = BigInt(process.env.SPIN_NS ?? 2700);
+const spinNs = BigInt(process.env.SPIN_NS ?? 8000);
 const alice = new User("1", "alice");
 const manager = new LoginManager<User>({
   secret: "bench-secret-bench-secret-bench-secret-0123456789",
