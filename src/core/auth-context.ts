@@ -63,18 +63,33 @@ export interface SessionInfo {
 export type AuthSource = "session" | "remember" | "request" | "login" | null;
 
 /**
- * The result of {@link AuthContext.attemptLogin}.
+ * The result of {@link AuthContext.attemptLogin} and {@link AuthContext.attemptReauth}.
+ *
+ * - `ok: true`: the password was right; the user is logged in (or the login confirmed).
+ * - `reason: "invalid"`: the password was wrong (or the account unknown or inactive). When this very
+ *   failure made the account or the client address reach its limit, `retryAfterSeconds` says how
+ *   long the lock it started lasts; otherwise it is absent.
+ * - `reason: "locked"`: refused without checking the password, because a lock was already running.
  *
  * @example
  * ```ts
  * const result = await auth.attemptLogin({ account, verify });
- * if (!result.ok && result.reason === "locked") res.set("Retry-After", String(result.retryAfterSeconds));
+ * if (!result.ok && result.retryAfterSeconds !== undefined) {
+ *   res.set("Retry-After", String(result.retryAfterSeconds)); // locked now, or already locked
+ * }
  * ```
  */
 export type LoginAttemptResult<U> =
   | { ok: true; user: U }
-  | { ok: false; reason: "invalid" }
+  | { ok: false; reason: "invalid"; retryAfterSeconds?: number }
   | { ok: false; reason: "locked"; retryAfterSeconds: number };
+
+/** A wrong password's result, with the lock it started, if any. */
+function invalid(after: ThrottleStatus): LoginAttemptResult<never> {
+  return after.locked
+    ? { ok: false, reason: "invalid", retryAfterSeconds: after.retryAfterSeconds }
+    : { ok: false, reason: "invalid" };
+}
 
 /** What the loader found for this request; internal. */
 export interface LoadedState<U extends AuthUser> {
@@ -408,7 +423,7 @@ export class AuthContext<U extends AuthUser> {
       }
       const after = await throttle.recordAdmittedFailure(admission, address, clock.now());
       this.#emitFailure(attempt.account, user ? "inactive" : "invalid", after);
-      return { ok: false, reason: "invalid" };
+      return invalid(after);
     });
   }
 
@@ -439,7 +454,7 @@ export class AuthContext<U extends AuthUser> {
       }
       const after = await throttle.recordAdmittedFailure(admission, this.clientAddress, clock.now());
       this.#emitFailure(account, "invalid", after);
-      return { ok: false, reason: "invalid" };
+      return invalid(after);
     });
   }
 

@@ -266,7 +266,16 @@ function mountDefaultRoutes(
         .status(429)
         .set("retry-after", String(result.retryAfterSeconds))
         .json({ ok: false, error: "locked" });
-    } else res.status(401).json({ ok: false, error: "Invalid username or password." });
+    } else {
+      // retryAfterSeconds is there only when this failure started a lock (JSON drops undefined).
+      res
+        .status(401)
+        .json({
+          ok: false,
+          error: "Invalid username or password.",
+          retryAfterSeconds: result.retryAfterSeconds,
+        });
+    }
   });
   app.get("/protected", loginRequired, (_req, res) => {
     res.send("Access Granted");

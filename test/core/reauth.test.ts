@@ -27,7 +27,7 @@ function reauthHarness(options: Record<string, unknown> = {}): Harness {
         if (result.ok) res.json({ ok: true });
         else if (result.reason === "locked")
           res.status(429).json({ retryAfterSeconds: result.retryAfterSeconds });
-        else res.status(401).json({ ok: false });
+        else res.status(401).json({ ok: false, retryAfterSeconds: result.retryAfterSeconds });
       });
     },
   });
@@ -62,6 +62,14 @@ describe("attemptReauth", () => {
     expect(harness.events.named("loginFailed")).toEqual([
       expect.objectContaining({ account: "reauth:1", reason: "invalid" }),
     ]);
+  });
+
+  it("says on the wrong password that reaches maxAccountFailures that it started a lock", async () => {
+    harness = reauthHarness({ maxAccountFailures: 3 });
+    const browser = await remembered();
+    const failures = [];
+    for (let i = 0; i < 3; i++) failures.push((await browser.post("/reauth", { password: "wrong" })).body);
+    expect(failures).toEqual([{ ok: false }, { ok: false }, { ok: false, retryAfterSeconds: 30 }]);
   });
 
   it("locks after maxAccountFailures wrong passwords without checking the password again", async () => {

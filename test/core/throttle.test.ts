@@ -37,6 +37,20 @@ describe("per-account limit [checklist C.21] [NIST 800-63B 3.2.2]", () => {
     expect(await browser.whoami()).toMatchObject({ anonymous: true });
   });
 
+  it("says on the failure that reaches maxAccountFailures that it started a lock, and on no earlier one", async () => {
+    harness = new Harness();
+    const browser = harness.browser();
+    for (let i = 0; i < 4; i++) {
+      const failure = await wrong(browser);
+      expect(failure.status).toBe(401);
+      expect(failure.body).not.toHaveProperty("retryAfterSeconds");
+    }
+    const fifth = await wrong(browser);
+    expect(fifth.status).toBe(401);
+    expect(fifth.body).toMatchObject({ retryAfterSeconds: 30 });
+    expect((await right(browser)).status).toBe(429);
+  });
+
   it("does not check the password while locked, so a correct guess reveals nothing", async () => {
     harness = new Harness();
     const browser = harness.browser();
@@ -144,6 +158,14 @@ describe("per-address limit [checklist C.24] [A5 6.1.1]", () => {
     expect((await right(sprayer, "Steve")).status).toBe(429);
     const bystander = harness.browser({ "x-forwarded-for": "198.51.100.1" });
     expect((await right(bystander, "Steve")).status).toBe(200);
+  });
+
+  it("says on the failure that reaches maxAddressFailures that it started a lock", async () => {
+    harness = new Harness({ trustProxyHops: 1, maxAddressFailures: 3 });
+    const sprayer = harness.browser({ "x-forwarded-for": "203.0.113.7" });
+    expect((await wrong(sprayer, "a")).body).not.toHaveProperty("retryAfterSeconds");
+    expect((await wrong(sprayer, "b")).body).not.toHaveProperty("retryAfterSeconds");
+    expect((await wrong(sprayer, "c")).body).toMatchObject({ retryAfterSeconds: 30 });
   });
 
   it("keeps counting the address after one of its logins succeeds", async () => {
