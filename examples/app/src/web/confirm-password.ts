@@ -16,9 +16,10 @@ export const TOO_MANY_WRONG = "Too many wrong passwords: you have been logged ou
  * count against the user (and the client address) in the session store, which every instance of the
  * app shares, so N instances together allow the same `maxAccountFailures` (5) guesses as one, then
  * one per lock period (30 s, doubling up to an hour). A right password resets the count and makes the
- * login fresh. An attempt made while locked is refused without checking the password, and the
- * session is logged out (so a stolen remember-me cookie is dead) with {@link TOO_MANY_WRONG} flashed:
- * the caller answers `"locked"` with `303 /login`.
+ * login fresh. The wrong password that starts the lock logs the session out (so a stolen remember-me
+ * cookie is dead) with {@link TOO_MANY_WRONG} flashed: the caller answers `"locked"` with
+ * `303 /login`. An attempt made while a lock runs (from another session of the same user) is refused
+ * without checking the password, and logs its session out the same way.
  *
  * @example
  * ```ts
@@ -34,7 +35,8 @@ export async function confirmPassword(
 ): Promise<"confirmed" | "wrong" | "locked"> {
   const result = await auth.attemptReauth(() => passwordMatches(services, user, password));
   if (result.ok) return "confirmed";
-  if (result.reason === "invalid") return "wrong";
+  // retryAfterSeconds on a wrong password: this one started the lock.
+  if (result.reason === "invalid" && result.retryAfterSeconds === undefined) return "wrong";
   await auth.logoutUser();
   auth.flash(TOO_MANY_WRONG, "error");
   return "locked";
