@@ -268,13 +268,11 @@ function mountDefaultRoutes(
         .json({ ok: false, error: "locked" });
     } else {
       // retryAfterSeconds is there only when this failure started a lock (JSON drops undefined).
-      res
-        .status(401)
-        .json({
-          ok: false,
-          error: "Invalid username or password.",
-          retryAfterSeconds: result.retryAfterSeconds,
-        });
+      res.status(401).json({
+        ok: false,
+        error: "Invalid username or password.",
+        retryAfterSeconds: result.retryAfterSeconds,
+      });
     }
   });
   app.get("/protected", loginRequired, (_req, res) => {
