@@ -11,11 +11,13 @@
  *
  * Uses Debian's wrk when installed (`npm run bench` installs it), else autocannon, whose own CPU use
  * then shares the cores with the server. Not part of `npm run bench`: it explains the Part 1 figures,
- * it does not add to them. BENCH_FRAMEWORKS picks frameworks.
+ * it does not add to them. BENCH_FRAMEWORKS picks frameworks; BENCH_NODE runs the servers on another
+ * Node binary (the first line of the output names the version).
  */
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { haveWrk, median, runLoad, runWrk } from "./lib/load.js";
-import { processTreeCpuTimesMs, startNodeServer } from "./lib/procs.js";
+import { processTreeCpuTimesMs, serverNode, startNodeServer } from "./lib/procs.js";
 
 const ROUTES = ["/hello", "/hook", "/headers", "/spin", "/identified", "/protected"] as const;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -97,8 +99,9 @@ function signed(value: number): string {
   return `${value >= 0 ? "+" : ""}${value.toFixed(1)}`;
 }
 
+const nodeVersion = execFileSync(serverNode(), ["--version"], { encoding: "utf8" }).trim();
 const lines = [
-  `${rounds} rounds x ${durationS} s per route, 50 connections, ${generator}; medians; ratio and extra CPU against /hello in the same round.`,
+  `Node ${nodeVersion}; ${rounds} rounds x ${durationS} s per route, 50 connections, ${generator}; medians; ratio and extra CPU against /hello in the same round.`,
   "",
   "| framework | route | req/s | vs /hello | server CPU µs/req | extra CPU µs/req | of which user | of which kernel |",
   "| --- | --- | --- | --- | --- | --- | --- | --- |",

@@ -5,7 +5,8 @@
  *
  * Settings (environment): BENCH_DURATION_S, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_PARTS ("1,2,3,4"),
  * BENCH_FRAMEWORKS, BENCH_SCALE_N, BENCH_STORM_RATE, BENCH_OUT_DIR, BENCH_NO_APT=1, BENCH_CPU_PROF=dir,
- * BENCH_PG_URL, BENCH_REDIS_URL.
+ * BENCH_PG_URL, BENCH_REDIS_URL, BENCH_NODE (another Node binary for every Node process under test;
+ * the report names its version; native addons such as better-sqlite3 must be built for it).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +19,7 @@ import {
   processTreeCpuMs,
   runNodeJson,
   type ServerHandle,
+  serverNode,
   startCommandServer,
   startNodeServer,
 } from "./lib/procs.js";
@@ -201,6 +203,8 @@ function versions(): Record<string, string> {
       return "not available";
     }
   };
+  if (serverNode() !== process.execPath)
+    out["node (servers, BENCH_NODE)"] = probe(serverNode(), ["--version"]);
   out.postgresql = probe("psql", [config.pgUrl, "-Atc", "SHOW server_version"]);
   out.redis =
     probe("redis-cli", ["-u", config.redisUrl, "INFO", "server"]).match(/redis_version:(\S+)/)?.[1] ??

@@ -53,6 +53,19 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 /**
+ * The Node binary that runs the processes under test (servers, the scale and raw-hashing scripts):
+ * BENCH_NODE when set (another Node version, to compare), else the one running the bench.
+ *
+ * @example
+ * ```ts
+ * spawn(serverNode(), ["--import", "tsx", script]);
+ * ```
+ */
+export function serverNode(): string {
+  return process.env.BENCH_NODE || process.execPath;
+}
+
+/**
  * Starts a Node server script (TypeScript through tsx) that prints `{"ready":true,"port":N}` on
  * stdout once listening, and resolves with its handle.
  */
@@ -65,7 +78,7 @@ export async function startNodeServer(
   const args = ["--import", "tsx"];
   if (options.cpuProfDir)
     args.push("--cpu-prof", "--cpu-prof-dir", options.cpuProfDir, `--cpu-prof-name=${name}.cpuprofile`);
-  const child = spawn(process.execPath, [...args, script], {
+  const child = spawn(serverNode(), [...args, script], {
     env: { ...process.env, NODE_ENV: "production", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -136,7 +149,7 @@ export async function startCommandServer(
 /** Runs a Node script (TypeScript through tsx) to completion and parses the JSON it prints last. */
 export function runNodeJson<T>(script: string, env: Record<string, string>, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script], {
+    const child = spawn(serverNode(), ["--import", "tsx", script], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "inherit"],
     });

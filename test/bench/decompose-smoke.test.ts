@@ -15,11 +15,13 @@ describe("npm run bench:decompose", () => {
         BENCH_ROUNDS: "1",
         BENCH_DURATION_S: "1",
         BENCH_LIB: "src",
+        BENCH_NODE: "",
       },
       encoding: "utf8",
       timeout: 90_000,
     });
     expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`Node ${process.version};`);
     const rows = run.stdout.split("\n").filter((line) => line.startsWith("| fastify |"));
     expect(rows.map((row) => /`([^`]+)`/.exec(row)?.[1])).toEqual(ROUTES);
     for (const row of rows) {
