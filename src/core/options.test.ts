@@ -4,6 +4,7 @@ import { systemClock } from "./clock.js";
 import { ConfigurationError } from "./errors.js";
 import type { LoginManagerOptions } from "./options.js";
 import { resolveOptions } from "./options.js";
+import { SESSION_STORE_METHODS } from "./store.js";
 import type { AuthUser } from "./users.js";
 import { AnonymousUserMixin } from "./users.js";
 
@@ -168,6 +169,22 @@ describe("resolveOptions rejects bad options with a ConfigurationError naming th
   ])("store: %s", (_label, store) => {
     const message = configurationError({ ...base(), store }).message;
     expect(message).toMatch(/store/);
+  });
+
+  it.each(SESSION_STORE_METHODS)("store: refuses at setup a store without %s, and names it", (method) => {
+    const memory = new MemoryStore();
+    const store: Record<string, unknown> = {};
+    for (const name of SESSION_STORE_METHODS) {
+      if (name !== method) store[name] = memory[name].bind(memory);
+    }
+    const message = configurationError({ ...base(), store }).message;
+    expect(message).toContain(`missing ${method})`);
+  });
+
+  it("store: accepts an object with every SessionStore method", () => {
+    const memory = new MemoryStore();
+    const store = Object.fromEntries(SESSION_STORE_METHODS.map((name) => [name, memory[name].bind(memory)]));
+    expect(() => resolveOptions({ ...base(), store: store as unknown as MemoryStore })).not.toThrow();
   });
 
   it("store: names the missing methods", () => {

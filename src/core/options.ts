@@ -3,7 +3,7 @@ import { systemClock } from "./clock.js";
 import type { CsrfFailure } from "./csrf.js";
 import { ConfigurationError } from "./errors.js";
 import type { AuthReply, RequestView } from "./http.js";
-import type { SessionStore } from "./store.js";
+import { SESSION_STORE_METHODS, type SessionStore } from "./store.js";
 import type { AnonymousUser, AuthUser } from "./users.js";
 import { AnonymousUserMixin } from "./users.js";
 
@@ -337,18 +337,9 @@ function resolveSecrets(secret: unknown): readonly string[] {
   return Object.freeze([...list]);
 }
 
-const STORE_METHODS = [
-  "createSession",
-  "getSession",
-  "updateSession",
-  "deleteSession",
-  "rotateRememberToken",
-  "incrementFailures",
-];
-
 function resolveStore(store: unknown): SessionStore {
   const candidate = store as Record<string, unknown> | null | undefined;
-  const missing = STORE_METHODS.filter((name) => typeof candidate?.[name] !== "function");
+  const missing = SESSION_STORE_METHODS.filter((name) => typeof candidate?.[name] !== "function");
   if (missing.length > 0) {
     throw new ConfigurationError(
       `store must implement SessionStore (missing ${missing.join(", ")}); use e.g. new SqliteStore({ database: "data/app.db" }) from "login-manager/stores/sqlite"`,

@@ -89,6 +89,40 @@ export interface SessionStore {
   close(): Promise<void>;
 }
 
+/** One entry per {@link SessionStore} method: TypeScript fails here when the interface gains one. */
+const EVERY_STORE_METHOD: Record<keyof SessionStore, true> = {
+  createSession: true,
+  getSession: true,
+  updateSession: true,
+  deleteSession: true,
+  listUserSessions: true,
+  deleteUserSessions: true,
+  createRememberToken: true,
+  getRememberToken: true,
+  rotateRememberToken: true,
+  deleteRememberToken: true,
+  deleteUserRememberTokens: true,
+  deleteAllSessions: true,
+  incrementFailures: true,
+  getFailures: true,
+  resetFailures: true,
+  deleteExpired: true,
+  close: true,
+};
+
+/**
+ * The names of all {@link SessionStore} methods; `LoginManager` refuses at setup a store that lacks
+ * any of them, instead of failing later in the request that first needs it.
+ *
+ * @example
+ * ```ts
+ * const missing = SESSION_STORE_METHODS.filter((name) => typeof Reflect.get(store, name) !== "function");
+ * ```
+ */
+export const SESSION_STORE_METHODS: readonly (keyof SessionStore)[] = Object.freeze(
+  Object.keys(EVERY_STORE_METHOD) as (keyof SessionStore)[],
+);
+
 /**
  * What {@link SessionStore.deleteAllSessions} (and `manager.revokeAllSessions()`) removed.
  *
