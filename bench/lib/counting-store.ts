@@ -1,3 +1,4 @@
+import { SESSION_STORE_METHODS } from "../../src/core/store.js";
 import type { SessionStore } from "../../src/index.js";
 
 /** Store methods that change state; everything else is a read. */
@@ -16,8 +17,6 @@ const WRITES = new Set([
   "deleteAllSessions",
 ]);
 
-const METHODS = ["getSession", "listUserSessions", "getRememberToken", "getFailures", ...WRITES];
-
 /** Per-method call counts of a {@link CountingStore}. */
 export interface StoreCounts {
   calls: number;
@@ -33,7 +32,7 @@ export interface StoreCounts {
 export function countingStore(inner: SessionStore): { store: SessionStore; take(): StoreCounts } {
   let counts: StoreCounts = { calls: 0, reads: 0, writes: 0, byMethod: {} };
   const wrapper: Record<string, unknown> = {};
-  for (const name of [...METHODS, "close"]) {
+  for (const name of SESSION_STORE_METHODS) {
     const fn = (inner as unknown as Record<string, (...args: unknown[]) => unknown>)[name];
     if (typeof fn !== "function") continue;
     const isWrite = WRITES.has(name);
