@@ -74,13 +74,20 @@ export interface LoginManagerOptions<U extends AuthUser> {
   requestLoader?: RequestLoader<U>;
   /** Builds the anonymous user. @default () => new AnonymousUserMixin() */
   anonymousUser?: () => AnonymousUser;
-  /** Path of the login page. Without it, unauthorized requests get 401. @default null */
+  /**
+   * Path of the login page, or an absolute http(s) URL (a login service on another origin; `next`
+   * then carries the request's full URL, built from its Host header, so a proxy must pass the public
+   * Host). Without it, unauthorized requests get 401. @default null
+   */
   loginView?: string | null;
   /** Flashed when redirecting to the login view; null to flash nothing. @default "Please log in to access this page." */
   loginMessage?: string | null;
   /** @default "message" */
   loginMessageCategory?: string;
-  /** Path of the re-authentication page for fresh-login-only routes. @default null */
+  /**
+   * Path (or absolute http(s) URL, as for `loginView`) of the re-authentication page for
+   * fresh-login-only routes. @default null
+   */
   refreshView?: string | null;
   /** @default "Please reauthenticate to access this page." */
   needsRefreshMessage?: string | null;

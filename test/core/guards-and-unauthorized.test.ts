@@ -158,6 +158,48 @@ describe("unauthorized replies (items 16-20, 25)", () => {
     expect(res.headers.location).toBe("/login?next=%2Fsecret");
   });
 
+  it("gives a login view on another origin the request's full URL as next, so it can send the user back", async () => {
+    harness = new Harness({ loginView: "https://auth.example.com/login" });
+    const res = await harness.browser().get("/protected?tab=2", { host: "app.example.com" });
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe(
+      "https://auth.example.com/login?next=http%3A%2F%2Fapp.example.com%2Fprotected%3Ftab%3D2",
+    );
+  });
+
+  it("builds that URL with https when a trusted proxy says the request came over HTTPS", async () => {
+    harness = new Harness({ loginView: "https://auth.example.com/login", trustProxyHops: 1 });
+    const res = await harness
+      .browser()
+      .get("/secret", { host: "app.example.com", "x-forwarded-proto": "https" });
+    expect(res.headers.location).toBe(
+      "https://auth.example.com/login?next=https%3A%2F%2Fapp.example.com%2Fsecret",
+    );
+  });
+
+  it("keeps next a path when the absolute login view is on the request's own origin", async () => {
+    harness = new Harness({ loginView: "http://app.example.com/login" });
+    const res = await harness.browser().get("/secret", { host: "app.example.com" });
+    expect(res.headers.location).toBe("http://app.example.com/login?next=%2Fsecret");
+  });
+
+  it("falls back to the path for an absolute login view when the Host header is not a host name", async () => {
+    harness = new Harness({ loginView: "https://auth.example.com/login" });
+    const res = await harness.browser().get("/secret", { host: "evil.example/phish?" });
+    expect(res.headers.location).toBe("https://auth.example.com/login?next=%2Fsecret");
+  });
+
+  it("gives a refresh view on another origin the full URL too", async () => {
+    harness = new Harness({ refreshView: "https://auth.example.com/reauth" });
+    const browser = harness.browser();
+    await browser.login(1, { remember: true });
+    browser.cookies.delete("session");
+    const res = await browser.get("/very-protected", { host: "app.example.com" });
+    expect(res.headers.location).toBe(
+      "https://auth.example.com/reauth?next=http%3A%2F%2Fapp.example.com%2Fvery-protected",
+    );
+  });
+
   it("flashes the login message under its category, shown once on the next page (item 17)", async () => {
     harness = new Harness({ loginView: "/login" });
     const browser = harness.browser();
