@@ -158,35 +158,41 @@ describe("unauthorized replies (items 16-20, 25)", () => {
     expect(res.headers.location).toBe("/login?next=%2Fsecret");
   });
 
-  it("gives a login view on another origin the request's full URL as next, so it can send the user back", async () => {
-    harness = new Harness({ loginView: "https://auth.example.com/login" });
-    const res = await harness.browser().get("/protected?tab=2", { host: "app.example.com" });
+  const AUTH_SERVICE = "https://auth.example.com/login";
+  it.each([
+    [
+      "gives a login view on another origin the request's full URL as next, so it can send the user back",
+      { loginView: AUTH_SERVICE },
+      "/protected?tab=2",
+      { host: "app.example.com" },
+      `${AUTH_SERVICE}?next=http%3A%2F%2Fapp.example.com%2Fprotected%3Ftab%3D2`,
+    ],
+    [
+      "builds that URL with https when a trusted proxy says the request came over HTTPS",
+      { loginView: AUTH_SERVICE, trustProxyHops: 1 },
+      "/secret",
+      { host: "app.example.com", "x-forwarded-proto": "https" },
+      `${AUTH_SERVICE}?next=https%3A%2F%2Fapp.example.com%2Fsecret`,
+    ],
+    [
+      "keeps next a path when the absolute login view is on the request's own origin",
+      { loginView: "http://app.example.com/login" },
+      "/secret",
+      { host: "app.example.com" },
+      "http://app.example.com/login?next=%2Fsecret",
+    ],
+    [
+      "falls back to the path for an absolute login view when the Host header is not a host name",
+      { loginView: AUTH_SERVICE },
+      "/secret",
+      { host: "evil.example/phish?" },
+      `${AUTH_SERVICE}?next=%2Fsecret`,
+    ],
+  ])("%s", async (_behaviour, options, path, headers, location) => {
+    harness = new Harness(options);
+    const res = await harness.browser().get(path, headers);
     expect(res.status).toBe(302);
-    expect(res.headers.location).toBe(
-      "https://auth.example.com/login?next=http%3A%2F%2Fapp.example.com%2Fprotected%3Ftab%3D2",
-    );
-  });
-
-  it("builds that URL with https when a trusted proxy says the request came over HTTPS", async () => {
-    harness = new Harness({ loginView: "https://auth.example.com/login", trustProxyHops: 1 });
-    const res = await harness
-      .browser()
-      .get("/secret", { host: "app.example.com", "x-forwarded-proto": "https" });
-    expect(res.headers.location).toBe(
-      "https://auth.example.com/login?next=https%3A%2F%2Fapp.example.com%2Fsecret",
-    );
-  });
-
-  it("keeps next a path when the absolute login view is on the request's own origin", async () => {
-    harness = new Harness({ loginView: "http://app.example.com/login" });
-    const res = await harness.browser().get("/secret", { host: "app.example.com" });
-    expect(res.headers.location).toBe("http://app.example.com/login?next=%2Fsecret");
-  });
-
-  it("falls back to the path for an absolute login view when the Host header is not a host name", async () => {
-    harness = new Harness({ loginView: "https://auth.example.com/login" });
-    const res = await harness.browser().get("/secret", { host: "evil.example/phish?" });
-    expect(res.headers.location).toBe("https://auth.example.com/login?next=%2Fsecret");
+    expect(res.headers.location).toBe(location);
   });
 
   it("gives a refresh view on another origin the full URL too", async () => {
