@@ -51,7 +51,12 @@ export interface RedisStoreOptions {
    */
   // biome-ignore lint/suspicious/noExplicitAny: any module, script, RESP and type-mapping configuration is accepted.
   client: RedisClientType<any, any, any, any, any> | Redis;
-  /** Prefix of every key the store writes, so several apps or tests can share a server. Default "lm:". */
+  /**
+   * Prefix of every key the store writes, so several apps or tests can share a server. Default "lm:".
+   * Stores sharing a database need prefixes that do not start one another (`app1:lm:` and `app2:lm:`,
+   * not `lm:` and `lm:user:`): the outer store's `deleteAllSessions` and `deleteExpired` walk every
+   * key under its prefix and would take the nested store's per-user sets for its own.
+   */
   keyPrefix?: string;
 }
 
