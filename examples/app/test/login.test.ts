@@ -175,18 +175,22 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       expect(response.text).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
     });
 
-    it("locks the account after 5 failures with 429 and Retry-After, even for the right password", async () => {
+    it("locks the account on the fifth failure with 429 and Retry-After, then refuses even the right password", async () => {
       await new TestBrowser(app.baseUrl).submit("/register", "/register", {
         username: "target",
         password: PASSWORD,
       });
       const browser = new TestBrowser(app.baseUrl);
       await browser.get("/login");
-      for (let i = 0; i < 5; i += 1) {
+      for (let i = 0; i < 4; i += 1) {
         expect(
           (await browser.post("/login", { username: "target", password: `wrong-${i}-password` })).status,
         ).toBe(401);
       }
+      const fifth = await browser.post("/login", { username: "target", password: "wrong-4-password" });
+      expect(fifth.status).toBe(429);
+      expect(fifth.headers["retry-after"]).toBe("30");
+      expect(fifth.text).toContain("Too many failed attempts. Please wait 30 seconds and try again.");
       const locked = await browser.post("/login", { username: "Target", password: PASSWORD });
       expect(locked.status).toBe(429);
       expect(Number(locked.headers["retry-after"])).toBeGreaterThan(0);
@@ -200,8 +204,11 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     it("locks unknown accounts the same way", async () => {
       const browser = new TestBrowser(app.baseUrl);
       await browser.get("/login");
-      for (let i = 0; i < 5; i += 1)
+      for (let i = 0; i < 4; i += 1)
         await browser.post("/login", { username: "ghost", password: `wrong-${i}-password` });
+      expect((await browser.post("/login", { username: "ghost", password: "wrong-4-password" })).status).toBe(
+        429,
+      );
       const locked = await browser.post("/login", { username: "ghost", password: PASSWORD });
       expect(locked.status).toBe(429);
       expect(locked.headers["retry-after"]).toMatch(/^\d+$/);

@@ -106,7 +106,8 @@ export function loginForm(app: WebApp, { auth, url }: WebRequest): WebResponse {
 
 /**
  * `POST /login`: `303` to a safe `next` (else `/`); 400 for an empty field, 401 for any failure, 429
- * with `Retry-After` for a locked account or address.
+ * with `Retry-After` for the failure that locks the account or address and every attempt during the
+ * lock.
  */
 export async function login(app: WebApp, request: WebRequest): Promise<WebResponse> {
   const { auth, url } = request;
@@ -132,7 +133,8 @@ export async function login(app: WebApp, request: WebRequest): Promise<WebRespon
     auth.flash("Logged in successfully.", "success");
     return redirect(safeNextUrl(next, "/"));
   }
-  if (result.reason === "locked") {
+  // Locked already, or this wrong password started the lock: say so now, not on the next attempt.
+  if (result.retryAfterSeconds !== undefined) {
     const response = page(
       429,
       `Too many failed attempts. Please wait ${describeWait(result.retryAfterSeconds)} and try again.`,
