@@ -66,9 +66,10 @@ export type AuthSource = "session" | "remember" | "request" | "login" | null;
  * The result of {@link AuthContext.attemptLogin} and {@link AuthContext.attemptReauth}.
  *
  * - `ok: true`: the password was right; the user is logged in (or the login confirmed).
- * - `reason: "invalid"`: the password was wrong (or the account unknown or inactive). When this very
- *   failure made the account or the client address reach its limit, `retryAfterSeconds` says how
- *   long the lock it started lasts; otherwise it is absent.
+ * - `reason: "invalid"`: the password was wrong (or the account unknown or inactive). When, with this
+ *   failure counted, the account or the client address is locked (this failure reached the limit, or
+ *   one racing it from the same address did), `retryAfterSeconds` says for how long; otherwise it is
+ *   absent.
  * - `reason: "locked"`: refused without checking the password, because a lock was already running.
  *
  * @example
@@ -84,7 +85,7 @@ export type LoginAttemptResult<U> =
   | { ok: false; reason: "invalid"; retryAfterSeconds?: number }
   | { ok: false; reason: "locked"; retryAfterSeconds: number };
 
-/** A wrong password's result, with the lock it started, if any. */
+/** A wrong password's result, with the lock it leaves running, if any. */
 function invalid(after: ThrottleStatus): LoginAttemptResult<never> {
   return after.locked
     ? { ok: false, reason: "invalid", retryAfterSeconds: after.retryAfterSeconds }

@@ -35,7 +35,7 @@ export async function confirmPassword(
 ): Promise<"confirmed" | "wrong" | "locked"> {
   const result = await auth.attemptReauth(() => passwordMatches(services, user, password));
   if (result.ok) return "confirmed";
-  // retryAfterSeconds on a wrong password: this one started the lock.
+  // retryAfterSeconds on a wrong password: with it counted, the user's re-authentication is locked.
   if (result.reason === "invalid" && result.retryAfterSeconds === undefined) return "wrong";
   await auth.logoutUser();
   auth.flash(TOO_MANY_WRONG, "error");
