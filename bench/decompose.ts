@@ -17,7 +17,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { haveWrk, median, runLoad, runWrk } from "./lib/load.js";
-import { processTreeCpuTimesMs, serverNode, startNodeServer } from "./lib/procs.js";
+import { nodeUnderTest, processTreeCpuTimesMs, startNodeServer } from "./lib/procs.js";
 
 const ROUTES = ["/hello", "/hook", "/headers", "/spin", "/identified", "/protected"] as const;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -99,7 +99,7 @@ function signed(value: number): string {
   return `${value >= 0 ? "+" : ""}${value.toFixed(1)}`;
 }
 
-const nodeVersion = execFileSync(serverNode(), ["--version"], { encoding: "utf8" }).trim();
+const nodeVersion = execFileSync(nodeUnderTest(), ["--version"], { encoding: "utf8" }).trim();
 const lines = [
   `Node ${nodeVersion}; ${rounds} rounds x ${durationS} s per route, 50 connections, ${generator}; medians; ratio and extra CPU against /hello in the same round.`,
   "",

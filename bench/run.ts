@@ -16,10 +16,10 @@ import { fileURLToPath } from "node:url";
 import { haveWrk, type LoadOptions, median, runLoad, runWrk } from "./lib/load.js";
 import {
   freePort,
+  nodeUnderTest,
   processTreeCpuMs,
   runNodeJson,
   type ServerHandle,
-  serverNode,
   startCommandServer,
   startNodeServer,
 } from "./lib/procs.js";
@@ -203,8 +203,8 @@ function versions(): Record<string, string> {
       return "not available";
     }
   };
-  if (serverNode() !== process.execPath)
-    out["node (servers, BENCH_NODE)"] = probe(serverNode(), ["--version"]);
+  if (nodeUnderTest() !== process.execPath)
+    out["node (servers, BENCH_NODE)"] = probe(nodeUnderTest(), ["--version"]);
   out.postgresql = probe("psql", [config.pgUrl, "-Atc", "SHOW server_version"]);
   out.redis =
     probe("redis-cli", ["-u", config.redisUrl, "INFO", "server"]).match(/redis_version:(\S+)/)?.[1] ??

@@ -58,10 +58,10 @@ function stopper(child: ChildProcess): () => Promise<void> {
  *
  * @example
  * ```ts
- * spawn(serverNode(), ["--import", "tsx", script]);
+ * spawn(nodeUnderTest(), ["--import", "tsx", script]);
  * ```
  */
-export function serverNode(): string {
+export function nodeUnderTest(): string {
   return process.env.BENCH_NODE || process.execPath;
 }
 
@@ -78,7 +78,7 @@ export async function startNodeServer(
   const args = ["--import", "tsx"];
   if (options.cpuProfDir)
     args.push("--cpu-prof", "--cpu-prof-dir", options.cpuProfDir, `--cpu-prof-name=${name}.cpuprofile`);
-  const child = spawn(serverNode(), [...args, script], {
+  const child = spawn(nodeUnderTest(), [...args, script], {
     env: { ...process.env, NODE_ENV: "production", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -149,7 +149,7 @@ export async function startCommandServer(
 /** Runs a Node script (TypeScript through tsx) to completion and parses the JSON it prints last. */
 export function runNodeJson<T>(script: string, env: Record<string, string>, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(serverNode(), ["--import", "tsx", script], {
+    const child = spawn(nodeUnderTest(), ["--import", "tsx", script], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "inherit"],
     });
