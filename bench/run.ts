@@ -204,7 +204,7 @@ function versions(): Record<string, string> {
     }
   };
   if (nodeUnderTest() !== process.execPath)
-    out["node (servers, BENCH_NODE)"] = probe(nodeUnderTest(), ["--version"]);
+    out["node under test (BENCH_NODE)"] = probe(nodeUnderTest(), ["--version"]);
   out.postgresql = probe("psql", [config.pgUrl, "-Atc", "SHOW server_version"]);
   out.redis =
     probe("redis-cli", ["-u", config.redisUrl, "INFO", "server"]).match(/redis_version:(\S+)/)?.[1] ??
