@@ -267,7 +267,7 @@ function mountDefaultRoutes(
         .set("retry-after", String(result.retryAfterSeconds))
         .json({ ok: false, error: "locked" });
     } else {
-      // retryAfterSeconds is there only when this failure started a lock (JSON drops undefined).
+      // retryAfterSeconds only when a lock runs once this failure is counted (JSON drops undefined).
       res.status(401).json({
         ok: false,
         error: "Invalid username or password.",
