@@ -83,7 +83,8 @@ export async function createApp({ secret, store = new MemoryStore() }: AppOption
       },
     });
     if (result.ok) return res.redirect(303, safeNextUrl(req.query.next, "/account"));
-    if (result.reason === "locked") res.status(429).set("retry-after", String(result.retryAfterSeconds));
+    if (result.retryAfterSeconds !== undefined)
+      res.status(429).set("retry-after", String(result.retryAfterSeconds));
     else res.status(401);
     res.type("text/plain").send("Wrong username or password.");
   });

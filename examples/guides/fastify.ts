@@ -91,7 +91,8 @@ export async function createApp({ secret, store = new MemoryStore() }: AppOption
       },
     });
     if (result.ok) return reply.redirect(safeNextUrl(request.query.next, "/account"), 303);
-    if (result.reason === "locked") reply.code(429).header("retry-after", String(result.retryAfterSeconds));
+    if (result.retryAfterSeconds !== undefined)
+      reply.code(429).header("retry-after", String(result.retryAfterSeconds));
     else reply.code(401);
     return reply.type("text/plain").send("Wrong username or password.");
   });

@@ -84,7 +84,7 @@ export async function createApp({ secret, store = new MemoryStore() }: AppOption
       },
     });
     if (result.ok) return c.redirect(safeNextUrl(c.req.query("next"), "/account"), 303);
-    if (result.reason === "locked")
+    if (result.retryAfterSeconds !== undefined)
       return c.text("Wrong username or password.", 429, { "retry-after": String(result.retryAfterSeconds) });
     return c.text("Wrong username or password.", 401);
   });

@@ -58,7 +58,8 @@ export function createApp(secret: string) {
       },
     });
     if (result.ok) return res.redirect(303, safeNextUrl(req.query.next, "/protected"));
-    if (result.reason === "locked") res.set("retry-after", String(result.retryAfterSeconds)).status(429);
+    if (result.retryAfterSeconds !== undefined)
+      res.set("retry-after", String(result.retryAfterSeconds)).status(429);
     else res.status(401);
     res.send("Bad login");
   });

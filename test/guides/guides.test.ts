@@ -88,6 +88,24 @@ describe.each(GUIDES)("docs/guides/$name.md", ({ name, build }) => {
     }
   });
 
+  it("answers 429 with Retry-After on the wrong password that locks the account [checklist C.21]", async () => {
+    const app = await build(new MemoryStore());
+    try {
+      const browser = new Browser(app);
+      const _csrf = csrfField((await browser.get("/login")).text);
+      const statuses: number[] = [];
+      let last: Awaited<ReturnType<typeof browser.post>> | undefined;
+      for (let i = 0; i < 5; i++) {
+        last = await browser.post("/login", { form: { username: "alice", password: `guess ${i}`, _csrf } });
+        statuses.push(last.status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 429]);
+      expect(last?.headers["retry-after"]).toBe("30");
+    } finally {
+      await app.close();
+    }
+  });
+
   it("answers 503 with the custom page while the session store is down", async () => {
     const outage = { down: false };
     const app = await build(withOutageSwitch(new MemoryStore(), outage));
