@@ -40,86 +40,90 @@ function csrfField(page: string): string {
   return match[1];
 }
 
-describe.each(GUIDES)("docs/guides/$name.md", ({ name, build }) => {
-  const guide = `docs/guides/${name}.md`;
-  const file = `examples/guides/${name}.ts`;
+// "$name.md" would read as the property path name.md, so the title is built here.
+describe.each(GUIDES.map((guide) => [`docs/guides/${guide.name}.md`, guide] as const))(
+  "%s",
+  (_title, { name, build }) => {
+    const guide = `docs/guides/${name}.md`;
+    const file = `examples/guides/${name}.ts`;
 
-  it(`shows ${file} verbatim`, () => {
-    expect(guideBlock(guide, file)).toBe(readFileSync(file, "utf8"));
-  });
+    it(`shows ${file} verbatim`, () => {
+      expect(guideBlock(guide, file)).toBe(readFileSync(file, "utf8"));
+    });
 
-  it("runs: anonymous redirect, wrong password, login, protected page, currentUser(), logout", async () => {
-    const app = await build(new MemoryStore());
-    try {
-      const browser = new Browser(app);
-      const anonymous = await browser.get("/account");
-      expect(anonymous.status).toBe(302);
-      expect(anonymous.headers.location).toBe("/login?next=%2Faccount");
-      expect((await browser.get("/")).text).toBe("Hello, stranger");
+    it("runs: anonymous redirect, wrong password, login, protected page, currentUser(), logout", async () => {
+      const app = await build(new MemoryStore());
+      try {
+        const browser = new Browser(app);
+        const anonymous = await browser.get("/account");
+        expect(anonymous.status).toBe(302);
+        expect(anonymous.headers.location).toBe("/login?next=%2Faccount");
+        expect((await browser.get("/")).text).toBe("Hello, stranger");
 
-      const loginPage = await browser.get("/login?next=%2Faccount");
-      const _csrf = csrfField(loginPage.text);
-      const wrong = await browser.post("/login?next=%2Faccount", {
-        form: { username: "alice", password: "not the password", _csrf },
-      });
-      expect(wrong.status).toBe(401);
-      const noCsrf = await browser.post("/login", { form: { username: "alice", password: PASSWORD } });
-      expect(noCsrf.status).toBe(403);
+        const loginPage = await browser.get("/login?next=%2Faccount");
+        const _csrf = csrfField(loginPage.text);
+        const wrong = await browser.post("/login?next=%2Faccount", {
+          form: { username: "alice", password: "not the password", _csrf },
+        });
+        expect(wrong.status).toBe(401);
+        const noCsrf = await browser.post("/login", { form: { username: "alice", password: PASSWORD } });
+        expect(noCsrf.status).toBe(403);
 
-      const login = await browser.post("/login?next=%2Faccount", {
-        form: { username: "alice", password: PASSWORD, remember: "1", _csrf },
-      });
-      expect(login.status).toBe(303);
-      expect(login.headers.location).toBe("/account");
-      expect(login.cookie("remember_token")).toBeDefined();
+        const login = await browser.post("/login?next=%2Faccount", {
+          form: { username: "alice", password: PASSWORD, remember: "1", _csrf },
+        });
+        expect(login.status).toBe(303);
+        expect(login.headers.location).toBe("/account");
+        expect(login.cookie("remember_token")).toBeDefined();
 
-      const account = await browser.get("/account");
-      expect(account.status).toBe(200);
-      expect(account.text).toContain("Signed in as alice");
-      expect((await browser.get("/")).text).toBe("Hello, alice");
+        const account = await browser.get("/account");
+        expect(account.status).toBe(200);
+        expect(account.text).toContain("Signed in as alice");
+        expect((await browser.get("/")).text).toBe("Hello, alice");
 
-      const logout = await browser.post("/logout", { form: { _csrf: csrfField(account.text) } });
-      expect(logout.status).toBe(303);
-      expect(logout.headers.location).toBe("/");
-      expect((await browser.get("/account")).status).toBe(302);
-      expect(browser.jar.has("remember_token")).toBe(false);
-    } finally {
-      await app.close();
-    }
-  });
-
-  it("answers 429 with Retry-After on the wrong password that locks the account [checklist C.21]", async () => {
-    const app = await build(new MemoryStore());
-    try {
-      const browser = new Browser(app);
-      const _csrf = csrfField((await browser.get("/login")).text);
-      const statuses: number[] = [];
-      let last: Awaited<ReturnType<typeof browser.post>> | undefined;
-      for (let i = 0; i < 5; i++) {
-        last = await browser.post("/login", { form: { username: "alice", password: `guess ${i}`, _csrf } });
-        statuses.push(last.status);
+        const logout = await browser.post("/logout", { form: { _csrf: csrfField(account.text) } });
+        expect(logout.status).toBe(303);
+        expect(logout.headers.location).toBe("/");
+        expect((await browser.get("/account")).status).toBe(302);
+        expect(browser.jar.has("remember_token")).toBe(false);
+      } finally {
+        await app.close();
       }
-      expect(statuses).toEqual([401, 401, 401, 401, 429]);
-      expect(last?.headers["retry-after"]).toBe("30");
-    } finally {
-      await app.close();
-    }
-  });
+    });
 
-  it("answers 503 with the custom page while the session store is down", async () => {
-    const outage = { down: false };
-    const app = await build(withOutageSwitch(new MemoryStore(), outage));
-    try {
-      const browser = new Browser(app);
-      const _csrf = csrfField((await browser.get("/login")).text);
-      await browser.post("/login", { form: { username: "alice", password: PASSWORD, _csrf } });
-      outage.down = true;
-      const res = await browser.get("/account");
-      expect(res.status).toBe(503);
-      expect(res.headers["retry-after"]).toBe("5");
-      expect(res.text).toBe("Sign-in is briefly unavailable.");
-    } finally {
-      await app.close();
-    }
-  });
-});
+    it("answers 429 with Retry-After on the wrong password that locks the account [checklist C.21]", async () => {
+      const app = await build(new MemoryStore());
+      try {
+        const browser = new Browser(app);
+        const _csrf = csrfField((await browser.get("/login")).text);
+        const statuses: number[] = [];
+        let last: Awaited<ReturnType<typeof browser.post>> | undefined;
+        for (let i = 0; i < 5; i++) {
+          last = await browser.post("/login", { form: { username: "alice", password: `guess ${i}`, _csrf } });
+          statuses.push(last.status);
+        }
+        expect(statuses).toEqual([401, 401, 401, 401, 429]);
+        expect(last?.headers["retry-after"]).toBe("30");
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("answers 503 with the custom page while the session store is down", async () => {
+      const outage = { down: false };
+      const app = await build(withOutageSwitch(new MemoryStore(), outage));
+      try {
+        const browser = new Browser(app);
+        const _csrf = csrfField((await browser.get("/login")).text);
+        await browser.post("/login", { form: { username: "alice", password: PASSWORD, _csrf } });
+        outage.down = true;
+        const res = await browser.get("/account");
+        expect(res.status).toBe(503);
+        expect(res.headers["retry-after"]).toBe("5");
+        expect(res.text).toBe("Sign-in is briefly unavailable.");
+      } finally {
+        await app.close();
+      }
+    });
+  },
+);
