@@ -1,4 +1,4 @@
-import { clientAddress } from "./client.js";
+import { clientAddress, requestOrigin } from "./client.js";
 import { serializeCookie } from "./cookies.js";
 import { csrfTokenFor } from "./csrf.js";
 import { ConfigurationError, LoginManagerError } from "./errors.js";
@@ -431,6 +431,14 @@ export class AuthContext<U extends AuthUser> {
   /** @internal The CSRF cookie's value, for the manager's CSRF check. */
   get csrfCookieValue(): string | undefined {
     return this.#csrfValue;
+  }
+
+  /**
+   * @internal This request's own origin (Host header and the protocol found when it was identified),
+   * or null for a missing or malformed Host: what the CSRF check expects and an absolute `next` uses.
+   */
+  get requestOrigin(): string | null {
+    return requestOrigin(this.request, this.#https);
   }
 
   /**

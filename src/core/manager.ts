@@ -1,5 +1,5 @@
 import { AuthContext, type LoadedState } from "./auth-context.js";
-import { isHttps, requestOrigin, wantsJson } from "./client.js";
+import { isHttps, wantsJson } from "./client.js";
 import { runWithAuth } from "./context.js";
 import { readCookies } from "./cookies.js";
 import { checkCsrf, isSafeMethod } from "./csrf.js";
@@ -231,7 +231,7 @@ export class LoginManager<U extends AuthUser = AuthUser> {
     const failure = checkCsrf(request, {
       keys: this.#core.keys,
       cookieValue: auth.csrfCookieValue,
-      expectedOrigin: requestOrigin(request, isHttps(request, this.options.trustProxyHops)),
+      expectedOrigin: auth.requestOrigin,
       trustedOrigins: this.options.trustedOrigins,
       fieldName: this.options.csrfFieldName,
       headerName: this.options.csrfHeaderName,
@@ -310,24 +310,20 @@ export class LoginManager<U extends AuthUser = AuthUser> {
       return { status: 401, headers, body: { error, message: message ?? "Authentication required." } };
     }
     if (message) auth.flash(message, category);
-    const location = loginUrl(
-      view,
-      makeNextParam(view, this.#returnUrl(auth.request, view)),
-      this.options.nextField,
-    );
+    const location = loginUrl(view, makeNextParam(view, returnUrl(auth, view)), this.options.nextField);
     return { status: 302, headers: { ...headers, location } };
   }
+}
 
-  /**
-   * What `next` should bring the user back to: the path as received, or, when the view is an absolute
-   * URL, this request's full URL (origin from its Host header and protocol, as the CSRF check sees
-   * it), so that a login page on another origin can send the user back here. `makeNextParam` then
-   * keeps only the path if the view is on this origin after all. A missing or malformed Host falls
-   * back to the path.
-   */
-  #returnUrl(request: RequestView, view: string): string {
-    if (!/^https?:\/\//i.test(view) || !request.url.startsWith("/")) return request.url;
-    const origin = requestOrigin(request, isHttps(request, this.options.trustProxyHops));
-    return origin ? `${origin}${request.url}` : request.url;
-  }
+/**
+ * What `next` should bring the user back to: the path as received, or, when the view is an absolute
+ * URL, this request's full URL (its own origin, as the CSRF check sees it), so that a login page on
+ * another origin can send the user back here. `makeNextParam` then keeps only the path if the view
+ * is on this origin after all. A missing or malformed Host falls back to the path.
+ */
+function returnUrl<U extends AuthUser>(auth: AuthContext<U>, view: string): string {
+  const { url } = auth.request;
+  if (!/^https?:\/\//i.test(view) || !url.startsWith("/")) return url;
+  const origin = auth.requestOrigin;
+  return origin ? `${origin}${url}` : url;
 }
