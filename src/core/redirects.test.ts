@@ -48,7 +48,18 @@ const ACCEPTED: readonly string[] = [
   "/account/settings",
   "/search?q=a%20b&page=2",
   "/%2F%2Fevil",
-  "/caf\u00e9",
+  "/caf%C3%A9",
+];
+
+// Targets beyond ASCII are followed, percent-encoded as UTF-8 the way the URL parser serialises them:
+// a raw `/cafą` in `Location` made Node throw ERR_INVALID_CHAR after the login had succeeded (issue 16.2).
+const ENCODED: ReadonlyArray<[string, string]> = [
+  ["/caf\u00e9", "/caf%C3%A9"],
+  ["/caf\u0105", "/caf%C4%85"],
+  ["/\u65e5\u672c?q=\u00fc#\u00e0", "/%E6%97%A5%E6%9C%AC?q=%C3%BC#%C3%A0"],
+  ["/emoji/\u{1f600}", "/emoji/%F0%9F%98%80"],
+  ["/x/../protected", "/protected"],
+  ["/a?b='c'", "/a?b=%27c%27"],
 ];
 
 describe("isSafeNextUrl / safeNextUrl [A5 3.7.2] [Flask-Security CVE-2021-32618]", () => {
@@ -60,6 +71,12 @@ describe("isSafeNextUrl / safeNextUrl [A5 3.7.2] [Flask-Security CVE-2021-32618]
   it.each(ACCEPTED)("accepts the same-origin path %j unchanged", (next) => {
     expect(isSafeNextUrl(next)).toBe(true);
     expect(safeNextUrl(next, "/home")).toBe(next);
+  });
+
+  it.each(ENCODED)("accepts %j as %j, encoded for a Location header", (next, expected) => {
+    expect(isSafeNextUrl(next)).toBe(true);
+    expect(safeNextUrl(next)).toBe(expected);
+    expect(safeNextUrl(expected)).toBe(expected);
   });
 
   it("rejects every C0 and C1 control character anywhere in the path", () => {

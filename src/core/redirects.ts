@@ -8,21 +8,28 @@ const PLACEHOLDER_ORIGIN = "http://login-manager.invalid";
 /**
  * Returns `next` when it is a same-origin relative path that is safe to redirect to, otherwise
  * `fallback`. Rejects absolute URLs, scheme-relative `//host`, backslash tricks (`/\host`), control
- * characters and whitespace, and anything over 2 KiB. Never throws.
+ * characters and whitespace, and anything over 2 KiB. The target comes back as the URL parser
+ * serialises it: characters outside ASCII are percent-encoded as UTF-8 (a `Location` header holds
+ * ASCII only; `/café` raw would make Node throw `ERR_INVALID_CHAR` after the login succeeded) and
+ * dot segments are resolved. Never throws.
  *
  * @example
  * ```ts
  * safeNextUrl("/account?tab=1");    // "/account?tab=1"
+ * safeNextUrl("/café");             // "/caf%C3%A9"
  * safeNextUrl("//evil.example");    // "/"
  * safeNextUrl("https://evil", "/home"); // "/home"
  * ```
  */
 export function safeNextUrl(next: unknown, fallback = "/"): string {
-  return isSafeNextUrl(next) ? next : fallback;
+  const target = parseSafeNext(next);
+  // href keeps an empty "?" or "#" that pathname + search + hash would drop.
+  return target === null ? fallback : target.href.slice(PLACEHOLDER_ORIGIN.length);
 }
 
 /**
- * True when `next` is a same-origin relative path (see {@link safeNextUrl}).
+ * True when `next` is a same-origin relative path (see {@link safeNextUrl}). Redirect with
+ * `safeNextUrl(next)`, not with `next` itself: only the former is encoded for a `Location` header.
  *
  * @example
  * ```ts
@@ -31,12 +38,18 @@ export function safeNextUrl(next: unknown, fallback = "/"): string {
  * ```
  */
 export function isSafeNextUrl(next: unknown): next is string {
-  if (typeof next !== "string" || next.length === 0 || next.length > MAX_NEXT_LENGTH) return false;
-  if (next[0] !== "/" || next[1] === "/" || UNSAFE_CHARACTERS.test(next)) return false;
+  return parseSafeNext(next) !== null;
+}
+
+/** The parsed target when `next` passes every check of {@link safeNextUrl}, else `null`. */
+function parseSafeNext(next: unknown): URL | null {
+  if (typeof next !== "string" || next.length === 0 || next.length > MAX_NEXT_LENGTH) return null;
+  if (next[0] !== "/" || next[1] === "/" || UNSAFE_CHARACTERS.test(next)) return null;
   try {
-    return new URL(next, PLACEHOLDER_ORIGIN).origin === PLACEHOLDER_ORIGIN;
+    const target = new URL(next, PLACEHOLDER_ORIGIN);
+    return target.origin === PLACEHOLDER_ORIGIN ? target : null;
   } catch {
-    return false;
+    return null;
   }
 }
 

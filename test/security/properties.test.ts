@@ -1,5 +1,6 @@
 // Property-based tests (fast-check): whatever arrives in cookies, `next`, bodies and proxy headers,
 // the library never throws past its boundary and never grants what only a real token may grant.
+import { validateHeaderValue } from "node:http";
 import * as fc from "fast-check";
 import type { RequestView, ResponseView } from "login-manager";
 import { clientAddress, isHttps, isSafeNextUrl, safeNextUrl } from "login-manager";
@@ -289,14 +290,18 @@ describe("safeNextUrl over generated redirect targets [A5 3.7.2] [CS-Unvalidated
       await fc.assert(
         fc.property(nextCandidate, (next) => {
           const result = safeNextUrl(next, "/home");
-          expect(result === next || result === "/home").toBe(true);
+          const accepted = isSafeNextUrl(next);
+          expect(result === "/home" || accepted).toBe(true);
           for (const target of browserTargets(result)) {
             expect(new URL(target, APP_ORIGIN).origin).toBe(APP_ORIGIN);
           }
-          if (result === next) {
-            // biome-ignore lint/suspicious/noControlCharactersInRegex: accepted targets carry none
-            expect(result).not.toMatch(/[\u0000-\u0020\u007f-\u009f\\]/);
+          if (accepted) {
+            // The same target as given, serialised: printable ASCII only (a valid Location header).
+            expect(new URL(result, APP_ORIGIN).href).toBe(new URL(next, APP_ORIGIN).href);
+            expect(result).toMatch(/^[\u0021-\u007e]*$/);
+            expect(() => validateHeaderValue("location", result)).not.toThrow();
             expect(result.startsWith("/") && !result.startsWith("//")).toBe(true);
+            expect(safeNextUrl(result, "/home")).toBe(result);
           }
         }),
         { numRuns: 20_000 },
@@ -304,6 +309,26 @@ describe("safeNextUrl over generated redirect targets [A5 3.7.2] [CS-Unvalidated
     },
     SLOW_MS,
   );
+
+  it("turns every rooted path over all of Unicode into a valid Location header or the fallback (issue 16.2)", async () => {
+    const unicodePath = fc
+      .array(
+        fc.oneof(fc.string({ unit: "binary", maxLength: 12 }), fc.constantFrom("/", "?", "#", "&", "=", "%")),
+        {
+          maxLength: 8,
+        },
+      )
+      .map((parts) => `/${parts.join("")}`);
+    await fc.assert(
+      fc.property(unicodePath, (next) => {
+        const result = safeNextUrl(next, "/home");
+        expect(() => validateHeaderValue("location", result)).not.toThrow();
+        expect(result).toMatch(/^\/(?![/\\])[\u0021-\u007e]*$|^\/$/);
+        expect(new URL(result, APP_ORIGIN).origin).toBe(APP_ORIGIN);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
 
   it("never throws on non-string input and treats it as unsafe", async () => {
     await fc.assert(
