@@ -49,6 +49,8 @@ export type {
   SessionStore,
 } from "./core/store.js";
 export { addressBucket } from "./core/throttle.js";
+export type { PreparedUsername, UsernameRefusal } from "./core/usernames.js";
+export { MAX_USERNAME_INPUT_LENGTH, prepareUsername } from "./core/usernames.js";
 export type { AnonymousUser, AuthUser, Register, RegisteredUser } from "./core/users.js";
 export { AnonymousUserMixin, UserMixin } from "./core/users.js";
 export { mergeVary } from "./core/vary.js";

@@ -1,3 +1,4 @@
+import { prepareUsername } from "login-manager";
 import type { CommonPasswords } from "./common-passwords.js";
 
 /** Shortest and longest usernames, in code points after NFKC. */
@@ -47,7 +48,9 @@ export function usernameKey(raw: string): string {
 
 /**
  * Checks a username for registration: 3-32 characters after NFKC, letters (any script, not
- * mixing Latin, Cyrillic and Greek), digits 0-9, `_ . -`, starting with a letter or digit.
+ * mixing Latin, Cyrillic and Greek), digits 0-9, `_ . -`, starting with a letter or digit, and
+ * valid under RFC 8265's UsernameCaseMapped profile (login-manager's `prepareUsername`), which
+ * refuses default-ignorable and other invisible code points.
  *
  * @example
  * ```ts
@@ -74,6 +77,14 @@ export function checkUsername(
       ok: false,
       message:
         "Usernames may contain letters, digits 0-9, underscores, dots and hyphens, and start with a letter or digit.",
+    };
+  }
+  // RFC 8265 (PRECIS): nothing invisible, so "name" + U+3164 or + a variation selector is no second "name".
+  if (!prepareUsername(username).ok) {
+    return {
+      ok: false,
+      message:
+        "Usernames may not contain invisible characters such as fillers, joiners or variation selectors.",
     };
   }
   if (CONFUSABLE_SCRIPTS.filter((script) => script.test(username)).length > 1) {
