@@ -61,7 +61,9 @@ export async function createApp({ secret, store = new MemoryStore() }: AppOption
   });
 
   app.get("/login", (req, res) => {
-    res.type("html").send(`<form method="post">
+    // loginRequired flashed "Please log in to access this page." before redirecting here.
+    const flashes = req.auth.takeFlashes().map((flash) => `<p>${escapeHtml(flash.message)}</p>\n`);
+    res.type("html").send(`${flashes.join("")}<form method="post">
   <input name="username" autocomplete="username">
   <input name="password" type="password" autocomplete="current-password">
   <label><input name="remember" type="checkbox" value="1"> Remember me</label>

@@ -60,8 +60,9 @@ export async function createApp({ secret, store = new MemoryStore() }: AppOption
     return c.text(user.isAnonymous ? "Hello, stranger" : `Hello, ${user.getId()}`);
   });
 
+  // loginRequired flashed "Please log in to access this page." before redirecting here.
   app.get("/login", (c) =>
-    c.html(html`<form method="post">
+    c.html(html`${c.var.auth.takeFlashes().map((flash) => html`<p>${flash.message}</p>\n`)}<form method="post">
   <input name="username" autocomplete="username">
   <input name="password" type="password" autocomplete="current-password">
   <label><input name="remember" type="checkbox" value="1"> Remember me</label>

@@ -1,4 +1,11 @@
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { serve } from "@hono/node-server";
 import { MemoryStore } from "login-manager/stores/memory";
 import { describe, expect, it } from "vitest";
 import { createApp as createExpressApp } from "../../examples/guides/express.js";
@@ -6,7 +13,7 @@ import { createApp as createFastifyApp } from "../../examples/guides/fastify.js"
 import { createApp as createHonoApp } from "../../examples/guides/hono.js";
 import type { AppClient } from "../adapters/harness.js";
 import { Browser, expressClient, fastifyClient, honoClient, withOutageSwitch } from "../adapters/harness.js";
-import { fencedFileBlock } from "../helpers/markdown.js";
+import { fencedBlocks, fencedFileBlock } from "../helpers/markdown.js";
 
 const SECRET = "guide-test-secret-0123456789abcdefghij";
 const PASSWORD = "correct horse battery staple";
@@ -16,23 +23,64 @@ function guideBlock(guide: string, file: string): string {
   return fencedFileBlock(new URL(`../../${guide}`, import.meta.url), file);
 }
 
+const run = promisify(execFile);
+
+/** A guide's app listening on 127.0.0.1. */
+interface Listening {
+  port: number;
+  close(): Promise<void>;
+}
+
+function listeningNodeServer(server: Server): Promise<Listening> {
+  return new Promise((resolve, reject) => {
+    const ready = () =>
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    if (server.listening) ready();
+    else server.once("listening", ready).once("error", reject);
+  });
+}
+
 const GUIDES = [
   {
     name: "express",
     build: async (store: MemoryStore | ReturnType<typeof withOutageSwitch>): Promise<AppClient> =>
       expressClient(await createExpressApp({ secret: SECRET, store })),
+    listen: async (): Promise<Listening> =>
+      listeningNodeServer((await createExpressApp({ secret: SECRET })).listen(0, "127.0.0.1")),
   },
   {
     name: "fastify",
     build: async (store: MemoryStore | ReturnType<typeof withOutageSwitch>): Promise<AppClient> =>
       fastifyClient(await createFastifyApp({ secret: SECRET, store })),
+    listen: async (): Promise<Listening> => {
+      const app = await createFastifyApp({ secret: SECRET });
+      await app.listen({ port: 0, host: "127.0.0.1" });
+      return { port: (app.server.address() as AddressInfo).port, close: () => app.close() };
+    },
   },
   {
     name: "hono",
     build: async (store: MemoryStore | ReturnType<typeof withOutageSwitch>): Promise<AppClient> =>
       honoClient(await createHonoApp({ secret: SECRET, store })),
+    listen: async (): Promise<Listening> => {
+      const app = await createHonoApp({ secret: SECRET });
+      return listeningNodeServer(serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server);
+    },
   },
 ] as const;
+
+/** The guide's shell block that uses curl, with its http://localhost:3000 pointed at `port`. */
+function curlSession(guide: string, port: number): string {
+  const markdown = readFileSync(new URL(`../../${guide}`, import.meta.url), "utf8");
+  const blocks = fencedBlocks(markdown).filter(
+    (block) => block.info === "sh" && block.body.includes("curl "),
+  );
+  expect(blocks).toHaveLength(1);
+  return (blocks[0]?.body ?? "").replaceAll("localhost:3000", `127.0.0.1:${port}`);
+}
 
 function csrfField(page: string): string {
   const match = /name="_csrf" value="([^"]+)"/.exec(page);
@@ -43,7 +91,7 @@ function csrfField(page: string): string {
 // "$name.md" would read as the property path name.md, so the title is built here.
 describe.each(GUIDES.map((guide) => [`docs/guides/${guide.name}.md`, guide] as const))(
   "%s",
-  (_title, { name, build }) => {
+  (_title, { name, build, listen }) => {
     const guide = `docs/guides/${name}.md`;
     const file = `examples/guides/${name}.ts`;
 
@@ -86,6 +134,52 @@ describe.each(GUIDES.map((guide) => [`docs/guides/${guide.name}.md`, guide] as c
         expect(logout.headers.location).toBe("/");
         expect((await browser.get("/account")).status).toBe(302);
         expect(browser.jar.has("remember_token")).toBe(false);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("shows the flashed 'Please log in' on the login page once, escaped", async () => {
+      const app = await build(new MemoryStore());
+      try {
+        const browser = new Browser(app);
+        expect((await browser.get("/account")).status).toBe(302);
+        const loginPage = await browser.get("/login?next=%2Faccount");
+        expect(loginPage.text).toContain("<p>Please log in to access this page.</p>\n<form");
+        expect((await browser.get("/login")).text).not.toContain("Please log in");
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("runs the guide's curl session: Origin and the token log in, the account page follows", async () => {
+      const server = await listen();
+      const folder = mkdtempSync(join(tmpdir(), "lm-guide-curl-"));
+      try {
+        const { stdout } = await run("bash", ["-euo", "pipefail", "-c", curlSession(guide, server.port)], {
+          cwd: folder,
+        });
+        expect(stdout).toContain(`303 http://127.0.0.1:${server.port}/account\n`);
+        expect(stdout).toContain("Signed in as alice");
+      } finally {
+        await server.close();
+        rmSync(folder, { recursive: true, force: true });
+      }
+    });
+
+    it("answers a form POST without Origin or Sec-Fetch-Site with a 403 that names the missing header", async () => {
+      const app = await build(new MemoryStore());
+      try {
+        const browser = new Browser(app);
+        const _csrf = csrfField((await browser.get("/login")).text);
+        const res = await browser.post("/login", {
+          form: { username: "alice", password: PASSWORD, _csrf },
+          headers: { origin: undefined, "sec-fetch-site": undefined },
+        });
+        expect(res.status).toBe(403);
+        expect(res.text).toContain("Origin");
+        expect(browser.jar.has("remember_token")).toBe(false);
+        expect((await browser.get("/account")).status).toBe(302);
       } finally {
         await app.close();
       }
