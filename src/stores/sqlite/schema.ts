@@ -1,0 +1,113 @@
+/**
+ * The connection settings and the tables the store applies on first use, the same on both drivers:
+ * existing databases keep working whichever driver opens them next.
+ *
+ * @module
+ */
+import { StoreError } from "../../core/errors.js";
+import type { SqliteDriver } from "./drivers.js";
+
+/**
+ * Version of the table layout below, recorded in `<prefix>schema_version`.
+ *
+ * @example
+ * ```ts
+ * db.prepare(`SELECT MAX(version) AS v FROM "login_manager_schema_version"`).get(); // { v: SCHEMA_VERSION }
+ * ```
+ */
+export const SCHEMA_VERSION = 1;
+
+/**
+ * Sets the pragmas the store relies on, on the connection it uses (the caller's too, when given one).
+ *
+ * @example
+ * ```ts
+ * applyConnectionSettings(driver);
+ * ```
+ */
+export function applyConnectionSettings(driver: SqliteDriver): void {
+  // Wait up to 5 s for another connection's write lock instead of failing at once with SQLITE_BUSY.
+  driver.exec("PRAGMA busy_timeout = 5000");
+  // WAL: readers never block the writer and vice versa, so several processes can share the file.
+  driver.exec("PRAGMA journal_mode = WAL");
+  // FULL: every commit fsyncs the WAL before the call returns, so an acknowledged write survives
+  // not only a kill -9 of the process but also an OS crash or power loss. (NORMAL only fsyncs at
+  // checkpoints: it survives kill -9 but may lose the last commits on power loss.) The cost is one
+  // fsync per write; reads are unaffected.
+  driver.exec("PRAGMA synchronous = FULL");
+  driver.exec("PRAGMA foreign_keys = ON");
+}
+
+/**
+ * Creates the tables and indexes of `prefix` when missing and checks the recorded schema version.
+ * `BEGIN IMMEDIATE` takes the write lock first, so processes starting together create the schema
+ * one after the other; `IF NOT EXISTS` makes the second one a no-op.
+ *
+ * @example
+ * ```ts
+ * createSchema(driver, "login_manager_");
+ * ```
+ */
+export function createSchema(driver: SqliteDriver, prefix: string): void {
+  driver.immediate(() => {
+    driver.exec(schemaSql(prefix));
+    const row = driver
+      .prepare<[], { version: number | null }>(
+        `SELECT MAX(version) AS version FROM "${prefix}schema_version"`,
+      )
+      .get();
+    const version = row?.version ?? null;
+    if (version === null) {
+      driver
+        .prepare<[number]>(`INSERT INTO "${prefix}schema_version" (version) VALUES (?)`)
+        .run(SCHEMA_VERSION);
+    } else if (version > SCHEMA_VERSION) {
+      throw new StoreError(
+        `SqliteStore: the tables with prefix "${prefix}" have schema version ${version}, newer than this version of login-manager supports (${SCHEMA_VERSION}); upgrade login-manager.`,
+      );
+    }
+  })();
+}
+
+function schemaSql(p: string): string {
+  return `
+    CREATE TABLE IF NOT EXISTS "${p}schema_version" (
+      version INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS "${p}sessions" (
+      id TEXT NOT NULL PRIMARY KEY,
+      secret_hash TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      fresh INTEGER NOT NULL CHECK (fresh IN (0, 1)),
+      created_at INTEGER NOT NULL,
+      last_seen_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      absolute_expires_at INTEGER NOT NULL,
+      fingerprint TEXT NOT NULL,
+      user_agent TEXT NOT NULL,
+      ip_address TEXT NOT NULL,
+      remember_selector TEXT
+    );
+    CREATE INDEX IF NOT EXISTS "${p}sessions_user_id" ON "${p}sessions" (user_id, created_at);
+    CREATE INDEX IF NOT EXISTS "${p}sessions_expires_at" ON "${p}sessions" (expires_at);
+    CREATE TABLE IF NOT EXISTS "${p}remember_tokens" (
+      selector TEXT NOT NULL PRIMARY KEY,
+      validator_hash TEXT NOT NULL,
+      previous_validator_hash TEXT,
+      rotated_at INTEGER NOT NULL,
+      user_id TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS "${p}remember_tokens_user_id" ON "${p}remember_tokens" (user_id);
+    CREATE INDEX IF NOT EXISTS "${p}remember_tokens_expires_at" ON "${p}remember_tokens" (expires_at);
+    CREATE TABLE IF NOT EXISTS "${p}failures" (
+      "key" TEXT NOT NULL PRIMARY KEY,
+      "count" INTEGER NOT NULL,
+      first_failure_at INTEGER NOT NULL,
+      last_failure_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS "${p}failures_expires_at" ON "${p}failures" (expires_at);
+  `;
+}
