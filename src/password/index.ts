@@ -1,12 +1,14 @@
 /**
  * Password hashing for login-manager: argon2id via `@node-rs/argon2` (runs off the main thread),
- * NFKC normalisation, a byte-length cap enforced before hashing, rehash detection and a dummy
- * verify for unknown users.
+ * NFKC normalisation, a byte-length cap enforced before hashing, rehash detection, a dummy
+ * verify for unknown users, and verification of bcrypt and Werkzeug hashes for users moved from
+ * Passport or Flask (`legacy.ts`).
  *
  * @module
  */
 import { type Algorithm, hash as argon2Hash, verify as argon2Verify, parseOptions } from "@node-rs/argon2";
 import { passwordBytes } from "./input.js";
+import { type LegacyHashFormat, readLegacyHash } from "./legacy.js";
 import {
   type HashWorkKind,
   type PasswordHasherOptions,
@@ -16,7 +18,29 @@ import {
 } from "./options.js";
 import { dummyPhc, phcNeedsRehash } from "./phc.js";
 
-export type { HashWorkKind, PasswordHasherOptions, PasswordHashParameters } from "./options.js";
+export type { LegacyHashFormat } from "./legacy.js";
+export type { HashWorkKind, LegacyFormat, PasswordHasherOptions, PasswordHashParameters } from "./options.js";
+
+/**
+ * What {@link PasswordHasher.inspect} tells about a stored hash, without hashing anything.
+ *
+ * @example
+ * ```ts
+ * const info = hasher.inspect("$2b$15$…");
+ * // { format: "bcrypt", verifiable: false, needsRehash: true,
+ * //   problem: "The stored hash has cost 15, above the limit of 14 (…)" }
+ * ```
+ */
+export interface StoredHashInfo {
+  /** `"argon2"` (a PHC string), a legacy format, or `"unknown"`. */
+  readonly format: "argon2" | LegacyHashFormat | "unknown";
+  /** Whether `verify` checks passwords against it; when false, `verify` always resolves false. */
+  readonly verifiable: boolean;
+  /** The same answer as {@link PasswordHasher.needsRehash}. */
+  readonly needsRehash: boolean;
+  /** Why it cannot be verified, as a sentence for an operator; undefined when it can be. */
+  readonly problem: string | undefined;
+}
 
 // `Algorithm` is a const enum: it has no runtime object under esbuild/tsx, so use its value.
 const ARGON2ID = 2 as Algorithm.Argon2id;
@@ -45,10 +69,13 @@ export interface PasswordHasher {
    */
   hash(password: string): Promise<string>;
   /**
-   * Resolves true when `password` (NFKC-normalised) matches the stored PHC string. A malformed or
-   * missing stored hash resolves false after one dummy argon2 run, so it costs the same time.
-   * Invalid or too-long input rejects with PasswordInputError before any hashing (same as
-   * {@link PasswordHasher.hash}); map it to your generic "wrong credentials" answer.
+   * Resolves true when `password` (NFKC-normalised) matches the stored PHC string, or, for a bcrypt
+   * or Werkzeug hash (see {@link PasswordHasherOptions.legacyFormats}), when its exact UTF-8 bytes
+   * do, as the tool that made the hash read them. A malformed, missing or refused stored hash
+   * (unknown format, legacy format turned off, parameters above the limits) resolves false after one
+   * dummy argon2 run, so it costs the same time; {@link PasswordHasher.inspect} says why. Invalid or
+   * too-long input rejects with PasswordInputError before any hashing (same as
+   * {@link PasswordHasher.hash}, for every format); map it to your generic "wrong credentials" answer.
    */
   verify(phc: string, password: string): Promise<boolean>;
   /**
@@ -59,9 +86,16 @@ export interface PasswordHasher {
   verifyDummy(password: string): Promise<false>;
   /**
    * True when `phc` was made with another algorithm, version, memory, time or parallelism than the
-   * current parameters, or is not a parseable argon2 PHC string. Cannot detect a pepper change.
+   * current parameters, or is not a parseable argon2 PHC string (so for every bcrypt and Werkzeug
+   * hash). Cannot detect a pepper change.
    */
   needsRehash(phc: string): boolean;
+  /**
+   * Says, without hashing anything, what `verify` will do with a stored hash: its format, whether it
+   * can be verified and, if not, why (never quoting the hash). Use it to audit a users table during
+   * a migration, or to log why a user's right password fails.
+   */
+  inspect(stored: string): StoredHashInfo;
 }
 
 /**
@@ -89,11 +123,11 @@ export function createPasswordHasher(options?: PasswordHasherOptions): PasswordH
   };
   let dummy: string | undefined;
 
-  const runVerify = (phc: string, bytes: Buffer): Promise<boolean> => {
+  const runVerify = (phc: string, bytes: Uint8Array): Promise<boolean> => {
     reportWork(resolved, "verify");
     return argon2Verify(phc, bytes, argon2Options);
   };
-  const verifyAgainstDummy = async (bytes: Buffer): Promise<false> => {
+  const verifyAgainstDummy = async (bytes: Uint8Array): Promise<false> => {
     dummy ??= dummyPhc(parameters);
     await runVerify(dummy, bytes);
     return false;
@@ -107,8 +141,11 @@ export function createPasswordHasher(options?: PasswordHasherOptions): PasswordH
       return argon2Hash(bytes, argon2Options);
     },
     async verify(phc: string, password: string): Promise<boolean> {
+      // The same input rules for every format, so a refusal never depends on the user's hash.
       const bytes = passwordBytes(password, parameters.maxPasswordBytes);
-      if (!isDecodable(phc)) return verifyAgainstDummy(bytes);
+      const legacy = readLegacyHash(phc, resolved.legacyFormats);
+      if (legacy?.verify) return verifyLegacy(resolved, legacy.verify, password);
+      if (legacy || !isDecodable(phc)) return verifyAgainstDummy(bytes);
       try {
         return await runVerify(phc, bytes);
       } catch {
@@ -121,6 +158,41 @@ export function createPasswordHasher(options?: PasswordHasherOptions): PasswordH
     needsRehash(phc: string): boolean {
       return phcNeedsRehash(phc, parameters);
     },
+    inspect(stored: string): StoredHashInfo {
+      return inspectStoredHash(stored, resolved);
+    },
+  });
+}
+
+async function verifyLegacy(
+  resolved: ResolvedPasswordOptions,
+  verify: (password: string) => Promise<boolean>,
+  password: string,
+): Promise<boolean> {
+  reportWork(resolved, "verify");
+  try {
+    return await verify(password);
+  } catch {
+    return false;
+  }
+}
+
+function inspectStoredHash(stored: unknown, resolved: ResolvedPasswordOptions): StoredHashInfo {
+  const needsRehash = phcNeedsRehash(stored, resolved.parameters);
+  const legacy = readLegacyHash(stored, resolved.legacyFormats);
+  if (legacy) {
+    const problem = legacy.problem === undefined ? undefined : `The stored hash ${legacy.problem}.`;
+    return Object.freeze({ format: legacy.format, verifiable: !problem, needsRehash, problem });
+  }
+  if (isDecodable(stored))
+    return Object.freeze({ format: "argon2", verifiable: true, needsRehash, problem: undefined });
+  return Object.freeze({
+    format: "unknown",
+    verifiable: false,
+    needsRehash,
+    problem:
+      "The stored hash is in no format login-manager verifies: an argon2 PHC string ($argon2id$…), " +
+      "bcrypt ($2a$, $2b$, $2y$) or Werkzeug (pbkdf2:…, scrypt:…).",
   });
 }
 

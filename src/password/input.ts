@@ -12,7 +12,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * const bytes = passwordBytes("cafe\u0301", 1024); // same bytes as passwordBytes("café", 1024)
  * ```
  */
-export function passwordBytes(password: unknown, maxPasswordBytes: number): Buffer {
+export function passwordBytes(password: unknown, maxPasswordBytes: number): Uint8Array {
   if (typeof password !== "string") {
     throw new PasswordInputError(
       "ERR_PASSWORD_INVALID",

@@ -85,3 +85,26 @@ describe("createPasswordHasher options [A5 11.4.2]", () => {
     expect(configurationError(null).message).toContain("options");
   });
 });
+
+describe("createPasswordHasher legacyFormats", () => {
+  it("accepts bcrypt and werkzeug, alone, together or none", () => {
+    for (const legacyFormats of [[], ["bcrypt"], ["werkzeug"], ["werkzeug", "bcrypt"]] as const) {
+      expect(() => createPasswordHasher({ legacyFormats })).not.toThrow();
+    }
+  });
+
+  it("refuses an unknown format, naming the known ones, and a value that is not an array", () => {
+    const unknown = configurationError({ legacyFormats: ["pbkdf2"] });
+    expect(unknown.message).toContain('"pbkdf2"');
+    expect(unknown.message).toContain('"bcrypt", "werkzeug"');
+    expect(configurationError({ legacyFormats: ["scrypt"] }).message).toContain("werkzeug");
+    expect(configurationError({ legacyFormats: "bcrypt" }).message).toContain(
+      "legacyFormats must be an array",
+    );
+    expect(configurationError({ legacyFormats: [undefined] }).message).toContain("legacyFormats");
+  });
+
+  it("suggests legacyFormats for a misspelt key", () => {
+    expect(configurationError({ legacy: ["bcrypt"] }).message).toContain('Did you mean "legacyFormats"?');
+  });
+});

@@ -1,7 +1,32 @@
 import { ConfigurationError } from "../core/errors.js";
 
-/** What one argon2 invocation did, as reported to {@link PasswordHasherOptions.onHashWork}. */
+/**
+ * What one hash invocation did, as reported to {@link PasswordHasherOptions.onHashWork}: an argon2
+ * hash, or a verification (argon2, the dummy one, or a legacy bcrypt or Werkzeug hash).
+ *
+ * @example
+ * ```ts
+ * const work: HashWorkKind[] = [];
+ * const hasher = createPasswordHasher({ onHashWork: (kind) => work.push(kind) });
+ * ```
+ */
 export type HashWorkKind = "hash" | "verify";
+
+/**
+ * A family of other tools' password hashes that {@link PasswordHasher.verify} can check, so users
+ * moved from another stack keep their passwords until their next login upgrades them to argon2id:
+ * - `"bcrypt"`: `$2a$`, `$2b$` and `$2y$` (passport-local's usual, through `bcrypt` or `bcryptjs`),
+ *   cost 4 to 14;
+ * - `"werkzeug"`: Werkzeug's `generate_password_hash` (Flask's usual), `pbkdf2:<sha1|sha224|sha256|
+ *   sha384|sha512>:<iterations>$salt$hex` up to 2,000,000 iterations, and
+ *   `scrypt:<N>:<r>:<p>$salt$hex` up to N·r·p = 2^21 and 128 MiB (128·N·r).
+ *
+ * @example
+ * ```ts
+ * const formats: LegacyFormat[] = ["werkzeug"]; // a Flask app's users, no bcrypt
+ * ```
+ */
+export type LegacyFormat = "bcrypt" | "werkzeug";
 
 /**
  * Options for {@link createPasswordHasher}. Every field is optional; the defaults are the
@@ -33,6 +58,7 @@ export interface PasswordHasherOptions {
    * e.g. `randomBytes(32)`. Store it OUTSIDE the database that holds the hashes (environment, secret
    * manager, HSM), so a stolen user table alone cannot be cracked. Losing or changing it makes every
    * existing hash unverifiable, and {@link PasswordHasher.needsRehash} cannot detect a pepper change.
+   * Legacy hashes (see `legacyFormats`) were made without it and are verified without it.
    */
   pepper?: string | Uint8Array;
   /**
@@ -41,6 +67,21 @@ export interface PasswordHasherOptions {
    * as a wrong password. It must not throw.
    */
   onHashWork?: (kind: HashWorkKind) => void;
+  /**
+   * Other tools' hash formats that `verify` also checks (see {@link LegacyFormat}); `needsRehash` is
+   * true for all of them, so the next successful login can store argon2id instead. Pass `[]` to
+   * verify argon2 only.
+   *
+   * Default: `["bcrypt", "werkzeug"]` without a pepper, `[]` with one. Verifying a legacy hash widens
+   * what `verify` accepts from your own password column, never what `hash` writes. Without a pepper
+   * that gives nothing to anyone: whoever can write a bcrypt hash into the column could as well
+   * write an argon2id hash of a password they know, and an app that has only ever stored argon2id
+   * never meets one; turned off, a migrated user's right password would fail in silence. With a
+   * pepper, an argon2id hash cannot be forged without it, but a legacy hash (which never uses the
+   * pepper) can: so a peppered hasher accepts legacy hashes only when you list them here, for the
+   * migration. Once `inspect` finds no legacy hash left, pass `[]`.
+   */
+  legacyFormats?: readonly LegacyFormat[];
 }
 
 /**
@@ -64,8 +105,10 @@ export interface PasswordHashParameters {
 /** Parameters plus the secret parts that must not be exposed on `hasher.parameters`. */
 export interface ResolvedPasswordOptions {
   readonly parameters: PasswordHashParameters;
-  readonly pepper: Buffer | undefined;
+  readonly pepper: Uint8Array | undefined;
   readonly onHashWork: ((kind: HashWorkKind) => void) | undefined;
+  /** The legacy formats `verify` checks (frozen). */
+  readonly legacyFormats: readonly LegacyFormat[];
 }
 
 /** OWASP argon2id rows (memory KiB, passes): each is an equally acceptable minimum. */
@@ -88,12 +131,16 @@ const KNOWN_KEYS = new Set([
   "maxPasswordBytes",
   "pepper",
   "onHashWork",
+  "legacyFormats",
 ]);
+const LEGACY_FORMATS: readonly LegacyFormat[] = ["bcrypt", "werkzeug"];
 const KEY_HINTS: Readonly<Record<string, string>> = {
   memoryCost: "memoryCostKiB",
   memory: "memoryCostKiB",
   iterations: "timeCost",
   secret: "pepper",
+  legacy: "legacyFormats",
+  formats: "legacyFormats",
 };
 
 /**
@@ -124,10 +171,12 @@ export function resolvePasswordOptions(options: PasswordHasherOptions = {}): Res
     parallelism,
     maxPasswordBytes,
   });
+  const pepper = resolvePepper(options.pepper);
   return Object.freeze({
     parameters,
-    pepper: resolvePepper(options.pepper),
+    pepper,
     onHashWork: resolveHook(options.onHashWork),
+    legacyFormats: resolveLegacyFormats(options.legacyFormats, pepper !== undefined),
   });
 }
 
@@ -164,7 +213,7 @@ function assertOwaspStrength(memoryCostKiB: number, timeCost: number): void {
   );
 }
 
-function resolvePepper(pepper: unknown): Buffer | undefined {
+function resolvePepper(pepper: unknown): Uint8Array | undefined {
   if (pepper === undefined) return undefined;
   if (typeof pepper !== "string" && !(pepper instanceof Uint8Array)) {
     throw new ConfigurationError("createPasswordHasher: pepper must be a string or a Buffer/Uint8Array.");
@@ -186,4 +235,23 @@ function resolveHook(hook: unknown): ((kind: HashWorkKind) => void) | undefined 
     throw new ConfigurationError("createPasswordHasher: onHashWork must be a function or omitted.");
   }
   return hook as (kind: HashWorkKind) => void;
+}
+
+function resolveLegacyFormats(formats: unknown, peppered: boolean): readonly LegacyFormat[] {
+  if (formats === undefined) return Object.freeze(peppered ? [] : [...LEGACY_FORMATS]);
+  const known = LEGACY_FORMATS.map((format) => `"${format}"`).join(", ");
+  if (!Array.isArray(formats)) {
+    throw new ConfigurationError(
+      `createPasswordHasher: legacyFormats must be an array of ${known} (or [] for argon2 only).`,
+    );
+  }
+  for (const format of formats) {
+    if (!LEGACY_FORMATS.includes(format)) {
+      throw new ConfigurationError(
+        `createPasswordHasher: legacyFormats has ${JSON.stringify(format) ?? String(format)}, which is not a legacy format. ` +
+          `Known formats: ${known} (Werkzeug's pbkdf2 and scrypt hashes are both "werkzeug").`,
+      );
+    }
+  }
+  return Object.freeze(LEGACY_FORMATS.filter((format) => formats.includes(format)));
 }
