@@ -6,6 +6,7 @@ import {
   type LegacyHashFixture,
   LONG_BCRYPT_HASH,
   PASSWORD,
+  SINGLE_ROUND_WERKZEUG_HASH,
   WERKZEUG_HASHES,
 } from "../../test/fixtures/legacy-hashes.js";
 import { PasswordInputError } from "../core/errors.js";
@@ -279,6 +280,7 @@ describe("legacyFormats", () => {
 
   it("leaves formats no tool of these writes unverified: Werkzeug's single-round and plain methods", async () => {
     for (const stored of [
+      SINGLE_ROUND_WERKZEUG_HASH.stored,
       "sha256$salt$1f24c9ba3e3b6cc7f4a5f1c8e6d2a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3",
       "md5$salt$0123456789abcdef0123456789abcdef",
       `plain$$${PASSWORD}`,
