@@ -123,7 +123,9 @@ export async function passwordMatches(
 }
 
 /**
- * After a successful login: re-hashes the password when its stored hash uses older parameters.
+ * After a successful login: re-hashes the password with argon2id when its stored hash needs it:
+ * older argon2 parameters, or a bcrypt or Werkzeug hash imported from a Passport or Flask app
+ * (which `verify` accepts until then). Resolves true when it stored a new hash.
  *
  * @example
  * ```ts
