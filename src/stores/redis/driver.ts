@@ -1,4 +1,5 @@
 import { ConfigurationError } from "../../core/errors.js";
+import { isIORedis, isNodeRedis, type RedisEvents } from "./clients.js";
 import type { LuaScript } from "./scripts.js";
 
 /**
@@ -15,28 +16,24 @@ export interface RedisDriver {
   send(args: string[]): Promise<unknown>;
   /** Which library the client comes from, for error messages and tests. */
   readonly kind: "node-redis" | "ioredis";
-  /** Stops listening for the client's 'error' events if {@link redisDriver} started to. */
+  /**
+   * Why a failed command may be the app's start-up rather than an outage: set while the client
+   * has never been ready since the store got it, undefined once it has.
+   */
+  notConnectedYet(): string | undefined;
+  /** Stops listening to the client's events. */
   detach(): void;
 }
 
-interface EventSource {
-  listenerCount(event: string): number;
-  on(event: string, listener: (error: unknown) => void): unknown;
-  off(event: string, listener: (error: unknown) => void): unknown;
-}
-
-interface IORedisLike extends EventSource {
-  call(command: string, ...args: string[]): Promise<unknown>;
-  options?: { keyPrefix?: string };
-  isCluster?: boolean;
-}
-
-interface NodeRedisLike extends EventSource {
-  sendCommand(args: string[]): Promise<unknown>;
-}
+/**
+ * node-redis 6 applies a client's type mapping (`withTypeMapping`, say Buffer for strings) to
+ * `sendCommand` as well: the store asks for the default mapping, plain strings (v4 ignores the option;
+ * v5 returns plain strings either way).
+ */
+const PLAIN_REPLIES = { typeMapping: {} };
 
 /**
- * Adapts a node-redis (v4/v5) or ioredis (v5) client. ioredis is recognised by its `call` method,
+ * Adapts a node-redis (v4.6 to v6) or ioredis (v5, v6) client. ioredis is recognised by its `call` method,
  * node-redis by `sendCommand(args[])`. When the client has no 'error' listener, one is added: both
  * libraries emit 'error' on every failed (re)connect, and node-redis would crash the process on an
  * unhandled one. The failures still reach callers as rejected commands.
@@ -58,10 +55,24 @@ export function redisDriver(client: unknown): RedisDriver {
         `RedisStore cannot use an ioredis client with keyPrefix ${JSON.stringify(client.options.keyPrefix)}: remove it from the client and pass it as RedisStore's keyPrefix option instead.`,
       );
     }
-    return withErrorListener(client, "ioredis", (args) => client.call(args[0] as string, ...args.slice(1)));
+    return adapt(client, {
+      kind: "ioredis",
+      send: (args) => client.call(args[0] as string, ...args.slice(1)),
+      isReady: () => client.status === "ready",
+      state: () => `status "${client.status}"`,
+    });
   }
   if (isNodeRedis(client)) {
-    return withErrorListener(client, "node-redis", (args) => client.sendCommand(args));
+    // Looked up on every call, so a wrapper set on the client later (to count commands, say) is used.
+    const withOptions = client as unknown as {
+      sendCommand(args: string[], options: typeof PLAIN_REPLIES): Promise<unknown>;
+    };
+    return adapt(client, {
+      kind: "node-redis",
+      send: (args) => withOptions.sendCommand(args, PLAIN_REPLIES),
+      isReady: () => client.isReady,
+      state: () => (client.isOpen ? "connecting" : "not connected"),
+    });
   }
   throw new ConfigurationError(
     "RedisStore needs `client`: a connected node-redis client (createClient from 'redis') or an ioredis client (new Redis()).",
@@ -92,31 +103,33 @@ export async function evalScript(
   }
 }
 
-function isIORedis(client: unknown): client is IORedisLike {
-  return typeof client === "object" && client !== null && typeof (client as IORedisLike).call === "function";
+interface ClientAccess {
+  kind: RedisDriver["kind"];
+  send: (args: string[]) => Promise<unknown>;
+  isReady: () => boolean;
+  /** The client's connection state, for {@link RedisDriver.notConnectedYet}. */
+  state: () => string;
 }
 
-function isNodeRedis(client: unknown): client is NodeRedisLike {
-  return (
-    typeof client === "object" &&
-    client !== null &&
-    typeof (client as NodeRedisLike).sendCommand === "function"
-  );
-}
-
-function withErrorListener(
-  client: EventSource,
-  kind: RedisDriver["kind"],
-  send: (args: string[]) => Promise<unknown>,
-): RedisDriver {
-  const listener = () => undefined;
-  const attached = client.listenerCount("error") === 0;
-  if (attached) client.on("error", listener);
+function adapt(client: RedisEvents, access: ClientAccess): RedisDriver {
+  const ignoreError = () => undefined;
+  const addedErrorListener = client.listenerCount("error") === 0;
+  if (addedErrorListener) client.on("error", ignoreError);
+  let everReady = access.isReady();
+  const onReady = () => {
+    everReady = true;
+  };
+  client.on("ready", onReady);
   return {
-    kind,
-    send,
+    kind: access.kind,
+    send: access.send,
+    notConnectedYet: () =>
+      everReady || access.isReady()
+        ? undefined
+        : `the ${access.kind} client has not connected yet (${access.state()}): await connectRedis(client) before serving requests`,
     detach: () => {
-      if (attached) client.off("error", listener);
+      if (addedErrorListener) client.off("error", ignoreError);
+      client.off("ready", onReady);
     },
   };
 }

@@ -11,6 +11,8 @@ const UNAVAILABLE_CLASSES = new Set([
   "ReconnectStrategyError",
   "DisconnectsClientError",
   "MaxRetriesPerRequestError",
+  // node-redis' command timeout: v5's has no message (v6's TimeoutReadError says "Command timed out").
+  "TimeoutError",
 ]);
 
 // Messages of the same conditions (class names do not survive bundlers that mangle names), plus
@@ -43,19 +45,20 @@ function isRedisUnavailable(error: Error): boolean {
 }
 
 /**
- * Wraps a client error in a {@link StoreError}, flagged `unavailable` for connection failures.
+ * Wraps a client error in a {@link StoreError}, flagged `unavailable` for connection failures. A
+ * `hint` (such as "the client has not connected yet") is added to an unavailable error's message.
  *
  * @example
  * ```ts
  * try { await send(["GET", key]); } catch (error) { throw toStoreError("getSession", error); }
  * ```
  */
-export function toStoreError(operation: string, error: unknown): StoreError {
+export function toStoreError(operation: string, error: unknown, hint?: string): StoreError {
   if (error instanceof StoreError) return error;
   const unavailable = isUnavailable(error);
   const reason = error instanceof Error ? error.message : String(error);
   const message = unavailable
-    ? `RedisStore.${operation}: Redis is unavailable (${reason})`
+    ? `RedisStore.${operation}: Redis is unavailable (${hint ? `${hint}; ` : ""}${reason})`
     : `RedisStore.${operation} failed: ${reason}`;
   return new StoreError(message, { cause: error, unavailable });
 }

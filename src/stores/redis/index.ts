@@ -1,5 +1,3 @@
-import type { Redis } from "ioredis";
-import type { RedisClientType } from "redis";
 import { ConfigurationError } from "../../core/errors.js";
 import type {
   DeletedSessionCounts,
@@ -11,8 +9,13 @@ import type {
   SessionRecord,
   SessionStore,
 } from "../../core/store.js";
+import type { RedisStoreClient } from "./clients.js";
 import { evalScript, type RedisDriver, redisDriver } from "./driver.js";
 import { toStoreError } from "./errors.js";
+
+export type { IORedisClient, NodeRedisClient, RedisStoreClient } from "./clients.js";
+export { type ConnectRedisOptions, connectRedis } from "./connect.js";
+
 import {
   CREATE_RECORD,
   DELETE_ALL_RECORDS,
@@ -45,12 +48,11 @@ const RECORD_ID = /^[A-Za-z0-9_-]+$/;
  */
 export interface RedisStoreOptions {
   /**
-   * A node-redis v4/v5 client (`createClient`, already `connect()`ed) or an ioredis v5 client. The
-   * store never closes it. Standalone or Sentinel only, not Cluster; an ioredis `keyPrefix` is
-   * refused (use `keyPrefix` below).
+   * A node-redis v4.6 to v6 client (`createClient()`) or an ioredis v5 or v6 client (`new Redis()`),
+   * connected (see {@link connectRedis}). The store never closes it. Standalone or Sentinel only,
+   * not Cluster; an ioredis `keyPrefix` is refused (use `keyPrefix` below).
    */
-  // biome-ignore lint/suspicious/noExplicitAny: any module, script, RESP and type-mapping configuration is accepted.
-  client: RedisClientType<any, any, any, any, any> | Redis;
+  client: RedisStoreClient;
   /**
    * Prefix of every key the store writes, so several apps or tests can share a server. Default "lm:".
    * Stores sharing a database need prefixes that do not start one another (`app1:lm:` and `app2:lm:`,
@@ -86,7 +88,8 @@ const FAILURE_FIELDS = ["count", "firstFailureAt", "lastFailureAt", "expiresAt"]
 type Reply = (string | null)[];
 
 /**
- * A {@link SessionStore} on Redis 6.2+ (tested on 7.0; standalone or Sentinel) through node-redis or ioredis.
+ * A {@link SessionStore} on Redis 6.2+ (tested on 7.0; standalone or Sentinel) through node-redis (4.6 to
+ * 6) or ioredis (5, 6).
  *
  * Layout, all under `keyPrefix`: `session:<id>` and `remember:<selector>` hashes, `failures:<key>`
  * hashes, and per-user sets `user:<userId>:sessions` / `user:<userId>:remember`. Every record key
@@ -108,6 +111,11 @@ type Reply = (string | null)[];
  * 'error' listener the store adds one, because node-redis crashes the process on an unhandled
  * 'error' event during reconnects.
  *
+ * **Starting up.** node-redis' `connect()` alone retries forever while Redis is down, and an
+ * ioredis client without an offline queue fails commands sent before it is ready. Await
+ * {@link connectRedis} before serving: it waits a bounded time, then closes the client and throws
+ * a message naming the server.
+ *
  * @example
  * ```ts
  * import { createClient } from "redis";
@@ -116,8 +124,7 @@ type Reply = (string | null)[];
  *   disableOfflineQueue: true,
  *   socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(retries * 100, 2000) },
  * });
- * client.on("error", (error) => logger.warn(error));
- * await client.connect();
+ * await connectRedis(client, { timeoutMs: 5000 });
  * const store = new RedisStore({ client });
  * ```
  *
@@ -125,6 +132,7 @@ type Reply = (string | null)[];
  * ```ts
  * import { Redis } from "ioredis";
  * const client = new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+ * await connectRedis(client, { timeoutMs: 5000 });
  * const store = new RedisStore({ client, keyPrefix: "myapp:lm:" });
  * ```
  */
@@ -330,7 +338,7 @@ export class RedisStore implements SessionStore {
     );
   }
 
-  /** Stops listening to the client's 'error' events if the store added a listener; never closes the client. */
+  /** Stops listening to the client's events (and removes the 'error' listener it added); never closes the client. */
   async close(): Promise<void> {
     this.driver.detach();
   }
@@ -417,7 +425,7 @@ export class RedisStore implements SessionStore {
     try {
       return await this.driver.send(args);
     } catch (error) {
-      throw toStoreError(operation, error);
+      throw toStoreError(operation, error, this.driver.notConnectedYet());
     }
   }
 
@@ -430,7 +438,7 @@ export class RedisStore implements SessionStore {
     try {
       return await evalScript(this.driver, script, keys, args);
     } catch (error) {
-      throw toStoreError(operation, error);
+      throw toStoreError(operation, error, this.driver.notConnectedYet());
     }
   }
 }
