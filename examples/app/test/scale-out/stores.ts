@@ -9,7 +9,7 @@ import type { SessionStore } from "login-manager";
 import { PostgresStore } from "login-manager/stores/postgres";
 import { RedisStore } from "login-manager/stores/redis";
 import type pg from "pg";
-import { createClient } from "redis";
+import { createClient, type RedisClientType } from "redis";
 import { redisUrl } from "../../../../test/helpers/services.js";
 import { createSchema, deleteRedisPrefix, uniqueName } from "./support.js";
 
@@ -105,7 +105,7 @@ export async function postgresSubject(
  */
 export async function redisSubject(
   url = redisUrl(),
-): Promise<StoreUnderTest & { prefix: string; client: ReturnType<typeof createClient> }> {
+): Promise<StoreUnderTest & { prefix: string; client: RedisClientType }> {
   const prefix = `${uniqueName("so_lib")}:`;
   const client = createClient({ url });
   client.on("error", () => undefined);
