@@ -16,6 +16,7 @@ export {
 export type { CookieAttributes } from "./core/cookies.js";
 export { readCookies, replaceSetCookie, serializeCookie } from "./core/cookies.js";
 export type { CsrfFailure } from "./core/csrf.js";
+export { describeCsrfFailure } from "./core/csrf.js";
 export type { LoginManagerErrorCode } from "./core/errors.js";
 export {
   ConfigurationError,

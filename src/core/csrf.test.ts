@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkCsrf, csrfTokenFor, isSafeMethod } from "./csrf.js";
+import { type CsrfFailure, checkCsrf, csrfTokenFor, describeCsrfFailure, isSafeMethod } from "./csrf.js";
 import type { RequestView } from "./http.js";
 import { KeyRing } from "./signing.js";
 
@@ -167,5 +167,37 @@ describe("checkCsrf token checks [A5 3.5.1] [checklist J.66-J.67]", () => {
     expect(check(view(sameOrigin, { authenticity_token: token }), settings)).toBeNull();
     expect(check(view({ ...sameOrigin, "x-xsrf": token }), settings)).toBeNull();
     expect(check(view(sameOrigin, { _csrf: token }), settings)).toBe("missing-token");
+  });
+});
+
+describe("describeCsrfFailure", () => {
+  const names = { fieldName: "authenticity_token", headerName: "x-xsrf" };
+  const FAILURES: CsrfFailure[] = [
+    "no-origin",
+    "cross-site",
+    "origin-mismatch",
+    "missing-token",
+    "invalid-token",
+  ];
+
+  it.each([
+    ["no-origin", /neither an Origin nor a Sec-Fetch-Site header/],
+    ["cross-site", /sent by another site \(Sec-Fetch-Site\)/],
+    ["origin-mismatch", /Origin header names another site/],
+    ["missing-token", /no CSRF token/],
+    ["invalid-token", /does not match/],
+  ] as const)("%s names the check that failed", (failure, text) => {
+    expect(describeCsrfFailure(failure, names)).toMatch(text);
+  });
+
+  it("gives each failure its own sentence", () => {
+    const texts = FAILURES.map((failure) => describeCsrfFailure(failure, names));
+    expect(new Set(texts).size).toBe(FAILURES.length);
+  });
+
+  it("tells a client without a token where to put it, with the configured names", () => {
+    expect(describeCsrfFailure("missing-token", names)).toContain(
+      '"authenticity_token" form field or the "x-xsrf" header',
+    );
   });
 });

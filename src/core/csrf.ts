@@ -16,6 +16,35 @@ const MAX_TOKEN_LENGTH = 128;
 export type CsrfFailure = "cross-site" | "origin-mismatch" | "no-origin" | "missing-token" | "invalid-token";
 
 /**
+ * Why a request was refused, in plain words, for the 403 answer: which check failed and what a
+ * client must send instead. It names the configured field and header but never a token value, and
+ * no origin at all (neither the one the request sent nor the one expected).
+ *
+ * @example
+ * ```ts
+ * describeCsrfFailure("no-origin", { fieldName: "_csrf", headerName: "x-csrf-token" });
+ * // "The request has neither an Origin nor a Sec-Fetch-Site header, ..."
+ * ```
+ */
+export function describeCsrfFailure(
+  failure: CsrfFailure,
+  names: { fieldName: string; headerName: string },
+): string {
+  switch (failure) {
+    case "no-origin":
+      return "The request has neither an Origin nor a Sec-Fetch-Site header, so it cannot be told apart from one sent by another site. Browsers send them; a script or curl must send an Origin header with this site's address.";
+    case "cross-site":
+      return "The browser says the request was sent by another site (Sec-Fetch-Site), and its Origin is not one this site trusts.";
+    case "origin-mismatch":
+      return "The request's Origin header names another site, not this one or one it trusts.";
+    case "missing-token":
+      return `The request has no CSRF token. Send the token from this site's page in the "${names.fieldName}" form field or the "${names.headerName}" header, together with the cookies the page set.`;
+    case "invalid-token":
+      return "The CSRF token does not match the one this browser was given: the page may be older than a login or logout. Reload the page and try again.";
+  }
+}
+
+/**
  * True for methods that must not change state and are never CSRF-checked.
  *
  * @example

@@ -2,7 +2,7 @@ import { AuthContext, type LoadedState } from "./auth-context.js";
 import { isHttps, wantsJson } from "./client.js";
 import { runWithAuth } from "./context.js";
 import { readCookies } from "./cookies.js";
-import { checkCsrf, isSafeMethod } from "./csrf.js";
+import { checkCsrf, describeCsrfFailure, isSafeMethod } from "./csrf.js";
 import { ConfigurationError } from "./errors.js";
 import type { Listener, LoginManagerEvents } from "./events.js";
 import { TypedEvents } from "./events.js";
@@ -222,25 +222,26 @@ export class LoginManager<U extends AuthUser = AuthUser> {
 
   /**
    * The CSRF check for unsafe methods (POST, PUT, PATCH, DELETE): null when the request may go on,
-   * otherwise a 403 reply. Needs the form body parsed first when the token comes in a form field.
+   * otherwise a 403 reply that says which check failed ({@link describeCsrfFailure}): text, or JSON
+   * with the `reason` for API clients. Needs the form body parsed first when the token comes in a form field.
    */
   checkCsrf(auth: AuthContext<U>): AuthReply | null {
     const { request } = auth;
     if (!this.options.csrfProtection || isSafeMethod(request.method) || this.options.csrfSkip?.(request))
       return null;
+    const names = { fieldName: this.options.csrfFieldName, headerName: this.options.csrfHeaderName };
     const failure = checkCsrf(request, {
       keys: this.#core.keys,
       cookieValue: auth.csrfCookieValue,
       expectedOrigin: auth.requestOrigin,
       trustedOrigins: this.options.trustedOrigins,
-      fieldName: this.options.csrfFieldName,
-      headerName: this.options.csrfHeaderName,
+      ...names,
     });
     if (!failure) return null;
     this.#events.emit("csrfFailed", { reason: failure, request });
     const custom = this.options.csrfFailureHandler?.(request, failure);
     if (custom) return custom;
-    const message = "The form has expired or was sent from another site. Reload the page and try again.";
+    const message = describeCsrfFailure(failure, names);
     return wantsJson(request)
       ? { status: 403, headers: {}, body: { error: "csrf_failed", reason: failure, message } }
       : { status: 403, headers: {}, body: `Forbidden: ${message}` };

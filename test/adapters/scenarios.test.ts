@@ -225,6 +225,9 @@ describe.each(CASES)("$name adapter, store answering $timing", ({ build, timing 
       const res = await browser.post("/login", { form: { username: "alice" } });
       expect(res.status).toBe(403);
       expect(res.cookie("session")).toBeUndefined();
+      expect(res.text).toBe(
+        'Forbidden: The request has no CSRF token. Send the token from this site\'s page in the "_csrf" form field or the "x-csrf-token" header, together with the cookies the page set.',
+      );
     });
 
     it("refuses a POST with a wrong token with 403", async () => {
@@ -232,6 +235,8 @@ describe.each(CASES)("$name adapter, store answering $timing", ({ build, timing 
       const token = await browser.csrfToken();
       const res = await browser.post("/login", { form: { username: "alice", _csrf: `${token}x` } });
       expect(res.status).toBe(403);
+      expect(res.text).toMatch(/^Forbidden: The CSRF token does not match the one this browser was given/);
+      expect(res.text).not.toContain(token);
     });
 
     it("refuses a cross-site POST (Sec-Fetch-Site: cross-site) with 403 even with a valid token", async () => {
@@ -242,6 +247,30 @@ describe.each(CASES)("$name adapter, store answering $timing", ({ build, timing 
         headers: { "sec-fetch-site": "cross-site", origin: "http://evil.test" },
       });
       expect(res.status).toBe(403);
+      expect(res.text).toMatch(/^Forbidden: The browser says the request was sent by another site/);
+      expect(res.text).not.toMatch(/evil\.test|app\.test/);
+    });
+
+    it("refuses a POST whose Origin names another site (no Sec-Fetch-Site) with 403, saying so without naming either origin", async () => {
+      const { browser } = await setup();
+      const token = await browser.csrfToken();
+      const res = await browser.post("/login", {
+        form: { username: "alice", _csrf: token },
+        headers: { "sec-fetch-site": undefined, origin: "http://evil.test" },
+      });
+      expect(res.status).toBe(403);
+      expect(res.text).toBe(
+        "Forbidden: The request's Origin header names another site, not this one or one it trusts.",
+      );
+      const api = await browser.post("/login", {
+        form: { username: "alice", _csrf: token },
+        headers: { "sec-fetch-site": undefined, origin: "http://evil.test", accept: "application/json" },
+      });
+      expect(api.json()).toEqual({
+        error: "csrf_failed",
+        reason: "origin-mismatch",
+        message: "The request's Origin header names another site, not this one or one it trusts.",
+      });
     });
 
     it("refuses a POST with neither Origin nor Sec-Fetch-Site with 403 even with a valid token", async () => {
@@ -253,6 +282,9 @@ describe.each(CASES)("$name adapter, store answering $timing", ({ build, timing 
       });
       expect(res.status).toBe(403);
       expect(res.text).toMatch(/Forbidden/);
+      // What curl gets: the text says which check failed (before, only JSON clients were told).
+      expect(res.text).toMatch(/^Forbidden: The request has neither an Origin nor a Sec-Fetch-Site header/);
+      expect(res.text).not.toContain(token);
     });
   });
 
