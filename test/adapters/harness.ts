@@ -1,9 +1,8 @@
 /**
- * One tiny app built identically on Express, Fastify and Hono, a fake clock, a store that can be
- * taken down, and a browser with a cookie jar, so `scenarios.test.ts` runs one table of behaviours
- * against all three adapters.
+ * One tiny app built identically on Express, Fastify and Hono (its routes are in `routes.ts`), a fake
+ * clock, a store that can be taken down, and a browser with a cookie jar, so `scenarios.test.ts` runs
+ * one table of behaviours against all three adapters.
  */
-import { setImmediate as nextTick } from "node:timers/promises";
 import formbody from "@fastify/formbody";
 import express from "express";
 import type { FastifyInstance, FastifyReply } from "fastify";
@@ -12,28 +11,22 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AuthContext, AuthUser, LoginManagerOptions, SessionStore } from "login-manager";
-import { currentUser, LoginManager, StoreError, UserMixin } from "login-manager";
+import { LoginManager, StoreError } from "login-manager";
 import * as expressAdapter from "login-manager/express";
 import * as fastifyAdapter from "login-manager/fastify";
 import * as honoAdapter from "login-manager/hono";
 import { MemoryStore } from "login-manager/stores/memory";
 import request from "supertest";
+import { type Answer, ROUTES, TestUser, USERS } from "./routes.js";
 
-/** A user of the test apps. */
-export class TestUser extends UserMixin {
-  constructor(
-    readonly id: string,
-    readonly username: string,
-  ) {
-    super();
-  }
-}
-
-/** The users every test app knows, by username. */
-export const USERS: ReadonlyMap<string, TestUser> = new Map([
-  ["alice", new TestUser("1", "alice")],
-  ["bob", new TestUser("2", "bob")],
-]);
+export {
+  Browser,
+  type BrowserRequestOptions,
+  type BrowserResponse,
+  parseSetCookie,
+  type SetCookie,
+} from "./browser.js";
+export { TestUser, USERS };
 
 /** A fake clock (milliseconds) the manager reads; `advance` moves it forward. */
 export interface FakeClock {
@@ -48,8 +41,8 @@ export interface TestEnv {
   /** The real store behind the outage switch, for inspecting server-side state. */
   store: MemoryStore;
   clock: FakeClock;
-  /** Set `down` to make every store call reject with `StoreError("down", { unavailable: true })`. */
-  outage: { down: boolean };
+  /** Set `down` to make store calls reject as a real unreachable PostgreSQL would (see {@link Outage}). */
+  outage: Outage;
   /** Security events the manager emitted, in order. */
   events: { name: string; userId: string }[];
 }
@@ -70,7 +63,7 @@ export function createEnv(
   timing: StoreTiming = "at once",
 ): TestEnv {
   const store = new MemoryStore();
-  const outage = { down: false };
+  const outage: Outage = { down: false };
   const clock: FakeClock = {
     t: Date.UTC(2030, 0, 1),
     now: () => clock.t,
@@ -97,12 +90,31 @@ export function createEnv(
 }
 
 /**
- * A store whose every method rejects as "unavailable" while `outage.down` is true; with `"later"`
- * timing, every answer comes through a promise.
+ * The outage switch of a test store: while `down`, every method but those in `sparing` rejects. Sparing
+ * `getSession` lets a logged-in request through identification, so that the call of the route
+ * handler is the one that fails.
+ */
+export interface Outage {
+  down: boolean;
+  sparing?: ReadonlySet<string>;
+}
+
+/** The error a real `PostgresStore` rejects with when nothing listens at its address. */
+export function unreachableStoreError(method: string): StoreError {
+  const cause = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5499"), { code: "ECONNREFUSED" });
+  return new StoreError(`PostgresStore.${method}: PostgreSQL is unavailable (${cause.message})`, {
+    cause,
+    unavailable: true,
+  });
+}
+
+/**
+ * A store whose methods reject as unavailable while `outage.down` is true (see {@link Outage}); with
+ * `"later"` timing, every answer comes through a promise.
  */
 export function withOutageSwitch(
   store: MemoryStore,
-  outage: { down: boolean },
+  outage: Outage,
   timing: StoreTiming = "at once",
 ): SessionStore {
   return new Proxy(store, {
@@ -110,66 +122,14 @@ export function withOutageSwitch(
       const value: unknown = Reflect.get(target, property);
       if (typeof value !== "function") return value;
       return (...args: unknown[]) => {
-        if (outage.down) return Promise.reject(new StoreError("down", { unavailable: true }));
+        const method = String(property);
+        if (outage.down && !outage.sparing?.has(method)) return Promise.reject(unreachableStoreError(method));
         const answer: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
         return timing === "later" ? Promise.resolve(answer) : answer;
       };
     },
   });
 }
-
-/** What every app answers; the framework handlers below only translate these. */
-interface Answer {
-  status: number;
-  text?: string;
-  json?: unknown;
-}
-
-const actions = {
-  csrfForm: (auth: AuthContext<TestUser>): Answer => ({ status: 200, text: auth.csrfToken() }),
-  async login(auth: AuthContext<TestUser>, body: unknown): Promise<Answer> {
-    const fields = (body ?? {}) as { username?: unknown; remember?: unknown };
-    const user = typeof fields.username === "string" ? USERS.get(fields.username) : undefined;
-    if (!user) return { status: 401, text: "invalid" };
-    const remember = fields.remember === "1" || fields.remember === true;
-    await auth.loginUser(user, { remember });
-    return { status: 200, text: `logged in ${user.getId()}` };
-  },
-  /** Logs alice in, then bob, in one request: the response must carry one cookie per name. */
-  async loginTwice(auth: AuthContext<TestUser>): Promise<Answer> {
-    await auth.loginUser(USERS.get("alice") as TestUser);
-    await auth.loginUser(USERS.get("bob") as TestUser);
-    return { status: 200, text: "logged in twice" };
-  },
-  async logout(auth: AuthContext<TestUser>): Promise<Answer> {
-    await auth.logoutUser();
-    return { status: 200, text: "logged out" };
-  },
-  /** Reads the user through AsyncLocalStorage after a real event-loop turn. */
-  async protectedPage(): Promise<Answer> {
-    await nextTick();
-    return { status: 200, text: `user ${currentUser().getId()}` };
-  },
-  fresh: (): Answer => ({ status: 200, text: "fresh ok" }),
-  async reauth(auth: AuthContext<TestUser>): Promise<Answer> {
-    await auth.confirmLogin();
-    return { status: 200, text: "confirmed" };
-  },
-  whoami: (auth: AuthContext<TestUser>): Answer => ({
-    status: 200,
-    json: {
-      user: auth.isAuthenticated ? auth.requireUser().getId() : null,
-      fresh: auth.loginFresh(),
-      source: auth.source,
-    },
-  }),
-  page: (name: string): Answer => ({ status: 200, text: name }),
-  /** A handler that fails: the framework's error response must keep the cookies already set. */
-  boom: async (): Promise<never> => {
-    await nextTick();
-    throw new Error("boom");
-  },
-};
 
 /** `req.auth` is typed with the registered user (none here): the test apps know it is a TestUser. */
 const asTest = (auth: AuthContext<AuthUser>) => auth as unknown as AuthContext<TestUser>;
@@ -207,37 +167,70 @@ export const ADAPTERS = [
 /** The body limit every test app uses (the adapters' default). */
 export const BODY_LIMIT = 16_384;
 
-async function buildExpress(env: TestEnv): Promise<AppClient> {
+/**
+ * Variations of a test app: the adapter's `onStoreUnavailable` answering `custom <code>` with 503, and
+ * the app's own catch-all error handler answering `app: <error>` with 500 (as careless apps do).
+ */
+export interface AppSetup {
+  customStoreUnavailable?: boolean;
+  appErrorHandler?: boolean;
+}
+
+/** What the app's own error handler of {@link AppSetup} answers. */
+const appErrorText = (error: unknown) => `app: ${String(error)}`;
+
+/** A request's parsed body, or an empty one. */
+function bodyOf(body: unknown): Record<string, unknown> {
+  return body !== null && typeof body === "object" ? (body as Record<string, unknown>) : {};
+}
+
+async function buildExpress(env: TestEnv, setup: AppSetup = {}): Promise<AppClient> {
   const { initApp, loginRequired, freshLoginRequired } = expressAdapter;
+  const guards = { login: [loginRequired], fresh: [freshLoginRequired] };
   const app = express();
   app.set("env", "test"); // the default error handler logs unless env is "test"
-  initApp(app, env.manager);
+  initApp(app, env.manager, {
+    ...(setup.customStoreUnavailable && {
+      onStoreUnavailable: (error, _req, res) =>
+        res.status(503).type("text/plain").send(`custom ${error.code}`),
+    }),
+  });
   const send = (res: express.Response, answer: Answer) => {
     res.status(answer.status);
     if (answer.json !== undefined) res.json(answer.json);
     else res.type("text/plain").send(answer.text ?? "");
   };
-  const auth = (req: express.Request) => asTest(req.auth);
-  app.get("/form", (req, res) => send(res, actions.csrfForm(auth(req))));
-  app.get("/login", (_req, res) => send(res, actions.page("login page")));
-  app.get("/reauth", (_req, res) => send(res, actions.page("reauth page")));
-  app.post("/login", async (req, res) => send(res, await actions.login(auth(req), req.body)));
-  app.post("/login-twice", async (req, res) => send(res, await actions.loginTwice(auth(req))));
-  app.post("/logout", async (req, res) => send(res, await actions.logout(auth(req))));
-  app.get("/protected", loginRequired, async (_req, res) => send(res, await actions.protectedPage()));
+  for (const route of ROUTES) {
+    const handler = async (req: express.Request, res: express.Response) =>
+      send(res, await route.run(asTest(req.auth), bodyOf(req.body), env));
+    const guard = route.guard ? guards[route.guard] : [];
+    if (route.method === "GET") app.get(route.path, ...guard, handler);
+    else app.post(route.path, ...guard, handler);
+  }
   app.options("/protected", loginRequired, (_req, res) => res.status(204).end());
-  app.get("/fresh", freshLoginRequired, (_req, res) => send(res, actions.fresh()));
-  app.post("/reauth", loginRequired, async (req, res) => send(res, await actions.reauth(auth(req))));
-  app.get("/whoami", (req, res) => send(res, actions.whoami(auth(req))));
-  app.get("/boom", actions.boom);
+  if (setup.appErrorHandler) {
+    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(500).type("text/plain").send(appErrorText(error));
+    });
+  }
   return expressClient(app);
 }
 
-async function buildFastify(env: TestEnv): Promise<AppClient> {
+async function buildFastify(env: TestEnv, setup: AppSetup = {}): Promise<AppClient> {
   const { loginManagerPlugin, loginRequired, freshLoginRequired, sendReply } = fastifyAdapter;
+  const guards = { login: loginRequired, fresh: freshLoginRequired };
   const app = Fastify({ bodyLimit: BODY_LIMIT });
+  if (setup.appErrorHandler) {
+    app.setErrorHandler((error, _req, reply) => reply.code(500).type("text/plain").send(appErrorText(error)));
+  }
   await app.register(formbody);
-  await app.register(loginManagerPlugin, { manager: env.manager });
+  await app.register(loginManagerPlugin, {
+    manager: env.manager,
+    ...(setup.customStoreUnavailable && {
+      onStoreUnavailable: (error, _req, reply) =>
+        reply.code(503).type("text/plain").send(`custom ${error.code}`),
+    }),
+  });
   const send = (reply: FastifyReply, answer: Answer) =>
     answer.json !== undefined
       ? sendReply(reply, { status: answer.status, headers: {}, body: answer.json })
@@ -245,57 +238,55 @@ async function buildFastify(env: TestEnv): Promise<AppClient> {
           .code(answer.status)
           .type("text/plain")
           .send(answer.text ?? "");
-  app.get("/form", async (req, reply) => send(reply, actions.csrfForm(asTest(req.auth))));
-  app.get("/login", async (_req, reply) => send(reply, actions.page("login page")));
-  app.get("/reauth", async (_req, reply) => send(reply, actions.page("reauth page")));
-  app.post("/login", async (req, reply) => send(reply, await actions.login(asTest(req.auth), req.body)));
-  app.post("/login-twice", async (req, reply) => send(reply, await actions.loginTwice(asTest(req.auth))));
-  app.post("/logout", async (req, reply) => send(reply, await actions.logout(asTest(req.auth))));
-  app.get("/protected", { preHandler: loginRequired }, async (_req, reply) =>
-    send(reply, await actions.protectedPage()),
-  );
+  for (const route of ROUTES) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      ...(route.guard ? { preHandler: guards[route.guard] } : {}),
+      handler: async (req, reply) => send(reply, await route.run(asTest(req.auth), bodyOf(req.body), env)),
+    });
+  }
   app.options("/protected", { preHandler: loginRequired }, async (_req, reply) => reply.code(204).send());
-  app.get("/fresh", { preHandler: freshLoginRequired }, async (_req, reply) => send(reply, actions.fresh()));
-  app.post("/reauth", { preHandler: loginRequired }, async (req, reply) =>
-    send(reply, await actions.reauth(asTest(req.auth))),
-  );
-  app.get("/whoami", async (req, reply) => send(reply, actions.whoami(asTest(req.auth))));
-  app.get("/boom", actions.boom);
   await app.ready();
   return fastifyClient(app);
 }
 
-async function buildHono(env: TestEnv): Promise<AppClient> {
+async function buildHono(env: TestEnv, setup: AppSetup = {}): Promise<AppClient> {
   const { loginManager, loginRequired, freshLoginRequired } = honoAdapter;
+  const guards = { login: loginRequired, fresh: freshLoginRequired };
   const app = new Hono();
   // Hono's default error handler logs; answer like it without logging the expected /boom error.
-  app.onError((error, c) =>
-    error instanceof HTTPException ? error.getResponse() : c.text("Internal Server Error", 500),
+  app.onError((error, c) => {
+    if (setup.appErrorHandler) return c.text(appErrorText(error), 500);
+    return error instanceof HTTPException ? error.getResponse() : c.text("Internal Server Error", 500);
+  });
+  app.use(
+    loginManager(env.manager, {
+      ...(setup.customStoreUnavailable && {
+        onStoreUnavailable: (error, c) => c.text(`custom ${error.code}`, 503),
+      }),
+    }),
   );
-  app.use(loginManager(env.manager));
   const send = (c: Context, answer: Answer) =>
     answer.json !== undefined
       ? c.json(answer.json as object, answer.status as 200)
       : c.text(answer.text ?? "", answer.status as 200);
-  const auth = (c: Context) => asTest(c.var.auth);
-  app.get("/form", (c) => send(c, actions.csrfForm(auth(c))));
-  app.get("/login", (c) => send(c, actions.page("login page")));
-  app.get("/reauth", (c) => send(c, actions.page("reauth page")));
-  app.post("/login", async (c) => {
-    const body = c.req.header("content-type")?.includes("json")
-      ? await c.req.json()
-      : await c.req.parseBody();
-    return send(c, await actions.login(auth(c), body));
-  });
-  app.post("/login-twice", async (c) => send(c, await actions.loginTwice(auth(c))));
-  app.post("/logout", async (c) => send(c, await actions.logout(auth(c))));
-  app.get("/protected", loginRequired, async (c) => send(c, await actions.protectedPage()));
+  for (const route of ROUTES) {
+    const handler = async (c: Context) =>
+      send(c, await route.run(asTest(c.var.auth), await honoBody(c), env));
+    if (route.guard) app.on(route.method, route.path, guards[route.guard], handler);
+    else app.on(route.method, route.path, handler);
+  }
   app.options("/protected", loginRequired, (c) => c.body(null, 204));
-  app.get("/fresh", freshLoginRequired, (c) => send(c, actions.fresh()));
-  app.post("/reauth", loginRequired, async (c) => send(c, await actions.reauth(auth(c))));
-  app.get("/whoami", (c) => send(c, actions.whoami(auth(c))));
-  app.get("/boom", actions.boom);
   return honoClient(app);
+}
+
+/** The form or JSON body of a Hono request (the middleware already read it; Hono caches it). */
+async function honoBody(c: Context): Promise<Record<string, unknown>> {
+  if (c.req.method !== "POST") return {};
+  return bodyOf(
+    c.req.header("content-type")?.includes("json") ? await c.req.json() : await c.req.parseBody(),
+  );
 }
 
 /** Sends requests to an Express app through supertest. */
@@ -362,134 +353,4 @@ export function honoClient(app: Hono): AppClient {
     },
     close: async () => undefined,
   };
-}
-
-/** A parsed Set-Cookie header. */
-export interface SetCookie {
-  name: string;
-  value: string;
-  /** Attribute names in lower case, mapped to their value ("" for flags like HttpOnly). */
-  attributes: Map<string, string>;
-}
-
-/** Parses one Set-Cookie header value. */
-export function parseSetCookie(header: string): SetCookie {
-  const [pair = "", ...rest] = header.split(";");
-  const equals = pair.indexOf("=");
-  const attributes = new Map<string, string>();
-  for (const part of rest) {
-    const [name = "", ...value] = part.trim().split("=");
-    attributes.set(name.toLowerCase(), value.join("="));
-  }
-  return { name: pair.slice(0, equals).trim(), value: pair.slice(equals + 1).trim(), attributes };
-}
-
-/** Options of one browser request. `headers` override the browser's; `undefined` removes one. */
-export interface BrowserRequestOptions {
-  headers?: Record<string, string | undefined>;
-  form?: Record<string, string>;
-  json?: unknown;
-  /** A raw body, sent with `contentType`. */
-  body?: string;
-  contentType?: string;
-}
-
-/** A response as the browser saw it, with its Set-Cookie headers parsed. */
-export interface BrowserResponse extends RawResponse {
-  cookies: SetCookie[];
-  /** The Set-Cookie of this response for `name`, if any. */
-  cookie(name: string): SetCookie | undefined;
-  json(): unknown;
-}
-
-const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
-
-/**
- * A browser on `http://app.test`: sends a fixed User-Agent, `Sec-Fetch-Site: same-origin` and an
- * Origin on unsafe requests like a modern browser, and keeps cookies in a jar (Max-Age=0 deletes).
- */
-export class Browser {
-  readonly jar = new Map<string, string>();
-  userAgent = "TestBrowser/1.0";
-
-  constructor(readonly app: AppClient) {}
-
-  get(path: string, options: BrowserRequestOptions = {}): Promise<BrowserResponse> {
-    return this.request("GET", path, options);
-  }
-
-  post(path: string, options: BrowserRequestOptions = {}): Promise<BrowserResponse> {
-    return this.request("POST", path, options);
-  }
-
-  async request(method: string, path: string, options: BrowserRequestOptions = {}): Promise<BrowserResponse> {
-    const headers: Record<string, string | undefined> = {
-      host: "app.test",
-      "user-agent": this.userAgent,
-      accept: "text/html,application/xhtml+xml",
-    };
-    if (this.jar.size > 0)
-      headers.cookie = [...this.jar].map(([name, value]) => `${name}=${value}`).join("; ");
-    if (!SAFE.has(method)) {
-      headers.origin = "http://app.test";
-      headers["sec-fetch-site"] = "same-origin";
-    }
-    let body: string | undefined;
-    if (options.form) {
-      body = new URLSearchParams(options.form).toString();
-      headers["content-type"] = "application/x-www-form-urlencoded";
-    } else if (options.json !== undefined) {
-      body = JSON.stringify(options.json);
-      headers["content-type"] = "application/json";
-    } else if (options.body !== undefined) {
-      body = options.body;
-      headers["content-type"] = options.contentType ?? "text/plain";
-    }
-    Object.assign(headers, options.headers);
-    const sent: Record<string, string> = {};
-    for (const [name, value] of Object.entries(headers)) if (value !== undefined) sent[name] = value;
-    const raw = await this.app.send({ method, path, headers: sent, body });
-    const cookies = raw.setCookies.map(parseSetCookie);
-    for (const cookie of cookies) {
-      const maxAge = cookie.attributes.get("max-age");
-      if (maxAge !== undefined && Number(maxAge) <= 0) this.jar.delete(cookie.name);
-      else this.jar.set(cookie.name, cookie.value);
-    }
-    return {
-      ...raw,
-      cookies,
-      cookie: (name) => cookies.find((cookie) => cookie.name === name),
-      json: () => JSON.parse(raw.text) as unknown,
-    };
-  }
-
-  /** Fetches a CSRF token (GET /form), which also sets the CSRF cookie. */
-  async csrfToken(): Promise<string> {
-    return (await this.get("/form")).text;
-  }
-
-  /** Logs in through the form (CSRF token included); returns the login response. */
-  async login(username: string, options: { remember?: boolean } = {}): Promise<BrowserResponse> {
-    const _csrf = await this.csrfToken();
-    return this.post("/login", { form: { username, remember: options.remember ? "1" : "0", _csrf } });
-  }
-
-  /** Posts a form with a valid CSRF token. */
-  async submit(path: string, form: Record<string, string> = {}): Promise<BrowserResponse> {
-    const _csrf = await this.csrfToken();
-    return this.post(path, { form: { ...form, _csrf } });
-  }
-
-  /** Who the app thinks this browser is (GET /whoami). */
-  async whoami(options: BrowserRequestOptions = {}): Promise<{
-    user: string | null;
-    fresh: boolean;
-    source: string | null;
-  }> {
-    return (await this.get("/whoami", options)).json() as {
-      user: string | null;
-      fresh: boolean;
-      source: string | null;
-    };
-  }
 }
