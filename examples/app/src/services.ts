@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import type { DatabaseSync } from "node:sqlite";
 import { LoginManager, type LoginManagerOptions, type SessionStore, StoreError } from "login-manager";
 import { createPasswordHasher, type PasswordHasher } from "login-manager/password";
 import { PostgresStore } from "login-manager/stores/postgres";
@@ -28,7 +28,7 @@ export interface Backends {
 export interface AppServices {
   config: AppConfig;
   /** The SQLite database, when users or sessions live in it (no `DATABASE_URL`). */
-  db: Database.Database | undefined;
+  db: DatabaseSync | undefined;
   store: SessionStore;
   users: UserRepository;
   hasher: PasswordHasher;
@@ -111,7 +111,7 @@ export async function createServices(
     } else if (pool && config.database) {
       store = new PostgresStore({ pool, schema: config.database.schema });
     } else {
-      const sqliteStore = new SqliteStore({ database: db as Database.Database, sweepIntervalSeconds: 3600 });
+      const sqliteStore = new SqliteStore({ database: db as DatabaseSync, sweepIntervalSeconds: 3600 });
       await sqliteStore.initialize();
       store = sqliteStore;
     }
@@ -126,7 +126,7 @@ export async function createServices(
     const users: UserRepository =
       pool && config.database
         ? new PostgresUserRepository(pool, { schema: config.database.schema })
-        : new SqliteUserRepository(db as Database.Database);
+        : new SqliteUserRepository(db as DatabaseSync);
 
     const manager = new LoginManager<User>({
       secret: secret.secret,

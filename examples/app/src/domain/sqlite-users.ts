@@ -1,6 +1,9 @@
-import type Database from "better-sqlite3";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { UserRepository } from "./users.js";
 import { DuplicateUsernameError, User } from "./users.js";
+
+/** SQLite's extended result code for a UNIQUE violation, node:sqlite's `errcode`. */
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
 
 interface UserRow {
   id: number;
@@ -23,13 +26,13 @@ interface UserRow {
  * ```
  */
 export class SqliteUserRepository implements UserRepository {
-  readonly #byId: Database.Statement<[number], UserRow>;
-  readonly #byKey: Database.Statement<[string], UserRow>;
-  readonly #insert: Database.Statement<[string, string, string, number], UserRow>;
-  readonly #updateHash: Database.Statement<[string, number]>;
-  readonly #setActive: Database.Statement<[number, number]>;
+  readonly #byId: StatementSync;
+  readonly #byKey: StatementSync;
+  readonly #insert: StatementSync;
+  readonly #updateHash: StatementSync;
+  readonly #setActive: StatementSync;
 
-  constructor(db: Database.Database) {
+  constructor(db: DatabaseSync) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS users (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -64,7 +67,7 @@ export class SqliteUserRepository implements UserRepository {
       if (!user) throw new Error("INSERT ... RETURNING returned no row");
       return user;
     } catch (error) {
-      if ((error as { code?: unknown }).code === "SQLITE_CONSTRAINT_UNIQUE")
+      if ((error as { errcode?: unknown }).errcode === SQLITE_CONSTRAINT_UNIQUE)
         throw new DuplicateUsernameError();
       throw error;
     }
@@ -79,7 +82,9 @@ export class SqliteUserRepository implements UserRepository {
   }
 }
 
-function toUser(row: UserRow | undefined): User | null {
-  if (!row) return null;
+/** A `users` row (node:sqlite types rows loosely) as a User, or null when there is none. */
+function toUser(found: unknown): User | null {
+  if (!found) return null;
+  const row = found as UserRow;
   return new User(row.id, row.username, row.password_hash, row.active === 1, new Date(row.created_at));
 }
