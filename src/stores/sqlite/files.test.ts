@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -7,6 +16,12 @@ import { hashToken, randomToken } from "../../core/tokens.js";
 import { SqliteStore } from "./index.js";
 
 const T0 = 2_000_000_000_000;
+const GUIDE_LINE = 'new SqliteStore({ database: "data/app.db" })';
+
+it("runs the constructor call that docs/guides/store-sqlite.md shows (below, on each driver)", () => {
+  const guide = readFileSync(new URL("../../../docs/guides/store-sqlite.md", import.meta.url), "utf8");
+  expect(guide).toContain(GUIDE_LINE);
+});
 
 describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as const))(
   "SqliteStore files, %s",
@@ -39,7 +54,7 @@ describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as cons
       expect(statSync(join(dir, "data", "nested")).mode & 0o777).toBe(0o700);
     });
 
-    it('works as the guide shows it in a fresh project: new SqliteStore({ database: "data/app.db" })', async () => {
+    it(`works as the guide shows it in a fresh project: ${GUIDE_LINE}`, async () => {
       const cwd = process.cwd();
       process.chdir(dir);
       try {
