@@ -24,6 +24,7 @@ export {
   NoRequestContextError,
   PasswordInputError,
   StoreError,
+  unavailableStoreError,
 } from "./core/errors.js";
 export type { Listener, LoginManagerEvents } from "./core/events.js";
 export type { FlashMessage } from "./core/flash.js";

@@ -86,6 +86,32 @@ export class StoreError extends LoginManagerError {
   }
 }
 
+/** How many `cause` links {@link unavailableStoreError} follows. */
+const MAX_CAUSE_DEPTH = 4;
+
+/**
+ * The {@link StoreError} flagged `unavailable` that `error` is, or wraps through `cause` (up to four
+ * levels), or undefined. The adapters use it on every error path, so an unreachable store answers
+ * 503 (see their `onStoreUnavailable`) wherever it failed: identifying the request, or a call such as
+ * `attemptLogin` or `logoutUser` inside a route handler. An app's own error handler can use it too.
+ *
+ * @example
+ * ```ts
+ * app.use((error, req, res, next) => {
+ *   if (unavailableStoreError(error)) return res.status(503).set("retry-after", "5").send("Try again soon");
+ *   next(error);
+ * });
+ * ```
+ */
+export function unavailableStoreError(error: unknown): StoreError | undefined {
+  let current = error;
+  for (let depth = 0; depth <= MAX_CAUSE_DEPTH && current instanceof Error; depth++) {
+    if (current instanceof StoreError && current.unavailable) return current;
+    current = current.cause;
+  }
+  return undefined;
+}
+
 /**
  * A password was rejected before hashing (too long in bytes, or not a string).
  *

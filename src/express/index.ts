@@ -1,4 +1,11 @@
-import type { Application, NextFunction, Request, RequestHandler, Response } from "express";
+import type {
+  Application,
+  ErrorRequestHandler,
+  NextFunction,
+  Request,
+  RequestHandler,
+  Response,
+} from "express";
 import express from "express";
 import { managerOf } from "../core/auth-context.js";
 import { NodeRequestView } from "../core/node-request-view.js";
@@ -10,7 +17,14 @@ import type {
   RequestView,
   ResponseView,
 } from "../index.js";
-import { ConfigurationError, isPromiseLike, mergeVary, replaceSetCookie, StoreError } from "../index.js";
+import {
+  ConfigurationError,
+  isPromiseLike,
+  mergeVary,
+  replaceSetCookie,
+  type StoreError,
+  unavailableStoreError,
+} from "../index.js";
 
 declare global {
   namespace Express {
@@ -32,7 +46,10 @@ declare global {
 export interface ExpressAdapterOptions {
   /** Largest urlencoded or JSON body parsed by initApp; bigger bodies get 413. @default 16384 */
   bodyLimitBytes?: number;
-  /** Custom answer when the session store is unreachable. @default a 503 with Retry-After */
+  /**
+   * Custom answer when the session store is unreachable, while identifying the request or in a route
+   * handler (`attemptLogin`, `logoutUser`, ...). @default a 503 with Retry-After (text, or JSON for API clients)
+   */
   onStoreUnavailable?: (error: StoreError, req: Request, res: Response) => void;
 }
 
@@ -92,6 +109,11 @@ function mayHaveBody(req: Request): boolean {
  * `req.auth` and `currentUser()` available to later handlers. Put a body parser before it when forms
  * carry the CSRF token in a field ({@link initApp} does both).
  *
+ * An unreachable session store answers 503 (`onStoreUnavailable`), also when a route handler's call
+ * fails (`attemptLogin`, `logoutUser`, `listSessions`, ...): on its first request the middleware adds
+ * an error handler to `req.app`, in front of the error handlers that end the app's stack, which
+ * answers an unavailable {@link StoreError} and passes every other error on with `next(error)`.
+ *
  * For a logged-in user it sets `Cache-Control: no-store` and adds `Cookie` to the Vary header,
  * keeping the fields already there. A handler adds its own field with `res.vary("Accept")` or
  * `res.append("Vary", "Accept")`; `res.setHeader("Vary", ...)` and `res.set("Vary", ...)` replace the
@@ -107,8 +129,15 @@ export function loginManagerMiddleware<U extends RegisteredUser>(
   manager: LoginManager<U>,
   options: ExpressAdapterOptions = {},
 ): RequestHandler {
+  const storeErrors = storeErrorHandler(manager, options);
+  let storeErrorsMounted = false;
   // Not async: when the manager answers synchronously (memory or SQLite store) no promise is made.
   return function loginManager(req: Request, res: Response, next: NextFunction): void | Promise<void> {
+    if (!storeErrorsMounted) {
+      // On the first request: by then the app's routes and error handlers are in place.
+      storeErrorsMounted = true;
+      mountBeforeErrorHandlers(req.app, storeErrors);
+    }
     const identified = manager.identify(requestView(req), responseView(res));
     if (!isPromiseLike(identified)) return admit(manager, req, res, next, identified);
     return identified.then(
@@ -202,12 +231,60 @@ function handleAuthenticateError<U extends RegisteredUser>(
   next: NextFunction,
   options: ExpressAdapterOptions,
 ): void {
-  if (!(error instanceof StoreError) || !error.unavailable) {
-    next(error);
-    return;
-  }
+  const storeError = unavailableStoreError(error);
+  if (storeError) answerStoreUnavailable(manager, options, storeError, req, res);
+  else next(error);
+}
+
+/** The error middleware that answers an unreachable store thrown by a route handler. */
+function storeErrorHandler<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  options: ExpressAdapterOptions,
+): ErrorRequestHandler {
+  return function loginManagerStoreErrors(error: unknown, req: Request, res: Response, next: NextFunction) {
+    const storeError = unavailableStoreError(error);
+    if (!storeError || res.headersSent) {
+      next(error);
+      return;
+    }
+    // The handler may have chosen a type for the answer it could not finish.
+    res.removeHeader("content-type");
+    res.removeHeader("content-length");
+    answerStoreUnavailable(manager, options, storeError, req, res);
+  };
+}
+
+/** The one answer to an unreachable store: the app's `onStoreUnavailable`, or the manager's 503. */
+function answerStoreUnavailable<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  options: ExpressAdapterOptions,
+  error: StoreError,
+  req: Request,
+  res: Response,
+): void {
   if (options.onStoreUnavailable) options.onStoreUnavailable(error, req, res);
   else sendReply(res, manager.storeUnavailable(requestView(req)));
+}
+
+/**
+ * Adds `handler` to the app just before the error handlers that end its stack (or last), so it sees
+ * a route's error before the app's own catch-all does. Express has no hook for this: `app.use()`
+ * appends the layer, which is then moved. Should the router's stack not be an array, it stays last.
+ */
+function mountBeforeErrorHandlers(app: Application, handler: ErrorRequestHandler): void {
+  app.use(handler);
+  const stack = (app as { router?: { stack?: unknown } }).router?.stack;
+  if (!Array.isArray(stack)) return;
+  const layer: unknown = stack.pop();
+  let at = stack.length;
+  while (at > 0 && isErrorLayer(stack[at - 1])) at--;
+  stack.splice(at, 0, layer);
+}
+
+/** Express calls a layer with an error only when its function takes four arguments. */
+function isErrorLayer(layer: unknown): boolean {
+  const handle = (layer as { handle?: unknown } | null)?.handle;
+  return typeof handle === "function" && handle.length === 4;
 }
 
 function requestView(req: Request): RequestView {

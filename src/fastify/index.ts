@@ -1,4 +1,6 @@
 import type {
+  FastifyError,
+  FastifyInstance,
   FastifyPluginCallback,
   FastifyReply,
   FastifyRequest,
@@ -18,7 +20,14 @@ import type {
   RequestView,
   ResponseView,
 } from "../index.js";
-import { ConfigurationError, isPromiseLike, mergeVary, replaceSetCookie, StoreError } from "../index.js";
+import {
+  ConfigurationError,
+  isPromiseLike,
+  mergeVary,
+  replaceSetCookie,
+  type StoreError,
+  unavailableStoreError,
+} from "../index.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -50,7 +59,8 @@ export interface FastifyAdapterOptions {
   // biome-ignore lint/suspicious/noExplicitAny: Fastify plugin options cannot carry a per-call type parameter
   manager: LoginManager<any>;
   /**
-   * Custom answer when the session store is unreachable; it must send a reply.
+   * Custom answer when the session store is unreachable, while identifying the request or in a route
+   * handler (`attemptLogin`, `logoutUser`, ...); it must send a reply.
    * @default a 503 with Retry-After (text, or JSON for API clients)
    */
   onStoreUnavailable?: (error: StoreError, request: FastifyRequest, reply: FastifyReply) => unknown;
@@ -63,6 +73,12 @@ const plugin: FastifyPluginCallback<FastifyAdapterOptions> = (fastify, options, 
     return;
   }
   fastify.decorateRequest("auth", null as unknown as AuthContext<RegisteredUser>);
+  // Every route registered from here on, here or in a child plugin, answers an unreachable store
+  // itself before its error reaches the app's error handler (or Fastify's, which would send the
+  // store's message).
+  fastify.addHook("onRoute", function answerStoreErrors(route) {
+    route.errorHandler = storeErrorsFirst(manager, options, route.errorHandler);
+  });
   // One preHandler hook does everything: it runs after Fastify parsed the body (the CSRF check reads
   // the `_csrf` field), and it is the last plugin-level hook before route-level preHandlers and the
   // handler, which Fastify calls synchronously from `done`, so entering the AsyncLocalStorage context
@@ -98,7 +114,12 @@ const plugin: FastifyPluginCallback<FastifyAdapterOptions> = (fastify, options, 
  * It reads cookies from the Cookie header and writes them itself, so `@fastify/cookie` is not needed.
  * Register `@fastify/formbody` for HTML forms (the CSRF token comes in the `_csrf` field) and keep
  * Fastify's `bodyLimit` small (e.g. `Fastify({ bodyLimit: 16384 })`) since bodies are parsed before
- * the CSRF check. A store outage answers 503 (see {@link FastifyAdapterOptions.onStoreUnavailable}).
+ * the CSRF check. A store outage answers 503 (see {@link FastifyAdapterOptions.onStoreUnavailable}),
+ * also when a route handler's call fails: each route declared once the plugin has loaded gets an
+ * error handler that answers an unavailable {@link StoreError} and passes every other error on to the
+ * route's own `errorHandler`, if any, then to the app's (`setErrorHandler`). So `await` the
+ * registration before declaring routes, as below: a route declared while the plugin is still queued
+ * has `request.auth`, but its handler's store outage reaches the app's error handler.
  *
  * For a logged-in user it sets `Cache-Control: no-store` and adds `Cookie` to the Vary header,
  * keeping the fields set earlier (an `onRequest` hook, `@fastify/cors`). Fastify's `reply.header()`
@@ -186,12 +207,49 @@ function identify<U extends RegisteredUser>(
   return identified.then(
     (auth) => admit(manager, request, reply, auth),
     async (error: unknown) => {
-      if (!(error instanceof StoreError) || !error.unavailable) throw error;
-      if (options.onStoreUnavailable) await options.onStoreUnavailable(error, request, reply);
-      else sendReply(reply, manager.storeUnavailable(view));
+      const storeError = unavailableStoreError(error);
+      if (!storeError) throw error;
+      await answerStoreUnavailable(manager, options, storeError, request, reply);
       return null;
     },
   );
+}
+
+type RouteErrorHandler = (
+  this: FastifyInstance,
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => unknown;
+
+/**
+ * A route's error handler: an unreachable store gets the 503, any other error goes to the route's own
+ * handler, or is thrown on to the next one up (the app's, or Fastify's default).
+ */
+function storeErrorsFirst<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  options: FastifyAdapterOptions,
+  own: RouteErrorHandler | undefined,
+): RouteErrorHandler {
+  return function loginManagerStoreErrors(this: FastifyInstance, error, request, reply) {
+    const storeError = unavailableStoreError(error);
+    if (storeError && !reply.sent)
+      return answerStoreUnavailable(manager, options, storeError, request, reply);
+    if (own) return own.call(this, error, request, reply);
+    throw error;
+  };
+}
+
+/** The one answer to an unreachable store: the app's `onStoreUnavailable`, or the manager's 503. */
+function answerStoreUnavailable<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  options: FastifyAdapterOptions,
+  error: StoreError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): unknown {
+  if (options.onStoreUnavailable) return options.onStoreUnavailable(error, request, reply);
+  return sendReply(reply, manager.storeUnavailable(requestView(request)));
 }
 
 /** Attaches the context to the request and checks CSRF: the context, or null after a 403. */

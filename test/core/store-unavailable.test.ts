@@ -120,6 +120,66 @@ describe("store unavailable", () => {
     harness.memory.getSession = original;
   });
 
+  it("answers a route handler's call (attemptLogin) with 503, before the app's error middleware sees it", async () => {
+    harness = new Harness();
+    harness.probe.unavailable = true;
+    const res = await harness.browser().post("/attempt", { account: "Notch", password: "Notch-password" });
+    expect(res.status).toBe(503);
+    expect(res.headers["retry-after"]).toBe("5");
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(res.text).not.toMatch(/test store is down|getFailures|Error/);
+    expect(harness.errors).toEqual([]);
+    expect(harness.counters.verify).toBe(0);
+  });
+
+  it("still passes a handler's other errors to the app's error middleware", async () => {
+    harness = new Harness();
+    const browser = harness.browser();
+    await browser.login(1);
+    harness.memory.listUserSessions = () => Promise.reject(new StoreError("corrupt row"));
+    const res = await browser.get("/sessions");
+    expect(res.status).toBe(500);
+    expect((harness.errors[0] as StoreError).code).toBe("ERR_STORE");
+  });
+
+  it("answers a handler's outage on an app mounted inside another app", async () => {
+    const memory = new MemoryStore();
+    let down = false;
+    const store = new Proxy(memory, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) =>
+          down
+            ? Promise.reject(new StoreError("down", { unavailable: true }))
+            : (value as (...a: unknown[]) => unknown).apply(target, args);
+      },
+    }) as SessionStore;
+    const manager = new LoginManager<User>({
+      secret: SECRET,
+      store,
+      userLoader: () => null,
+      csrfSkip: () => true,
+    });
+    const inner = express();
+    initApp(inner, manager);
+    inner.post("/revoke", async (_req, res) => {
+      res.send(String(await manager.revokeUserSessions("1")));
+    });
+    const outer = express();
+    outer.use("/admin", inner);
+    outer.use(
+      (_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        res.status(500).send("outer error handler");
+      },
+    );
+    expect((await request(outer).post("/admin/revoke")).text).toBe("0");
+    down = true;
+    const res = await request(outer).post("/admin/revoke");
+    expect(res.status).toBe(503);
+    expect(res.text).toBe("The service is temporarily unavailable. Please try again in a moment.");
+  });
+
   it("does not need the store for a visitor without cookies", async () => {
     harness = new Harness();
     harness.probe.unavailable = true;
