@@ -173,12 +173,16 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       expect(response.status).toBe(403);
       expect(response.headers["content-type"]).toMatch(/^text\/html/);
       expect(response.text).toContain("Form expired");
+      // Which check failed, as login-manager's text says it.
+      expect(response.text).toContain("<p>The request has no CSRF token. Send the token");
       expect((await alice.get("/protected")).status).toBe(200);
     });
 
     it("refuses a wrong token", async () => {
       const response = await alice.post("/logout", { _csrf: "forged-token-value" });
       expect(response.status).toBe(403);
+      expect(response.text).toContain("The CSRF token does not match the one this browser was given");
+      expect(response.text).not.toContain("forged-token-value");
     });
 
     it("refuses a cross-site post even with a valid token", async () => {
@@ -189,14 +193,18 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
         { "sec-fetch-site": "cross-site", origin: "https://evil.example" },
       );
       expect(crossSite.status).toBe(403);
+      expect(crossSite.text).toContain("The browser says the request was sent by another site");
       const wrongOrigin = await alice.post(
         "/logout",
         {},
         { "sec-fetch-site": "", origin: "https://evil.example" },
       );
       expect(wrongOrigin.status).toBe(403);
+      expect(wrongOrigin.text).toContain("Origin header names another site");
+      expect(wrongOrigin.text).not.toContain("evil.example");
       const noOrigin = await alice.post("/logout", {}, { "sec-fetch-site": "" });
       expect(noOrigin.status).toBe(403);
+      expect(noOrigin.text).toContain("The request has neither an Origin nor a Sec-Fetch-Site header");
       expect((await alice.get("/protected")).status).toBe(200);
     });
 

@@ -12,7 +12,8 @@ import { errorRequest, send } from "./http.js";
 
 /**
  * Turns the login-manager's plain-text CSRF refusal (403 "Forbidden: ...") into the app's HTML error
- * page, keeping the status. Mount it before `initApp`. JSON clients keep the library's JSON reply.
+ * page, keeping the status and the reason. Mount it before `initApp`. JSON clients keep the library's
+ * JSON reply.
  *
  * The library has no hook for this, so the response's `send` is wrapped for unsafe methods only.
  *
@@ -32,7 +33,7 @@ export function friendlyCsrfFailures(): RequestHandler {
     res.send = function sendFriendly(this: Response, body?: unknown) {
       res.send = original;
       if (isCsrfRefusal(res.statusCode, res.getHeader("content-type"), body)) {
-        const page = csrfFailurePage();
+        const page = csrfFailurePage(body as string);
         for (const [name, value] of Object.entries(page.headers)) res.setHeader(name, value);
         return original.call(this, page.body);
       }

@@ -114,7 +114,7 @@ export async function createFastifyApp(deps: AppDeps): Promise<FastifyInstance> 
       if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS")
         return payload;
       if (!isCsrfRefusal(reply.statusCode, reply.getHeader("content-type"), payload)) return payload;
-      const page = csrfFailurePage();
+      const page = csrfFailurePage(payload as string);
       for (const [name, value] of Object.entries(page.headers)) reply.header(name, value);
       return page.body;
     });

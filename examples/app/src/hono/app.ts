@@ -67,8 +67,9 @@ export function createHonoApp(deps: AppDeps): Hono<AppEnv> {
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return;
     const type = c.res.headers.get("content-type");
     if (c.res.status !== 403 || !type?.startsWith("text/plain")) return;
-    if (!isCsrfRefusal(c.res.status, type, await c.res.clone().text())) return;
-    const page = csrfFailurePage();
+    const refusal = await c.res.clone().text();
+    if (!isCsrfRefusal(c.res.status, type, refusal)) return;
+    const page = csrfFailurePage(refusal);
     c.res = new Response(page.body, { status: page.status, headers: page.headers });
   });
   app.use(

@@ -92,8 +92,9 @@ const RETRY_AFTER_SECONDS = "5";
  * A self-contained error page without the nav bar, so it looks neither logged in nor logged out, and
  * sets no cookie (it reads neither the flash messages nor the CSRF token).
  */
-function standalonePage(status: number, action: { label: string; href: string }): string {
+function standalonePage(status: number, action: { label: string; href: string }, detail = ""): string {
   const { title, message } = describeStatus(status);
+  const why = detail === "" ? "" : `\n      <p>${escapeHtml(detail)}</p>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -108,7 +109,7 @@ function standalonePage(status: number, action: { label: string; href: string })
     <section class="auth-card card error-page">
       <p class="eyebrow">Error ${status}</p>
       <h1>${title}</h1>
-      <p>${message}</p>
+      <p>${message}</p>${why}
       <div class="actions"><a class="button button-primary" href="${action.href}">${action.label}</a></div>
     </section>
   </main>
@@ -162,22 +163,28 @@ export function storeUnavailable(logger: Logger, error: Error, request: ErrorReq
   return serviceUnavailable(request.accept);
 }
 
+/** `text` with the characters HTML gives a meaning to written as references. */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
 /**
- * The page that replaces login-manager's plain-text CSRF refusal (`403 Forbidden: ...`). It is
+ * The page that replaces login-manager's plain-text CSRF refusal (`403 Forbidden: <why>`), with the
+ * library's reason (which check failed; no token, no origin) under the app's message. It is
  * self-contained like the 503 page: the refusal happens after the response is under way, where a
  * cookie written by the page (a new CSRF token, the flash messages taken) would not reach the
  * browser on every framework.
  *
  * @example
  * ```ts
- * if (isCsrfRefusal(403, "text/plain; charset=utf-8", body)) return csrfFailurePage();
+ * if (isCsrfRefusal(403, "text/plain; charset=utf-8", body)) return csrfFailurePage(body);
  * ```
  */
-export function csrfFailurePage(): WebResponse {
+export function csrfFailurePage(refusal: string): WebResponse {
   return {
     status: 403,
     headers: { ...PAGE_HEADERS },
-    body: standalonePage(403, { label: "Go home", href: "/" }),
+    body: standalonePage(403, { label: "Go home", href: "/" }, refusal.replace(/^Forbidden:\s*/, "")),
   };
 }
 
