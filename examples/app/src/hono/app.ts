@@ -1,6 +1,7 @@
 import { type Handler, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
+import { unavailableStoreError } from "login-manager";
 import { freshLoginRequired, loginManager, loginRequired } from "login-manager/hono";
 import { type AppDeps, badPath, createWebApp, healthz, notFound, staticFile } from "../web/app.js";
 import { BODY_LIMIT_BYTES, BodyError, bodyKind, parseForm, parseJson } from "../web/body.js";
@@ -86,7 +87,13 @@ export function createHonoApp(deps: AppDeps): Hono<AppEnv> {
     else app.on(route.method, route.path, handler);
   }
   app.notFound((c) => send(c, notFound(web, errorRequest(c))));
-  app.onError((error, c) => send(c, errorResponse(web.render, web.logger, error, errorRequest(c))));
+  // Hono hands every error to onError first; login-manager then replaces the answer to an unreachable
+  // session store with its onStoreUnavailable's (above), which logs it: nothing to do here for those.
+  app.onError((error, c) =>
+    unavailableStoreError(error)
+      ? c.body(null, 503)
+      : send(c, errorResponse(web.render, web.logger, error, errorRequest(c))),
+  );
   return app;
 }
 

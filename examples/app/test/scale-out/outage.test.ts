@@ -38,6 +38,8 @@ function expectServiceUnavailablePage(response: TestResponse, username?: string)
   expect(response.text).not.toMatch(/Log in|Log out|Register/);
   if (username) expect(response.text).not.toContain(username);
   expect(response.text).not.toMatch(/\n\s+at |Error:|ECONNREFUSED/);
+  // Nothing of the store's error: its name, the server, an address.
+  expect(response.text).not.toMatch(/PostgresStore|RedisStore|PostgreSQL|Redis|127\.0\.0\.1|::1|:\d{4,5}\b/);
 }
 
 async function expectServiceUnavailableJson(browser: TestBrowser, path: string): Promise<void> {
