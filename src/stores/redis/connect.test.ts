@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import { Redis as IORedis6 } from "ioredis";
 import { Redis as IORedis5 } from "ioredis-5";
@@ -120,6 +121,29 @@ describe("connectRedis, without a server", () => {
     }
     await expect(connectRedis({} as RedisStoreClient)).rejects.toThrow(ConfigurationError);
     expect(client.isOpen).toBe(false); // refused before connecting
+  });
+
+  it("names every address of a dual-stack connect that failed (Node's AggregateError has no message)", async () => {
+    const refused = (address: string) =>
+      Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: "ECONNREFUSED" });
+    class RefusedTwice extends EventEmitter {
+      isOpen = false;
+      isReady = false;
+      readonly options = { socket: { host: "localhost", port: 6379 } };
+      sendCommand = async () => undefined;
+      disconnect = async () => undefined;
+      connect(): Promise<never> {
+        this.isOpen = true;
+        this.emit("error", new AggregateError([refused("::1:6379"), refused("127.0.0.1:6379")]));
+        return new Promise(() => undefined); // retrying forever, as node-redis does
+      }
+    }
+    const client = new RefusedTwice();
+    const error = await rejection(connectRedis(client, { timeoutMs: 50 }));
+    expect(error.message).toBe(
+      "Redis at redis://localhost:6379 is not reachable: no connection within 50 ms (last error: connect ECONNREFUSED ::1:6379; connect ECONNREFUSED 127.0.0.1:6379). Check that Redis is running and that the URL is right; the client has been closed.",
+    );
+    expect(error.unavailable).toBe(true);
   });
 });
 
