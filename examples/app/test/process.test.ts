@@ -211,12 +211,12 @@ async function closedPort(): Promise<number> {
 }
 
 describe("npm run revoke-all-sessions (log everyone out)", () => {
-  it("is the root package's script, building the app and running the compiled command", () => {
+  it("is the root package's script: checks the Node version, builds the app and runs the compiled command", () => {
     const scripts = (
       JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }
     ).scripts;
     expect(scripts["revoke-all-sessions"]).toBe(
-      "npm run build:app && node examples/app/dist/revoke-all-sessions.js",
+      "node scripts/check-node.mjs && npm run build:app && node examples/app/dist/revoke-all-sessions.js",
     );
   });
 
