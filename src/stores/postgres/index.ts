@@ -45,8 +45,11 @@ const DELETE_ALL_BATCH = 1000;
 export interface PostgresStoreOptions {
   /** A pool you own. The store never ends it; `poolMax` and the timeouts must then be set on it. */
   pool?: Pool;
-  /** Connection URL for a pool the store creates (and ends in `close()`). */
-  connectionString?: string;
+  /**
+   * Connection URL for a pool the store creates (and ends in `close()`). `undefined` (an unset
+   * environment variable) counts as not given, also under `exactOptionalPropertyTypes`.
+   */
+  connectionString?: string | undefined;
   /** Schema holding the tables; created on first use when missing and `migrate` is on. Default "public". */
   schema?: string;
   /** Prefix of every table and index name. Default "login_manager_". */
