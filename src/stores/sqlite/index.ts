@@ -363,7 +363,7 @@ export class SqliteStore implements SessionStore {
 
   #setUp(): Prepared {
     this.#driver ??= this.#source.connect();
-    applyConnectionSettings(this.#driver);
+    applyConnectionSettings(this.#driver, { ownsConnection: this.#source.ownsConnection });
     createSchema(this.#driver, this.#prefix);
     return prepareStatements(this.#driver, this.#prefix);
   }

@@ -6,7 +6,9 @@ import { SQLITE_TEST_DRIVERS, type TestDatabase } from "../../../test/drivers/sq
 import { ConfigurationError, StoreError } from "../../core/errors.js";
 import type { SessionRecord } from "../../core/store.js";
 import { hashToken, randomToken } from "../../core/tokens.js";
+import { connectionSource } from "./drivers.js";
 import { SqliteStore, type SqliteStoreOptions } from "./index.js";
+import { applyConnectionSettings } from "./schema.js";
 
 const T0 = 2_000_000_000_000;
 
@@ -224,6 +226,19 @@ describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as cons
       const path = join(dir, "own-wal.db");
       await store({ database: path }).initialize();
       expect(open(path).pragma("journal_mode")).toBe("wal");
+    });
+
+    it("keeps the page cache size of a connection it was given", async () => {
+      const db = open();
+      db.run("PRAGMA cache_size = -4000");
+      await store({ database: db }).initialize();
+      expect(db.pragma("cache_size")).toBe(-4000);
+    });
+
+    it("gives a connection it opens itself a 16 MB page cache, whichever the driver", () => {
+      const db = open();
+      applyConnectionSettings(connectionSource(db.connection, undefined).connect(), { ownsConnection: true });
+      expect(db.pragma("cache_size")).toBe(-16_000);
     });
 
     it("getSession is a primary-key lookup and listUserSessions uses the user_id index", async () => {
