@@ -12,9 +12,18 @@ import type {
 import type { RedisStoreClient } from "./clients.js";
 import { evalScript, type RedisDriver, redisDriver } from "./driver.js";
 import { toStoreError } from "./errors.js";
-
-export type { IORedisClient, NodeRedisClient, RedisStoreClient } from "./clients.js";
-export { type ConnectRedisOptions, connectRedis } from "./connect.js";
+import { recordOrSet, scanBatches, sweepKind } from "./keys.js";
+import {
+  chunks,
+  FAILURE_FIELDS,
+  failureFromReply,
+  fieldPairs,
+  type Reply,
+  SESSION_FIELDS,
+  sessionFromReply,
+  TOKEN_FIELDS,
+  tokenFromReply,
+} from "./rows.js";
 
 import {
   CREATE_RECORD,
@@ -29,14 +38,8 @@ import {
   UPDATE_SESSION,
 } from "./scripts.js";
 
-/** Keys per SCAN call (and per script) in {@link RedisStore.deleteExpired} and `deleteAllSessions`. */
-const SCAN_BATCH = 1000;
-/**
- * Session ids and remember-me selectors are base64url. `deleteAllSessions` deletes a
- * `session:`/`remember:` key only when the rest of its name is one, so the keys of a store whose
- * prefix happens to start with ours plus "session:" are not mistaken for our records.
- */
-const RECORD_ID = /^[A-Za-z0-9_-]+$/;
+export type { IORedisClient, NodeRedisClient, RedisStoreClient } from "./clients.js";
+export { type ConnectRedisOptions, connectRedis } from "./connect.js";
 
 /**
  * Options of {@link RedisStore}.
@@ -61,31 +64,6 @@ export interface RedisStoreOptions {
    */
   keyPrefix?: string;
 }
-
-const SESSION_FIELDS = [
-  "secretHash",
-  "userId",
-  "fresh",
-  "createdAt",
-  "lastSeenAt",
-  "expiresAt",
-  "absoluteExpiresAt",
-  "fingerprint",
-  "userAgent",
-  "ipAddress",
-  "rememberSelector",
-] as const;
-const TOKEN_FIELDS = [
-  "validatorHash",
-  "previousValidatorHash",
-  "rotatedAt",
-  "userId",
-  "createdAt",
-  "expiresAt",
-] as const;
-const FAILURE_FIELDS = ["count", "firstFailureAt", "lastFailureAt", "expiresAt"] as const;
-
-type Reply = (string | null)[];
 
 /**
  * A {@link SessionStore} on Redis 6.2+ (tested on 7.0; standalone or Sentinel) through node-redis (4.6 to
@@ -333,7 +311,7 @@ export class RedisStore implements SessionStore {
     return this.scriptPerBatch(
       "deleteExpired",
       SWEEP,
-      (key) => this.keyKind(key),
+      (key) => sweepKind(this.prefix, key),
       (kinds) => [this.prefix, String(now), ...kinds],
     );
   }
@@ -344,16 +322,11 @@ export class RedisStore implements SessionStore {
   }
 
   private async deleteAllOf(record: "session" | "remember"): Promise<number> {
-    const records = `${this.prefix}${record}:`;
-    const setSuffix = record === "session" ? ":sessions" : ":remember";
     return this.scriptPerBatch(
       "deleteAllSessions",
       DELETE_ALL_RECORDS,
-      (key) => {
-        if (key.startsWith(records) && RECORD_ID.test(key.slice(records.length))) return "record";
-        return key.startsWith(`${this.prefix}user:`) && key.endsWith(setSuffix) ? "set" : undefined;
-      },
-      (kinds) => [records, ...kinds],
+      (key) => recordOrSet(this.prefix, record, key),
+      (kinds) => [`${this.prefix}${record}:`, ...kinds],
     );
   }
 
@@ -369,40 +342,16 @@ export class RedisStore implements SessionStore {
     args: (kinds: string[]) => string[],
   ): Promise<number> {
     let total = 0;
-    let cursor = "0";
-    do {
-      const [next, keys] = (await this.send(operation, [
-        "SCAN",
-        cursor,
-        "MATCH",
-        `${escapeGlob(this.prefix)}*`,
-        "COUNT",
-        String(SCAN_BATCH),
-      ])) as [string, string[]];
-      cursor = String(next);
+    for await (const keys of scanBatches((args) => this.send(operation, args), this.prefix)) {
       const batch = keys.flatMap((key) => {
         const kind = classify(key);
         return kind ? [{ key, kind }] : [];
       });
-      if (batch.length > 0) {
-        const count = await this.script(
-          operation,
-          script,
-          batch.map((entry) => entry.key),
-          args(batch.map((entry) => entry.kind)),
-        );
-        total += Number(count);
-      }
-    } while (cursor !== "0");
+      if (batch.length === 0) continue;
+      const keysOf = batch.map((entry) => entry.key);
+      total += Number(await this.script(operation, script, keysOf, args(batch.map((entry) => entry.kind))));
+    }
     return total;
-  }
-
-  private keyKind(key: string): "f" | "s" | "r" | undefined {
-    if (key.startsWith(`${this.prefix}failures:`)) return "f";
-    if (!key.startsWith(`${this.prefix}user:`)) return undefined;
-    if (key.endsWith(":sessions")) return "s";
-    if (key.endsWith(":remember")) return "r";
-    return undefined;
   }
 
   private sessionKey(id: string): string {
@@ -441,67 +390,4 @@ export class RedisStore implements SessionStore {
       throw toStoreError(operation, error, this.driver.notConnectedYet());
     }
   }
-}
-
-/** Field/value pairs for HSET, skipping undefined and null (a missing field reads back as null). */
-function fieldPairs(record: Record<string, string | number | boolean | null | undefined>): string[] {
-  return Object.entries(record).flatMap(([field, value]) =>
-    value === undefined || value === null ? [] : [field, String(value)],
-  );
-}
-
-function* chunks(flat: Reply, fields: number): Generator<[string, Reply]> {
-  for (let i = 0; i + fields < flat.length; i += fields + 1) {
-    yield [String(flat[i]), flat.slice(i + 1, i + 1 + fields)];
-  }
-}
-
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, "\\$&");
-}
-
-function sessionFromReply(id: string, values: Reply): SessionRecord | null {
-  const [secretHash, userId, fresh, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, ...rest] = values;
-  const [fingerprint, userAgent, ipAddress, rememberSelector] = rest;
-  if (secretHash == null || userId == null) return null;
-  return {
-    id,
-    secretHash,
-    userId,
-    fresh: fresh === "1",
-    createdAt: Number(createdAt),
-    lastSeenAt: Number(lastSeenAt),
-    expiresAt: Number(expiresAt),
-    absoluteExpiresAt: Number(absoluteExpiresAt),
-    fingerprint: fingerprint ?? "",
-    userAgent: userAgent ?? "",
-    ipAddress: ipAddress ?? "",
-    rememberSelector: rememberSelector ?? null,
-  };
-}
-
-function tokenFromReply(selector: string, values: Reply): RememberTokenRecord | null {
-  const [validatorHash, previousValidatorHash, rotatedAt, userId, createdAt, expiresAt] = values;
-  if (validatorHash == null || userId == null) return null;
-  return {
-    selector,
-    validatorHash,
-    previousValidatorHash: previousValidatorHash ?? null,
-    rotatedAt: Number(rotatedAt),
-    userId,
-    createdAt: Number(createdAt),
-    expiresAt: Number(expiresAt),
-  };
-}
-
-function failureFromReply(key: string, values: Reply): FailureRecord | null {
-  const [count, firstFailureAt, lastFailureAt, expiresAt] = values;
-  if (count == null) return null;
-  return {
-    key,
-    count: Number(count),
-    firstFailureAt: Number(firstFailureAt),
-    lastFailureAt: Number(lastFailureAt),
-    expiresAt: Number(expiresAt),
-  };
 }

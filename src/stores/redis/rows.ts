@@ -1,0 +1,162 @@
+/**
+ * Records as Redis keeps them: the hash fields of sessions, remember-me tokens and failure
+ * counters, in the order the store reads them with HMGET, and the records rebuilt from the replies.
+ *
+ * @module
+ */
+import type { FailureRecord, RememberTokenRecord, SessionRecord } from "../../core/store.js";
+
+/**
+ * A session hash's fields, in the order `getSession` reads them (the id is the key name).
+ *
+ * @example
+ * ```ts
+ * await send(["HMGET", sessionKey, ...SESSION_FIELDS]);
+ * ```
+ */
+export const SESSION_FIELDS = [
+  "secretHash",
+  "userId",
+  "fresh",
+  "createdAt",
+  "lastSeenAt",
+  "expiresAt",
+  "absoluteExpiresAt",
+  "fingerprint",
+  "userAgent",
+  "ipAddress",
+  "rememberSelector",
+] as const;
+/**
+ * A remember-me token hash's fields, in the order `getRememberToken` reads them.
+ *
+ * @example
+ * ```ts
+ * await send(["HMGET", tokenKey, ...TOKEN_FIELDS]);
+ * ```
+ */
+export const TOKEN_FIELDS = [
+  "validatorHash",
+  "previousValidatorHash",
+  "rotatedAt",
+  "userId",
+  "createdAt",
+  "expiresAt",
+] as const;
+/**
+ * A failure counter hash's fields, in the order `getFailures` reads them.
+ *
+ * @example
+ * ```ts
+ * await send(["HMGET", failureKey, ...FAILURE_FIELDS]);
+ * ```
+ */
+export const FAILURE_FIELDS = ["count", "firstFailureAt", "lastFailureAt", "expiresAt"] as const;
+
+/**
+ * An HMGET reply, or a script's flat array of them: a field Redis does not have is null.
+ *
+ * @example
+ * ```ts
+ * const reply = (await send(["HMGET", key, ...FAILURE_FIELDS])) as Reply;
+ * ```
+ */
+export type Reply = (string | null)[];
+
+/**
+ * Field/value pairs for HSET, skipping undefined and null (a missing field reads back as null).
+ *
+ * @example
+ * ```ts
+ * fieldPairs({ userId: "42", fresh: "1", rememberSelector: null }); // ["userId", "42", "fresh", "1"]
+ * ```
+ */
+export function fieldPairs(record: Record<string, string | number | boolean | null | undefined>): string[] {
+  return Object.entries(record).flatMap(([field, value]) =>
+    value === undefined || value === null ? [] : [field, String(value)],
+  );
+}
+
+/**
+ * Splits a flat `[id, ...fields, id, ...fields]` script reply into `[id, fields]` pairs.
+ *
+ * @example
+ * ```ts
+ * for (const [id, values] of chunks(flat, SESSION_FIELDS.length)) sessionFromReply(id, values);
+ * ```
+ */
+export function* chunks(flat: Reply, fields: number): Generator<[string, Reply]> {
+  for (let i = 0; i + fields < flat.length; i += fields + 1) {
+    yield [String(flat[i]), flat.slice(i + 1, i + 1 + fields)];
+  }
+}
+
+/**
+ * The session an HMGET of {@link SESSION_FIELDS} describes, or null when the hash does not exist.
+ *
+ * @example
+ * ```ts
+ * const session = sessionFromReply(id, reply);
+ * ```
+ */
+export function sessionFromReply(id: string, values: Reply): SessionRecord | null {
+  const [secretHash, userId, fresh, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, ...rest] = values;
+  const [fingerprint, userAgent, ipAddress, rememberSelector] = rest;
+  if (secretHash == null || userId == null) return null;
+  return {
+    id,
+    secretHash,
+    userId,
+    fresh: fresh === "1",
+    createdAt: Number(createdAt),
+    lastSeenAt: Number(lastSeenAt),
+    expiresAt: Number(expiresAt),
+    absoluteExpiresAt: Number(absoluteExpiresAt),
+    fingerprint: fingerprint ?? "",
+    userAgent: userAgent ?? "",
+    ipAddress: ipAddress ?? "",
+    rememberSelector: rememberSelector ?? null,
+  };
+}
+
+/**
+ * The remember-me token an HMGET of {@link TOKEN_FIELDS} describes, or null when it does not exist.
+ *
+ * @example
+ * ```ts
+ * const token = tokenFromReply(selector, reply);
+ * ```
+ */
+export function tokenFromReply(selector: string, values: Reply): RememberTokenRecord | null {
+  const [validatorHash, previousValidatorHash, rotatedAt, userId, createdAt, expiresAt] = values;
+  if (validatorHash == null || userId == null) return null;
+  return {
+    selector,
+    validatorHash,
+    previousValidatorHash: previousValidatorHash ?? null,
+    rotatedAt: Number(rotatedAt),
+    userId,
+    createdAt: Number(createdAt),
+    expiresAt: Number(expiresAt),
+  };
+}
+
+/**
+ * The failure counter an HMGET of {@link FAILURE_FIELDS} describes, or null when it does not exist.
+ *
+ * @example
+ * ```ts
+ * const record = failureFromReply("account:alice", reply);
+ * ```
+ */
+export function failureFromReply(key: string, values: Reply): FailureRecord | null {
+  const [count, firstFailureAt, lastFailureAt, expiresAt] = values;
+  if (count == null) return null;
+  return {
+    key,
+    count: Number(count),
+    firstFailureAt: Number(firstFailureAt),
+    lastFailureAt: Number(lastFailureAt),
+    expiresAt: Number(expiresAt),
+  };
+}
