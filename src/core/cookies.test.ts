@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readCookies, replaceSetCookie, serializeCookie } from "./cookies.js";
+import { cookieValues, readCookies, replaceSetCookie, serializeCookie } from "./cookies.js";
 
 const NAMES = ["session", "remember_token"];
 
@@ -83,6 +83,59 @@ describe("readCookies", () => {
     const found = readCookies("Session=a; session2=b; __Host-session=c", NAMES);
     expect(found.size).toBe(0);
   });
+});
+
+describe("cookieValues (issue 16.8: a name sent more than once)", () => {
+  const all = (header: string | undefined, name = "session") => [...cookieValues(header, name)];
+
+  it("yields every value of the name, in header order, and nothing of other names", () => {
+    expect(all("session=junk; theme=dark; session=id.secret; remember_token=r; session=third")).toEqual([
+      "junk",
+      "id.secret",
+      "third",
+    ]);
+    expect(all("theme=dark; other=1")).toEqual([]);
+    expect(all(undefined)).toEqual([]);
+    expect(all("")).toEqual([]);
+  });
+
+  it("starts with the value readCookies returns, under the same rules", () => {
+    const headers = [
+      "session=first; session=second",
+      `session=${"a".repeat(4097)}; session=small; session=last`,
+      '  session = "quoted" ;session=two',
+      "garbage;; =x; session=abc; session=def",
+      "session; session=later",
+      "Session=a; __Host-session=b; session2=c; session=d",
+    ];
+    for (const header of headers) {
+      expect(all(header)[0]).toBe(readCookies(header, NAMES).get("session"));
+    }
+  });
+
+  it("skips values over 4096 characters and reads nothing from an oversized header", () => {
+    expect(all(`session=${"a".repeat(4097)}; session=ok`)).toEqual(["ok"]);
+    expect(all(`session=a; session=b; padding=${"x".repeat(9000)}`)).toEqual([]);
+  });
+
+  it("keeps duplicates and empty values (the caller decides what to try)", () => {
+    expect(all("session=x; session=x; session=; session=y")).toEqual(["x", "x", "", "y"]);
+  });
+
+  it("hands the values out one at a time, so a caller can stop early", () => {
+    const header = `session=one; ${"pad=1; ".repeat(500)}session=two`;
+    const values = cookieValues(header, "session");
+    expect(values.next()).toEqual({ value: "one", done: false });
+    expect(values.next()).toEqual({ value: "two", done: false });
+    expect(values.next().done).toBe(true);
+  });
+
+  it.each([";;;", "=", "session", "=session=abc", "\u0000session=\u0001", "session\u0000=x"])(
+    "never throws on the garbage header %j",
+    (header) => {
+      expect(() => all(header)).not.toThrow();
+    },
+  );
 });
 
 describe("serializeCookie [A5 3.3.1] [A5 3.3.4]", () => {

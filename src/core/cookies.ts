@@ -38,6 +38,40 @@ export function readCookies(header: string | undefined, names: readonly string[]
   return found;
 }
 
+/**
+ * Every value the Cookie header gives `name`, in header order, under the rules of
+ * {@link readCookies} (nothing from an oversized header, no value over 4096 characters), so the
+ * first value it yields is the one `readCookies` returns. A browser sends a name more than once when
+ * another party has set it too: a sibling subdomain (`Domain=`), a longer `Path`, or, for names
+ * without the `__Host-` prefix, an attacker on plain HTTP ("cookie tossing"). Lazy: a caller that
+ * stops early scans no further. Only the loader's slow path uses it, after the first value failed.
+ *
+ * @example
+ * ```ts
+ * [...cookieValues("session=junk; theme=dark; session=id.secret", "session")]; // ["junk", "id.secret"]
+ * ```
+ */
+export function* cookieValues(header: string | undefined, name: string): Generator<string, void, undefined> {
+  if (!header || header.length > MAX_COOKIE_HEADER_LENGTH) return;
+  let start = 0;
+  while (start < header.length) {
+    let end = header.indexOf(";", start);
+    if (end === -1) end = header.length;
+    const equals = header.indexOf("=", start);
+    if (equals !== -1 && equals < end) {
+      let nameStart = start;
+      let nameEnd = equals;
+      while (nameStart < nameEnd && isTrimmed(header.charCodeAt(nameStart))) nameStart++;
+      while (nameEnd > nameStart && isTrimmed(header.charCodeAt(nameEnd - 1))) nameEnd--;
+      if (nameEnd - nameStart === name.length && header.startsWith(name, nameStart)) {
+        const value = unquote(header.slice(equals + 1, end).trim());
+        if (value.length <= MAX_COOKIE_VALUE_LENGTH) yield value;
+      }
+    }
+    start = end + 1;
+  }
+}
+
 /** The entry of `names` equal to header[start, end), if any. */
 function wantedName(
   header: string,

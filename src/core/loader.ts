@@ -1,5 +1,6 @@
 import type { LoadedState } from "./auth-context.js";
 import { clientAddress, clientFingerprint, userAgent } from "./client.js";
+import { isLoaded, tryOtherValues, type ValueOutcome } from "./cookie-candidates.js";
 import type { RequestView } from "./http.js";
 import type { ManagerCore } from "./internals.js";
 import { type MaybePromise, settle } from "./maybe-promise.js";
@@ -27,12 +28,15 @@ const ANONYMOUS: LoadedState<never> = Object.freeze({
   rememberSelector: null,
 });
 
-type SessionOutcome<U extends AuthUser> = LoadedState<U> | "ended" | null;
-
 /**
  * Works out who is making the request, in Flask-Login's order: the session cookie, then the
  * remember-me cookie, then the request loader. Missing, expired or forged cookies mean anonymous.
  * Store failures propagate (the adapter answers 503), never turn into "anonymous".
+ *
+ * `names` holds the session and remember cookie names first, `cookies` the first value of each (see
+ * `readCookies`). When that value loads nobody, the other values the header gives the name are
+ * tried too ({@link tryOtherValues}), so a value tossed in ahead of the real cookie neither logs the
+ * user out nor makes the response delete the real cookie.
  *
  * Answers synchronously in the steady state when the store and the user loader do (memory or SQLite
  * store, a synchronous loader or a user-cache hit, no touch due): no promise is created then.
@@ -40,48 +44,75 @@ type SessionOutcome<U extends AuthUser> = LoadedState<U> | "ended" | null;
 export function loadRequestUser<U extends AuthUser>(
   core: ManagerCore<U>,
   request: RequestView,
-  sessionCookie: string | undefined,
-  rememberCookie: string | undefined,
+  header: string | undefined,
+  names: readonly string[],
+  cookies: ReadonlyMap<string, string>,
   decisions: CookieDecisions,
 ): MaybePromise<LoadedState<U>> {
-  if (sessionCookie === undefined) return loadWithoutSession(core, request, rememberCookie, decisions);
-  return settle(loadFromSession(core, request, sessionCookie, decisions), (fromSession) => {
-    if (fromSession === "ended") return ANONYMOUS;
-    return fromSession ?? loadWithoutSession(core, request, rememberCookie, decisions);
+  const sessionValue = cookies.get(names[0] as string);
+  if (sessionValue === undefined) return loadWithoutSession(core, request, header, names, cookies, decisions);
+  return settle(loadFromSession(core, request, sessionValue), (outcome) =>
+    isLoaded(outcome)
+      ? outcome
+      : afterSessionValue(core, request, header, names, cookies, sessionValue, outcome, decisions),
+  );
+}
+
+/** The first session value loaded nobody: the others, then the remember cookie and the request loader. */
+function afterSessionValue<U extends AuthUser>(
+  core: ManagerCore<U>,
+  request: RequestView,
+  header: string | undefined,
+  names: readonly string[],
+  cookies: ReadonlyMap<string, string>,
+  first: string,
+  firstOutcome: "dead" | null,
+  decisions: CookieDecisions,
+): MaybePromise<LoadedState<U>> {
+  const tryValue = (value: string) => loadFromSession(core, request, value);
+  const found = tryOtherValues(header, names[0] as string, first, firstOutcome, tryValue);
+  return settle(found, (outcome) => {
+    if (isLoaded(outcome)) return outcome;
+    if (outcome === "dead") decisions.clearSession = true;
+    return loadWithoutSession(core, request, header, names, cookies, decisions);
   });
 }
 
 function loadWithoutSession<U extends AuthUser>(
   core: ManagerCore<U>,
   request: RequestView,
-  rememberCookie: string | undefined,
+  header: string | undefined,
+  names: readonly string[],
+  cookies: ReadonlyMap<string, string>,
   decisions: CookieDecisions,
 ): MaybePromise<LoadedState<U>> {
-  if (rememberCookie === undefined) return loadFromRequest(core, request);
-  return loadFromRemember(core, request, rememberCookie, decisions).then(
-    (fromRemember) => fromRemember ?? loadFromRequest(core, request),
-  );
+  const rememberName = names[1] as string;
+  const first = cookies.get(rememberName);
+  if (first === undefined) return loadFromRequest(core, request);
+  const tryValue = (value: string) => loadFromRemember(core, request, value, decisions);
+  return tryValue(first).then(async (outcome) => {
+    const found = isLoaded(outcome)
+      ? outcome
+      : await tryOtherValues(header, rememberName, first, outcome, tryValue);
+    if (isLoaded(found)) return found;
+    if (found === "dead") decisions.clearRemember = true;
+    return loadFromRequest(core, request);
+  });
 }
 
+/** What one session value loads (see {@link ValueOutcome}); decides no cookie. */
 function loadFromSession<U extends AuthUser>(
   core: ManagerCore<U>,
   request: RequestView,
   cookie: string,
-  decisions: CookieDecisions,
-): MaybePromise<SessionOutcome<U>> {
+): MaybePromise<ValueOutcome<U>> {
   const pair = parseTokenPair(cookie);
-  if (!pair || !core.userLoader) {
-    decisions.clearSession = true;
-    return null;
-  }
+  if (!pair || !core.userLoader) return null;
   const now = core.options.clock.now();
   return settle(core.options.store.getSession(pair.id, now), (session) => {
-    if (!session || !constantTimeEqual(hashToken(pair.secret), session.secretHash)) {
-      decisions.clearSession = true;
-      return null;
-    }
-    if (fingerprintMatches(core, request, session)) return loadSessionUser(core, session, now, decisions);
-    return protectThenLoad(core, request, session, now, decisions);
+    if (!session || !constantTimeEqual(hashToken(pair.secret), session.secretHash)) return "dead";
+    if (fingerprintMatches(core, request, session)) return loadSessionUser(core, session, now);
+    return protectThenLoad(core, request, session, now);
   });
 }
 
@@ -90,11 +121,10 @@ async function protectThenLoad<U extends AuthUser>(
   request: RequestView,
   session: SessionRecord,
   now: number,
-  decisions: CookieDecisions,
-): Promise<SessionOutcome<U>> {
-  const protection = await protectSession(core, request, session, decisions);
-  if (protection === "ended") return "ended";
-  return loadSessionUser(core, session, now, decisions);
+): Promise<ValueOutcome<U>> {
+  const protection = await protectSession(core, request, session);
+  if (protection === "ended") return "dead";
+  return loadSessionUser(core, session, now);
 }
 
 /** Loads the session's user; a user that no longer exists ends the session. */
@@ -102,11 +132,10 @@ function loadSessionUser<U extends AuthUser>(
   core: ManagerCore<U>,
   session: SessionRecord,
   now: number,
-  decisions: CookieDecisions,
-): MaybePromise<SessionOutcome<U>> {
+): MaybePromise<ValueOutcome<U>> {
   const userLoader = core.userLoader as UserLoader<U>;
   return settle(core.userCache.load(session.userId, userLoader), (user) => {
-    if (!user) return forgetSession(core, session, decisions);
+    if (!user) return forgetSession(core, session);
     const loaded: LoadedState<U> = {
       user,
       session,
@@ -122,11 +151,9 @@ function loadSessionUser<U extends AuthUser>(
 async function forgetSession<U extends AuthUser>(
   core: ManagerCore<U>,
   session: SessionRecord,
-  decisions: CookieDecisions,
-): Promise<null> {
+): Promise<"dead"> {
   await core.options.store.deleteSession(session.id);
-  decisions.clearSession = true;
-  return null;
+  return "dead";
 }
 
 /** True when session protection has nothing to do: off, an unfingerprinted session, or a match. */
@@ -143,12 +170,14 @@ function fingerprintMatches<U extends AuthUser>(
   return fingerprint === session.fingerprint;
 }
 
-/** Acts on a fingerprint mismatch (see {@link fingerprintMatches}): basic marks the session not fresh, strong ends it. */
+/**
+ * Acts on a fingerprint mismatch (see {@link fingerprintMatches}): basic marks the session not fresh,
+ * strong ends it and its remember token (whose cookie, if this request holds it, is then found dead).
+ */
 async function protectSession<U extends AuthUser>(
   core: ManagerCore<U>,
   request: RequestView,
   session: SessionRecord,
-  decisions: CookieDecisions,
 ): Promise<"ok" | "ended"> {
   const mode = core.options.sessionProtection;
   if (!mode) return "ok";
@@ -162,8 +191,6 @@ async function protectSession<U extends AuthUser>(
     core.options.store.deleteSession(session.id),
     session.rememberSelector ? core.options.store.deleteRememberToken(session.rememberSelector) : undefined,
   ]);
-  decisions.clearSession = true;
-  decisions.clearRemember = true;
   return "ended";
 }
 
@@ -209,19 +236,20 @@ async function touchSession<U extends AuthUser>(
   session.expiresAt = touched.expiresAt;
 }
 
+/**
+ * What one remember value loads (see {@link ValueOutcome}). On success it rotates the token and
+ * records the new remember and session cookies in `decisions`; it clears no cookie itself.
+ */
 async function loadFromRemember<U extends AuthUser>(
   core: ManagerCore<U>,
   request: RequestView,
   cookie: string,
   decisions: CookieDecisions,
-): Promise<LoadedState<U> | null> {
+): Promise<ValueOutcome<U>> {
   const { store, clock, rememberRaceGraceSeconds } = core.options;
   const { userLoader } = core;
   const pair = parseTokenPair(cookie);
-  if (!pair || !userLoader) {
-    decisions.clearRemember = true;
-    return null;
-  }
+  if (!pair || !userLoader) return null;
   const now = clock.now();
   const newValidator = randomToken();
   const result = await store.rotateRememberToken({
@@ -231,19 +259,15 @@ async function loadFromRemember<U extends AuthUser>(
     now,
     graceMs: rememberRaceGraceSeconds * 1000,
   });
-  if (result.outcome === "unknown") {
-    decisions.clearRemember = true;
-    return null;
-  }
+  if (result.outcome === "unknown") return "dead";
   if (result.outcome === "mismatch") {
-    await revokeAfterTheft(core, request, result.token.userId, decisions);
-    return null;
+    await revokeAfterTheft(core, request, result.token.userId);
+    return "dead";
   }
   const user = await core.userCache.load(result.token.userId, userLoader);
   if (!user) {
     await store.deleteRememberToken(pair.id);
-    decisions.clearRemember = true;
-    return null;
+    return "dead";
   }
   if (result.outcome === "grace") {
     return { user, session: null, source: "remember", fresh: false, rememberSelector: pair.id };
@@ -272,8 +296,7 @@ async function loadFromRemember<U extends AuthUser>(
     await core.options.store.deleteSession(session.id);
     decisions.session = undefined;
     decisions.remember = undefined;
-    decisions.clearRemember = true;
-    return null;
+    return "dead";
   }
   core.events.emit("loadedFromCookie", { user, request });
   return { user, session, source: "remember", fresh: false, rememberSelector: pair.id };
@@ -283,15 +306,12 @@ async function revokeAfterTheft<U extends AuthUser>(
   core: ManagerCore<U>,
   request: RequestView,
   userId: string,
-  decisions: CookieDecisions,
 ): Promise<void> {
   const { store } = core.options;
   const [count] = await Promise.all([
     store.deleteUserSessions(userId),
     store.deleteUserRememberTokens(userId),
   ]);
-  decisions.clearRemember = true;
-  decisions.clearSession = true;
   core.events.emit("rememberTheft", { userId, request });
   core.events.emit("sessionsRevoked", { userId, reason: "theft", count, request });
 }

@@ -181,15 +181,10 @@ export class LoginManager<U extends AuthUser = AuthUser> {
       const secureNames =
         this.options.cookieSecure === true || (this.options.cookieSecure === "auto" && https);
       const names = secureNames ? this.#cookieNames.secure : this.#cookieNames.plain;
-      const cookies = readCookies(request.header("cookie"), names);
+      const header = request.header("cookie");
+      const cookies = readCookies(header, names);
       const decisions: CookieDecisions = { clearSession: false, clearRemember: false };
-      const loaded = loadRequestUser(
-        this.#core,
-        request,
-        cookies.get(names[0] as string),
-        cookies.get(names[1] as string),
-        decisions,
-      );
+      const loaded = loadRequestUser(this.#core, request, header, names, cookies, decisions);
       return settle(loaded, (state) => this.#contextFor(request, response, cookies, state, decisions, https));
     } catch (error) {
       return Promise.reject(error);

@@ -362,8 +362,21 @@ describe("theft detection [checklist I.61] (Jaspan's persistent login, Flask-Log
 });
 
 describe("bad remember-me cookies (item 37) [checklist I.64]", () => {
-  it.each(["foo", "", `${"A".repeat(22)}.${"B".repeat(22)}`, `${"A".repeat(22)}`, "a.b.c"])(
-    "treats %j as anonymous, clears it, and reports no theft",
+  it("treats an unknown token-shaped value as anonymous, clears it, and reports no theft", async () => {
+    harness = new Harness();
+    const browser = harness.browser();
+    browser.cookies.set("remember_token", `${"A".repeat(22)}.${"B".repeat(22)}`);
+    const res = await browser.get("/whoami");
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ anonymous: true });
+    expect(clearsCookie(res, "remember_token")).toBe(true);
+    expect(harness.events.count("rememberTheft")).toBe(0);
+  });
+
+  // Issue 16.8: a value that cannot be ours may have been tossed in by another party (a sibling
+  // subdomain, plain HTTP); deleting "remember_token" would then delete the user's real cookie.
+  it.each(["foo", "", `${"A".repeat(22)}`, "a.b.c"])(
+    "treats %j as anonymous, reports no theft, and leaves it alone: a value not shaped as ours is not ours to clear",
     async (value) => {
       harness = new Harness();
       const browser = harness.browser();
@@ -371,8 +384,9 @@ describe("bad remember-me cookies (item 37) [checklist I.64]", () => {
       const res = await browser.get("/whoami");
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ anonymous: true });
-      expect(clearsCookie(res, "remember_token")).toBe(true);
+      expect(setCookie(res, "remember_token")).toBeUndefined();
       expect(harness.events.count("rememberTheft")).toBe(0);
+      expect(harness.probe.count("rotateRememberToken")).toBe(0);
     },
   );
 });
