@@ -64,6 +64,38 @@ describe("SqliteStore's driver option", () => {
   });
 });
 
+describe("one file, both drivers", () => {
+  it("reads through one driver what the other wrote, in the same tables", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "login-manager-sqlite-both-"));
+    const path = join(dir, "sessions.db");
+    const session = {
+      id: "session-written-by-node-sqlite",
+      secretHash: "hash",
+      userId: "42",
+      fresh: true,
+      createdAt: 1,
+      lastSeenAt: 1,
+      expiresAt: 9e12,
+      absoluteExpiresAt: 9e12,
+      fingerprint: "",
+      userAgent: "ua",
+      ipAddress: "::1",
+      rememberSelector: null,
+    };
+    const writer = new SqliteStore({ database: path, driver: nodeSqlite.name });
+    const reader = new SqliteStore({ database: path, driver: betterSqlite3.name });
+    try {
+      await writer.createSession(session);
+      await writer.close();
+      expect(await reader.getSession(session.id, 2)).toEqual(session);
+      expect(await reader.deleteSession(session.id)).toBe(true);
+    } finally {
+      await reader.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as const))(
   "immediate transactions, %s",
   (_label, driver) => {
