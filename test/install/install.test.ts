@@ -64,6 +64,7 @@ async function makeProject(
   label: string,
   args: readonly string[],
   typed: readonly string[],
+  env: Record<string, string> = {},
 ): Promise<Project> {
   // npm init names the project after its folder: "app-express", never "express" itself.
   const dir = await createProject(folder, `app-${label}`);
@@ -71,10 +72,12 @@ async function makeProject(
   const install = await npmInstall(
     dir,
     args.map((arg) => (arg === "login-manager" ? packed : arg)),
+    env,
   );
   if (install.code !== 0 || typed.length === 0) return { dir, install, types: [] };
   const types = typesPackagesFor(dir, typed);
-  const typesInstall = await npmInstall(dir, ["--save-dev", ...types]);
+  // The tree's metadata was fetched moments ago: no need to ask the registry for it again.
+  const typesInstall = await npmInstall(dir, ["--save-dev", "--prefer-offline", ...types]);
   if (typesInstall.code !== 0)
     throw new Error(`installing ${types.join(" ")} failed:\n${typesInstall.stderr}`);
   return { dir, install, types };
@@ -82,10 +85,15 @@ async function makeProject(
 
 const projects = new Map<string, () => Promise<Project>>();
 /** A project made once per label; `typed` are the packages whose `@types/*` it adds (none: no types at all). */
-function project(label: string, args: readonly string[], typed: readonly string[] = []): Promise<Project> {
+function project(
+  label: string,
+  args: readonly string[],
+  typed: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<Project> {
   let make = projects.get(label);
   if (!make) {
-    make = once(() => makeProject(label, args, typed));
+    make = once(() => makeProject(label, args, typed, env));
     projects.set(label, make);
   }
   return make();
@@ -97,7 +105,14 @@ function guideProject(line: InstallLine): Promise<Project> {
 }
 
 const alone = () => project("login-manager-alone", ["login-manager"]);
-const fromGit = () => project("login-manager-from-git", [`git+file://${REPO_ROOT.replace(/\/$/, "")}`]);
+/**
+ * npm clones the checkout and installs its devDependencies there to build it: the ones `npm ci`
+ * put in the cache already, so from the cache.
+ */
+const fromGit = () =>
+  project("login-manager-from-git", [`git+file://${REPO_ROOT.replace(/\/$/, "")}`], [], {
+    npm_config_prefer_offline: "true",
+  });
 
 /** The install line a guide without one stands for: login-manager alone. */
 function linesOf(guide: Guide): InstallLine[] {

@@ -99,8 +99,12 @@ export async function runOk(
 }
 
 /** `npm install` arguments, one at a time per project and at most four projects at once. */
-export function npmInstall(projectDir: string, args: readonly string[]): Promise<RunResult> {
-  return installs(() => run("npm", ["install", ...args], projectDir));
+export function npmInstall(
+  projectDir: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<RunResult> {
+  return installs(() => run("npm", ["install", ...args], projectDir, env));
 }
 
 /** The folder of one test run: projects and the tarball, removed at the end. */
