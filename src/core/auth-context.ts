@@ -10,7 +10,7 @@ import type { CookieDecisions } from "./loader.js";
 import type { LoginManager } from "./manager.js";
 import { createSession, deleteSessionsOfToken } from "./sessions.js";
 import type { SessionRecord } from "./store.js";
-import type { ThrottleStatus } from "./throttle.js";
+import type { SecretCheck, ThrottleStatus } from "./throttle.js";
 import { hashToken, randomToken } from "./tokens.js";
 import type { AnonymousUser, AuthUser } from "./users.js";
 
@@ -391,7 +391,8 @@ export class AuthContext<U extends AuthUser> {
    * or not the account exists (call the hasher's `verifyDummy` for unknown users) and resolve the user
    * on success. Failures are counted per account and per client address; an inactive user counts as a
    * failure and gets the same answer as a wrong password. `account` is used verbatim: canonicalise
-   * it (trim, case-fold, NFKC) the same way as the user lookup.
+   * it (trim, case-fold, NFKC) the same way as the user lookup. The account's failure budget is
+   * shared with {@link AuthContext.attemptReauth}, which must be given the same string.
    *
    * Each attempt is counted as a failure of the account before `verify` runs and the count is reset
    * when the login succeeds, so however many processes share the store, an account gets at most
@@ -407,24 +408,12 @@ export class AuthContext<U extends AuthUser> {
     remember?: boolean;
     durationSeconds?: number;
   }): Promise<LoginAttemptResult<U>> {
-    const { throttle } = this.#core;
-    const { clock } = this.#core.options;
-    const address = this.clientAddress;
-    // One attempt per account at a time in this process; across processes `admit` keeps the limit.
-    return throttle.exclusive(attempt.account, async (): Promise<LoginAttemptResult<U>> => {
-      const admission = await throttle.admit(attempt.account, address, clock.now());
-      if (!admission.admitted) return this.#failed(attempt.account, "locked", admission.retryAfterSeconds);
+    const { remember, durationSeconds } = attempt;
+    return this.#checkSecret(attempt.account, async (): Promise<SecretCheck<U>> => {
       const user = await attempt.verify();
-      const loggedIn = user
-        ? await this.loginUser(user, { remember: attempt.remember, durationSeconds: attempt.durationSeconds })
-        : false;
-      if (user && loggedIn) {
-        await throttle.recordSuccess(attempt.account);
-        return { ok: true, user };
-      }
-      const after = await throttle.recordAdmittedFailure(admission, address, clock.now());
-      this.#emitFailure(attempt.account, user ? "inactive" : "invalid", after);
-      return invalid(after);
+      if (!user) return { ok: false, reason: "invalid" };
+      const loggedIn = await this.loginUser(user, { remember, durationSeconds });
+      return loggedIn ? { ok: true, value: user } : { ok: false, reason: "inactive" };
     });
   }
 
@@ -443,27 +432,36 @@ export class AuthContext<U extends AuthUser> {
 
   /**
    * Re-authentication with brute-force limits: `verify` checks the current user's password; on
-   * success the login is confirmed ({@link AuthContext.confirmLogin}). Failures count against the
-   * user (and the client address) like login failures, so a stolen remember-me cookie cannot be used
-   * to guess the password without limit, from any number of processes; a `verify` that throws stays
-   * counted, as in {@link AuthContext.attemptLogin}.
+   * success the login is confirmed ({@link AuthContext.confirmLogin}). `account` is the string
+   * {@link AuthContext.attemptLogin} counts for this user (its canonical name), because both checks
+   * spend one failure budget per account: wrong passwords here and at the login form add up, a lock
+   * started by either refuses both, and a right password at either resets it. So a stolen remember-me
+   * cookie gets no guesses of its own, from any number of processes; a `verify` that throws stays
+   * counted, as in {@link AuthContext.attemptLogin}. Also the check for a password change's current
+   * password.
+   *
+   * @example
+   * ```ts
+   * const result = await req.auth.attemptReauth({
+   *   account: canonicalName(user.username), // as passed to attemptLogin
+   *   verify: () => hasher.verify(user.passwordHash, req.body.password),
+   * });
+   * ```
    */
-  async attemptReauth(verify: () => Promise<boolean>): Promise<LoginAttemptResult<U>> {
+  async attemptReauth(attempt: {
+    account: string;
+    verify: () => Promise<boolean>;
+  }): Promise<LoginAttemptResult<U>> {
+    if (typeof (attempt as unknown) === "function" || typeof attempt?.account !== "string") {
+      throw new ConfigurationError(
+        "attemptReauth takes { account, verify }: account is the string attemptLogin counts for this user (its canonical name), so login and re-authentication share one failure budget",
+      );
+    }
     const user = this.requireUser();
-    const account = `reauth:${user.getId()}`;
-    const { throttle } = this.#core;
-    const { clock } = this.#core.options;
-    return throttle.exclusive(account, async (): Promise<LoginAttemptResult<U>> => {
-      const admission = await throttle.admit(account, this.clientAddress, clock.now());
-      if (!admission.admitted) return this.#failed(account, "locked", admission.retryAfterSeconds);
-      if (await verify()) {
-        await throttle.recordSuccess(account);
-        await this.confirmLogin();
-        return { ok: true, user };
-      }
-      const after = await throttle.recordAdmittedFailure(admission, this.clientAddress, clock.now());
-      this.#emitFailure(account, "invalid", after);
-      return invalid(after);
+    return this.#checkSecret(attempt.account, async (): Promise<SecretCheck<U>> => {
+      if (!(await attempt.verify())) return { ok: false, reason: "invalid" };
+      await this.confirmLogin();
+      return { ok: true, value: user };
     });
   }
 
@@ -504,6 +502,19 @@ export class AuthContext<U extends AuthUser> {
   /** The cookie name actually used on this request: `__Host-<base>` over HTTPS. */
   cookieName(base: string): string {
     return this.#secureCookies() ? `__Host-${base}` : base;
+  }
+
+  /**
+   * One check of a secret of `account` against its failure budget (see `LoginThrottle.checkSecret`),
+   * with the `loginFailed` events: every check of a secret goes through here.
+   */
+  async #checkSecret(account: string, check: () => Promise<SecretCheck<U>>): Promise<LoginAttemptResult<U>> {
+    const { throttle, options } = this.#core;
+    const outcome = await throttle.checkSecret(account, this.clientAddress, () => options.clock.now(), check);
+    if (outcome.ok) return { ok: true, user: outcome.value };
+    if (outcome.reason === "locked") return this.#failed(account, "locked", outcome.retryAfterSeconds);
+    this.#emitFailure(account, outcome.reason, outcome.after);
+    return invalid(outcome.after);
   }
 
   /** Emits the failure, then a "locked" failure when this one started a lock. */

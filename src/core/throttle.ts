@@ -48,6 +48,33 @@ export type ThrottleAdmission =
   | { admitted: false; retryAfterSeconds: number };
 
 /**
+ * What one check of a secret found ({@link LoginThrottle.checkSecret}): right, with what the check
+ * produced (the user logged in, say), or wrong: `"invalid"`, or `"inactive"` for a right password of
+ * an account that may not log in (counted, and answered, like a wrong one).
+ *
+ * @example
+ * ```ts
+ * const found: SecretCheck<User> = user ? { ok: true, value: user } : { ok: false, reason: "invalid" };
+ * ```
+ */
+export type SecretCheck<T> = { ok: true; value: T } | { ok: false; reason: "invalid" | "inactive" };
+
+/**
+ * The outcome of {@link LoginThrottle.checkSecret}: the check's own result, with the lock status a
+ * wrong secret left (`after`), or `"locked"` when the budget refused the check before it ran.
+ *
+ * @example
+ * ```ts
+ * const outcome = await throttle.checkSecret("alice", address, () => clock.now(), check);
+ * if (!outcome.ok && outcome.reason === "locked") reply429(outcome.retryAfterSeconds);
+ * ```
+ */
+export type BudgetedCheck<T> =
+  | { ok: true; value: T }
+  | { ok: false; reason: "invalid" | "inactive"; after: ThrottleStatus }
+  | { ok: false; reason: "locked"; retryAfterSeconds: number };
+
+/**
  * Counts failed logins per account and per client address in the store, and locks either with a
  * delay that doubles with every failure past the threshold (NIST 800-63B 3.2.2: throttling rather
  * than a hard lockout). A success resets the account's count, not the address's.
@@ -93,6 +120,43 @@ export class LoginThrottle {
     } finally {
       if (this.#inFlight.get(key) === settled) this.#inFlight.delete(key);
     }
+  }
+
+  /**
+   * Runs one check of a secret of `account` against the account's **failure budget**: one budget per
+   * account, spent by every check of any of its secrets (the password at login, at re-authentication,
+   * the current password of a change, a second factor), so a holder of one of its sessions gets
+   * `maxAccountFailures` guesses in all before the lock, not that many per form. `account` is the
+   * account's canonical name, the string every kind of check uses. The check runs only if the
+   * budget admits it ({@link LoginThrottle.admit}: counted first, one at a time per account in this
+   * process); a right secret resets the budget, a wrong one is also counted against the client
+   * address. A check that throws stays counted (see `attemptLogin`).
+   *
+   * @example
+   * ```ts
+   * const outcome = await throttle.checkSecret(account, address, () => clock.now(), async () =>
+   *   (await verify()) ? { ok: true, value: user } : { ok: false, reason: "invalid" },
+   * );
+   * ```
+   */
+  checkSecret<T>(
+    account: string,
+    address: string,
+    now: () => number,
+    check: () => Promise<SecretCheck<T>>,
+  ): Promise<BudgetedCheck<T>> {
+    return this.exclusive(account, async (): Promise<BudgetedCheck<T>> => {
+      const admission = await this.admit(account, address, now());
+      if (!admission.admitted) {
+        return { ok: false, reason: "locked", retryAfterSeconds: admission.retryAfterSeconds };
+      }
+      const found = await check();
+      if (found.ok) {
+        await this.recordSuccess(account);
+        return found;
+      }
+      return { ...found, after: await this.recordAdmittedFailure(admission, address, now()) };
+    });
   }
 
   /** Reports whether the account or the address is locked at `now`. */

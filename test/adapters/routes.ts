@@ -63,7 +63,10 @@ async function attempt(auth: AuthContext<TestUser>, body: Record<string, unknown
 }
 
 async function reauthAttempt(auth: AuthContext<TestUser>, body: Record<string, unknown>): Promise<Answer> {
-  const result = await auth.attemptReauth(async () => body.password === RIGHT_PASSWORD);
+  const result = await auth.attemptReauth({
+    account: auth.requireUser().username, // what /attempt counts: one budget
+    verify: async () => body.password === RIGHT_PASSWORD,
+  });
   return result.ok ? text(200, "confirmed") : text(401, "invalid");
 }
 

@@ -115,10 +115,49 @@ class Fleet {
             requestFrom(`198.51.${process}.${guess + 1}`, sessionCookie),
             silentResponse,
           );
-          return auth.attemptReauth(() => this.#check("wrong"));
+          return auth.attemptReauth({ account: "alice", verify: () => this.#check("wrong") });
         }),
       ),
     );
+  }
+
+  /**
+   * Every process fires `GUESSES_PER_PROCESS` parallel wrong guesses, half of the processes at the
+   * login form and half at re-authentication of one logged-in session.
+   */
+  mixedBurst(sessionCookie: string): Promise<LoginAttemptResult<User>[]> {
+    return Promise.all(
+      this.managers.flatMap((manager, process) =>
+        Array.from({ length: GUESSES_PER_PROCESS }, async (_, guess) => {
+          const address = `198.51.${process}.${guess + 1}`;
+          if (process % 2 === 0) return this.#attemptOn(manager, address, "wrong");
+          return this.#reauthOn(manager, address, sessionCookie, "wrong");
+        }),
+      ),
+    );
+  }
+
+  /** One login of alice with `password` through process `process`. */
+  login(process: number, password: string): Promise<LoginAttemptResult<User>> {
+    return this.#attemptOn(this.managers[process] as LoginManager<User>, "192.0.2.7", password);
+  }
+
+  /** One re-authentication of the session `sessionCookie` with `password` through process `process`. */
+  reauth(process: number, sessionCookie: string, password: string): Promise<LoginAttemptResult<User>> {
+    return this.#reauthOn(this.managers[process] as LoginManager<User>, "192.0.2.7", sessionCookie, password);
+  }
+
+  async #attemptOn(manager: LoginManager<User>, address: string, password: string) {
+    const auth = await manager.authenticate(requestFrom(address), silentResponse);
+    return auth.attemptLogin({
+      account: "alice",
+      verify: async () => ((await this.#check(password)) ? this.alice : null),
+    });
+  }
+
+  async #reauthOn(manager: LoginManager<User>, address: string, sessionCookie: string, password: string) {
+    const auth = await manager.authenticate(requestFrom(address, sessionCookie), silentResponse);
+    return auth.attemptReauth({ account: "alice", verify: () => this.#check(password) });
   }
 
   /** Logs alice in through the first process; returns the session cookie (`name=value`). */
@@ -190,6 +229,65 @@ function defineFleetTests(stores: () => Promise<SessionStore[]>): void {
     const before = fleet.verifies;
     await fleet.burst();
     expect(fleet.verifies - before).toBe(MAX_ACCOUNT_FAILURES);
+  });
+
+  defineSharedBudgetTests(stores);
+}
+
+/**
+ * One failure budget per account across login and re-authentication (issue 16.6), on every store:
+ * before, each had its own counter, so a session holder got maxAccountFailures guesses at each form.
+ */
+function defineSharedBudgetTests(stores: () => Promise<SessionStore[]>): void {
+  it(`[A5 6.3.1] login and re-authentication guesses fired together from ${PROCESSES} processes verify at most maxAccountFailures passwords in all`, async () => {
+    const fleet = new Fleet(await stores());
+    const cookie = await fleet.loginAlice();
+    const results = await fleet.mixedBurst(cookie);
+    expect(fleet.verifies).toBe(MAX_ACCOUNT_FAILURES);
+    expect(reasons(results)).toEqual({
+      invalid: MAX_ACCOUNT_FAILURES,
+      locked: PROCESSES * GUESSES_PER_PROCESS - MAX_ACCOUNT_FAILURES,
+    });
+  });
+
+  it("wrong logins and re-authentications taking turns across processes lock at the same count as logins alone, and the lock refuses both", async () => {
+    const fleet = new Fleet(await stores());
+    const cookie = await fleet.loginAlice();
+    const results: LoginAttemptResult<User>[] = [];
+    for (let failure = 0; failure < MAX_ACCOUNT_FAILURES; failure++) {
+      const process = failure % PROCESSES;
+      results.push(
+        failure % 2 === 0
+          ? await fleet.login(process, "wrong")
+          : await fleet.reauth(process, cookie, "wrong"),
+      );
+    }
+    expect(results.slice(0, -1)).toEqual(
+      Array.from({ length: MAX_ACCOUNT_FAILURES - 1 }, () => ({ ok: false, reason: "invalid" })),
+    );
+    expect(results.at(-1)).toEqual({ ok: false, reason: "invalid", retryAfterSeconds: LOCK_BASE_SECONDS });
+    const verified = fleet.verifies;
+    expect(await fleet.login(PROCESSES - 1, "correct horse")).toMatchObject({ ok: false, reason: "locked" });
+    expect(await fleet.reauth(PROCESSES - 2, cookie, "correct horse")).toMatchObject({
+      ok: false,
+      reason: "locked",
+    });
+    expect(fleet.verifies).toBe(verified);
+  });
+
+  it("a lock started by re-authentication refuses the login, and one started by logins refuses re-authentication", async () => {
+    const fleet = new Fleet(await stores());
+    const cookie = await fleet.loginAlice();
+    for (let i = 0; i < MAX_ACCOUNT_FAILURES; i++) await fleet.reauth(i % PROCESSES, cookie, "wrong");
+    expect(await fleet.login(PROCESSES - 1, "correct horse")).toMatchObject({ ok: false, reason: "locked" });
+    fleet.clock.advance(LOCK_BASE_SECONDS);
+    // The lock has passed: the right password logs in and resets the budget.
+    expect((await fleet.login(PROCESSES - 1, "correct horse")).ok).toBe(true);
+    const fresh = await fleet.loginAlice();
+    for (let i = 0; i < MAX_ACCOUNT_FAILURES; i++) await fleet.login(i % PROCESSES, "wrong");
+    const verified = fleet.verifies;
+    expect(await fleet.reauth(1, fresh, "correct horse")).toMatchObject({ ok: false, reason: "locked" });
+    expect(fleet.verifies).toBe(verified);
   });
 }
 
