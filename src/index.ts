@@ -28,6 +28,7 @@ export {
 } from "./core/errors.js";
 export type { Listener, LoginManagerEvents } from "./core/events.js";
 export type { FlashMessage } from "./core/flash.js";
+export { DEFAULT_ALLOWED_HOSTS, resolveAllowedHosts } from "./core/hosts.js";
 export type { AuthReply, RequestView, ResponseView } from "./core/http.js";
 export { LoginManager } from "./core/manager.js";
 export type { MaybePromise } from "./core/maybe-promise.js";

@@ -2,6 +2,10 @@ import { hash } from "node:crypto";
 import type { RequestView } from "./http.js";
 
 const MAX_USER_AGENT_LENGTH = 256;
+/** Longest entry of X-Forwarded-For / -Proto read (an address or a scheme is far shorter). */
+const MAX_FORWARDED_ENTRY_LENGTH = 64;
+/** Longest host name (RFC 1035's 253 characters, a port and brackets). */
+const MAX_HOST_LENGTH = 255;
 
 /**
  * The client's address: the socket peer, or, behind `trustProxyHops` trusted proxies, the entry of
@@ -22,12 +26,16 @@ export function clientAddress(request: RequestView, trustProxyHops: number): str
  * The entry of a comma-separated forwarding header written by the outermost of `hops` trusted
  * proxies: entries further left came from the client and may be forged.
  */
-function trustedHopEntry(header: string | undefined, hops: number): string | undefined {
+function trustedHopEntry(
+  header: string | undefined,
+  hops: number,
+  maxLength = MAX_FORWARDED_ENTRY_LENGTH,
+): string | undefined {
   if (!header) return undefined;
   const entries = header
     .split(",")
     .map((entry) => entry.trim())
-    .filter((entry) => entry.length > 0 && entry.length <= 64);
+    .filter((entry) => entry.length > 0 && entry.length <= maxLength);
   return entries[Math.max(0, entries.length - hops)];
 }
 
@@ -44,6 +52,26 @@ export function isHttps(request: RequestView, trustProxyHops: number): boolean {
   if (request.encrypted) return true;
   if (trustProxyHops === 0) return false;
   return trustedHopEntry(request.header("x-forwarded-proto"), trustProxyHops)?.toLowerCase() === "https";
+}
+
+/**
+ * The host the client asked for, as received (not validated): the Host header, or, behind
+ * `trustProxyHops` trusted proxies, the entry of X-Forwarded-Host that the outermost trusted proxy
+ * wrote (read like X-Forwarded-For), when there is one. A trusted proxy must therefore set
+ * X-Forwarded-Host itself or remove the client's: one that passes it on unchanged lets the client
+ * choose the host. `allowedHosts` decides whether the app answers for it.
+ *
+ * @example
+ * ```ts
+ * requestHost(request, 0); // "app.example.com:8443", from the Host header
+ * ```
+ */
+export function requestHost(request: RequestView, trustProxyHops: number): string | undefined {
+  if (trustProxyHops > 0) {
+    const forwarded = trustedHopEntry(request.header("x-forwarded-host"), trustProxyHops, MAX_HOST_LENGTH);
+    if (forwarded !== undefined) return forwarded;
+  }
+  return request.header("host");
 }
 
 /**

@@ -6,6 +6,7 @@ import { checkCsrf, describeCsrfFailure, isSafeMethod } from "./csrf.js";
 import { ConfigurationError } from "./errors.js";
 import type { Listener, LoginManagerEvents } from "./events.js";
 import { TypedEvents } from "./events.js";
+import { HostPolicy } from "./hosts.js";
 import type { AuthReply, RequestView, ResponseView } from "./http.js";
 import type { ManagerCore } from "./internals.js";
 import type { CookieDecisions } from "./loader.js";
@@ -54,9 +55,11 @@ export class LoginManager<U extends AuthUser = AuthUser> {
     requestLoader: RequestLoader<U> | undefined;
   };
   readonly #cookieNames: { plain: readonly string[]; secure: readonly string[] };
+  readonly #hosts: HostPolicy;
 
   constructor(options: LoginManagerOptions<U>) {
     this.options = resolveOptions(options);
+    this.#hosts = new HostPolicy(this.options);
     this.#core = {
       options: this.options,
       keys: new KeyRing(this.options.secrets),
@@ -216,6 +219,21 @@ export class LoginManager<U extends AuthUser = AuthUser> {
   }
 
   /**
+   * The Host check (`allowedHosts`): null when the app answers for the request's host, otherwise a
+   * 400 reply naming no host. Adapters call it first, before {@link LoginManager.identify}, so a
+   * refused request reads no session and gets no cookie.
+   *
+   * @example
+   * ```ts
+   * const refusal = manager.checkHost(requestView);
+   * if (refusal) return send(refusal);
+   * ```
+   */
+  checkHost(request: RequestView): AuthReply | null {
+    return this.#hosts.check(request);
+  }
+
+  /**
    * The CSRF check for unsafe methods (POST, PUT, PATCH, DELETE): null when the request may go on,
    * otherwise a 403 reply that says which check failed ({@link describeCsrfFailure}): text, or JSON
    * with the `reason` for API clients. Needs the form body parsed first when the token comes in a form field.
@@ -228,7 +246,7 @@ export class LoginManager<U extends AuthUser = AuthUser> {
     const failure = checkCsrf(request, {
       keys: this.#core.keys,
       cookieValue: auth.csrfCookieValue,
-      expectedOrigin: auth.requestOrigin,
+      expectedOrigin: this.#hosts.expectedOrigin(request),
       trustedOrigins: this.options.trustedOrigins,
       ...names,
     });

@@ -2,6 +2,7 @@ import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import type { CsrfFailure } from "./csrf.js";
 import { ConfigurationError } from "./errors.js";
+import { resolveAllowedHosts } from "./hosts.js";
 import type { AuthReply, RequestView } from "./http.js";
 import { SESSION_STORE_METHODS, type SessionStore } from "./store.js";
 import type { AnonymousUser, AuthUser } from "./users.js";
@@ -130,10 +131,31 @@ export interface LoginManagerOptions<U extends AuthUser> {
   /** @default "Lax" */
   cookieSameSite?: "Lax" | "Strict";
   /**
-   * How many reverse proxies in front of the app to trust for X-Forwarded-For / X-Forwarded-Proto.
-   * 0 trusts none: the client is the socket peer. @default 0
+   * How many reverse proxies in front of the app to trust for X-Forwarded-For, X-Forwarded-Proto and
+   * X-Forwarded-Host (each read at the entry the outermost trusted proxy wrote, so such a proxy must
+   * set or append them, never pass the client's on alone). 0 trusts none: the client is the socket
+   * peer and the host is the Host header. @default 0
    */
   trustProxyHops?: number;
+  /**
+   * The host names the app answers for, as Django's `ALLOWED_HOSTS`: a request for any other name
+   * (Host header, or X-Forwarded-Host behind `trustProxyHops`) gets 400 from the adapter before its
+   * session is read, and the CSRF check expects an Origin on an allowed host only. This is what stops
+   * a DNS-rebinding page, whose browser sends the attacker's name as Host and Origin, from using the
+   * forms of an app it reaches by address.
+   *
+   * Entries: `"app.example.com"` (any port), `"app.example.com:8443"` (that port only),
+   * `".example.com"` (the name and every subdomain), IP addresses (`"10.0.0.5"`, `"[2001:db8::1]"`),
+   * and `"*"`, which turns the check off: use it only when a proxy in front refuses other Host values.
+   * A missing or malformed Host is refused unless `"*"` is listed.
+   *
+   * The default serves the loopback names only, so development on `localhost` works as is while a
+   * deployed app must list its names: it answers 400 to everything else, and the first such refusal
+   * emits a `LOGIN_MANAGER_HOST_NOT_ALLOWED` process warning that says what to set. Routes mounted
+   * before the adapter (a health check probed by address) are not checked.
+   * @default [".localhost", "127.0.0.1", "[::1]"]
+   */
+  allowedHosts?: readonly string[];
   /**
    * Run each request inside an AsyncLocalStorage context, so the free helpers (`currentUser()`,
    * `loginUser()`, …) work anywhere in its handlers. Set false when the app only uses the request's
@@ -279,6 +301,7 @@ export function resolveOptions<U extends AuthUser>(options: LoginManagerOptions<
     cookieSecure: resolveCookieSecure(options.cookieSecure),
     cookieSameSite: resolveSameSite(options.cookieSameSite),
     trustProxyHops: wholeNumber(options.trustProxyHops, "trustProxyHops", 0, 0),
+    allowedHosts: resolveAllowedHosts(options.allowedHosts),
     asyncContext: booleanOption(options.asyncContext, "asyncContext", true),
     csrfProtection: booleanOption(options.csrfProtection, "csrfProtection", true),
     csrfFieldName: stringOption(options.csrfFieldName, "csrfFieldName", "_csrf"),

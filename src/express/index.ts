@@ -54,9 +54,10 @@ export interface ExpressAdapterOptions {
 }
 
 /**
- * Mounts login-manager on an Express 5 app: small-limit urlencoded and JSON body parsers (the CSRF
- * check reads the `_csrf` field), then {@link loginManagerMiddleware}. Mount it before your routes;
- * routes that must not touch sessions (health checks, static files) go before it.
+ * Mounts login-manager on an Express 5 app: the Host check (`allowedHosts`: another host gets 400
+ * before any body is read), small-limit urlencoded and JSON body parsers (the CSRF check reads the
+ * `_csrf` field), then {@link loginManagerMiddleware}'s work. Mount it before your routes; routes that
+ * must not touch sessions (health checks, static files) go before it.
  *
  * @example
  * ```ts
@@ -76,19 +77,39 @@ export function initApp<U extends RegisteredUser>(
     throw new ConfigurationError("bodyLimitBytes must be a positive whole number");
   const parseForm = express.urlencoded({ extended: false, limit, parameterLimit: 100 });
   const parseJson = express.json({ limit });
-  const authenticate = loginManagerMiddleware(manager, options);
+  const authenticate = identifyMiddleware(manager, options);
   // One layer instead of three: every Express layer costs a router dispatch on every request, and
   // most requests (GET, HEAD) have no body for the parsers to read.
-  const parseThenAuthenticate = async (req: Request, res: Response, next: NextFunction) => {
+  const parseThenAuthenticate = async (
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    view: NodeRequestView,
+  ) => {
     const error = (await runParser(parseForm, req, res)) ?? (await runParser(parseJson, req, res));
     if (error) return next(error);
-    return authenticate(req, res, next);
+    return authenticate(req, res, next, view);
   };
   // Not async itself: a request without a body gets authenticate()'s own promise, not a second one
   // wrapping it (every promise pays AsyncLocalStorage's hook on Node 20).
   app.use(function loginManagerWithBodies(req: Request, res: Response, next: NextFunction) {
-    return mayHaveBody(req) ? parseThenAuthenticate(req, res, next) : authenticate(req, res, next);
+    const view = new NodeRequestView(req);
+    if (refuseHost(manager, view, res)) return;
+    return mayHaveBody(req)
+      ? parseThenAuthenticate(req, res, next, view)
+      : authenticate(req, res, next, view);
   });
+}
+
+/** Answers the Host check's 400 when the host is not allowed; true when it did. */
+function refuseHost<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  view: RequestView,
+  res: Response,
+): boolean {
+  const refusal = manager.checkHost(view);
+  if (refusal) sendReply(res, refusal);
+  return refusal !== null;
 }
 
 /** Runs a body-parser middleware; resolves to the error it passed on, if any. */
@@ -105,9 +126,10 @@ function mayHaveBody(req: Request): boolean {
 }
 
 /**
- * The middleware that identifies the user on every request, checks CSRF on unsafe methods, and makes
- * `req.auth` and `currentUser()` available to later handlers. Put a body parser before it when forms
- * carry the CSRF token in a field ({@link initApp} does both).
+ * The middleware that checks the Host (`allowedHosts`: another host gets 400), identifies the user on
+ * every request, checks CSRF on unsafe methods, and makes `req.auth` and `currentUser()` available to
+ * later handlers. Put a body parser before it when forms carry the CSRF token in a field
+ * ({@link initApp} does both, and checks the Host before parsing).
  *
  * An unreachable session store answers 503 (`onStoreUnavailable`), also when a route handler's call
  * fails (`attemptLogin`, `logoutUser`, `listSessions`, ...): on its first request the middleware adds
@@ -129,16 +151,36 @@ export function loginManagerMiddleware<U extends RegisteredUser>(
   manager: LoginManager<U>,
   options: ExpressAdapterOptions = {},
 ): RequestHandler {
+  const authenticate = identifyMiddleware(manager, options);
+  return function loginManager(req: Request, res: Response, next: NextFunction): void | Promise<void> {
+    const view = new NodeRequestView(req);
+    if (refuseHost(manager, view, res)) return;
+    return authenticate(req, res, next, view);
+  };
+}
+
+type IdentifyMiddleware = (
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  view: NodeRequestView,
+) => void | Promise<void>;
+
+/** {@link loginManagerMiddleware} after the Host check, with the request's view already made. */
+function identifyMiddleware<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  options: ExpressAdapterOptions,
+): IdentifyMiddleware {
   const storeErrors = storeErrorHandler(manager, options);
   let storeErrorsMounted = false;
   // Not async: when the manager answers synchronously (memory or SQLite store) no promise is made.
-  return function loginManager(req: Request, res: Response, next: NextFunction): void | Promise<void> {
+  return function loginManager(req, res, next, view) {
     if (!storeErrorsMounted) {
       // On the first request: by then the app's routes and error handlers are in place.
       storeErrorsMounted = true;
       mountBeforeErrorHandlers(req.app, storeErrors);
     }
-    const identified = manager.identify(requestView(req), responseView(res));
+    const identified = manager.identify(view, responseView(res));
     if (!isPromiseLike(identified)) return admit(manager, req, res, next, identified);
     return identified.then(
       (auth) => admit(manager, req, res, next, auth),

@@ -73,6 +73,12 @@ const plugin: FastifyPluginCallback<FastifyAdapterOptions> = (fastify, options, 
     return;
   }
   fastify.decorateRequest("auth", null as unknown as AuthContext<RegisteredUser>);
+  // The Host check comes first, before Fastify reads the body: another host gets 400 (allowedHosts).
+  fastify.addHook("onRequest", function loginManagerHostCheck(request, reply, done) {
+    const refusal = manager.checkHost(requestView(request));
+    if (refusal) sendReply(reply, refusal);
+    else done();
+  });
   // Every route registered from here on, here or in a child plugin, answers an unreachable store
   // itself before its error reaches the app's error handler (or Fastify's, which would send the
   // store's message).
@@ -106,8 +112,9 @@ const plugin: FastifyPluginCallback<FastifyAdapterOptions> = (fastify, options, 
 };
 
 /**
- * The Fastify 5 plugin: identifies the user on every request (session cookie, then remember-me
- * cookie, then the request loader), checks CSRF on unsafe methods, and makes `request.auth` and
+ * The Fastify 5 plugin: answers 400 to a request for a host not in `allowedHosts` (an `onRequest`
+ * hook, before the body is read), identifies the user on every request (session cookie, then
+ * remember-me cookie, then the request loader), checks CSRF on unsafe methods, and makes `request.auth` and
  * `currentUser()` available to route `preHandler` hooks and handlers. Wrapped with fastify-plugin
  * (name `"login-manager"`), so its hook applies to the context it is registered in and all children.
  *

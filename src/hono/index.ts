@@ -37,7 +37,8 @@ export interface HonoAdapterOptions {
 }
 
 /**
- * The Hono 4 middleware (for `@hono/node-server`): identifies the user on every request, checks CSRF
+ * The Hono 4 middleware (for `@hono/node-server`): answers 400 to a request for a host not in
+ * `allowedHosts` (before reading the body), identifies the user on every request, checks CSRF
  * on unsafe methods, and makes `c.var.auth` and `currentUser()` available to later middleware and
  * handlers. Form, multipart and JSON bodies are read first (within `bodyLimitBytes`) through
  * `c.req.parseBody()` / `c.req.json()`, which cache, so handlers can read the body again.
@@ -84,10 +85,19 @@ export function loginManager<U extends RegisteredUser>(
   // Not async: a GET or HEAD whose user the manager knows at once (memory or SQLite store) makes one
   // promise here, next()'s continuation, instead of one per await.
   return function loginManagerMiddleware(c, next) {
+    // The Host check first, before the body is read: another host gets 400 (allowedHosts).
+    const bodiless = new HonoRequestView(c, undefined);
+    const refusal = manager.checkHost(bodiless);
+    if (refusal) {
+      c.res = sendReply(c, refusal);
+      return Promise.resolve(c.res);
+    }
     // A GET or HEAD Request never has a body (the Fetch API refuses one): skip readBody, which would
     // make @hono/node-server build a full Request object just to find that out.
-    if (hasNoBody(c)) return identifyThenNext(manager, options, c, next, undefined);
-    return readBody(c, limitBody).then((body) => identifyThenNext(manager, options, c, next, body));
+    if (hasNoBody(c)) return identifyThenNext(manager, options, c, next, bodiless);
+    return readBody(c, limitBody).then((body) =>
+      identifyThenNext(manager, options, c, next, new HonoRequestView(c, body)),
+    );
   };
 }
 
@@ -96,9 +106,8 @@ function identifyThenNext<U extends RegisteredUser>(
   options: HonoAdapterOptions,
   c: Context,
   next: Next,
-  body: Record<string, unknown> | undefined,
+  request: HonoRequestView,
 ): Promise<Response | undefined> {
-  const request = new HonoRequestView(c, body);
   const cookies = new ResponseCookies(c);
   const identified = manager.identify(request, cookies);
   if (!isPromiseLike(identified)) return admit(manager, options, c, next, cookies, identified);
@@ -239,7 +248,11 @@ function hasNoBody(c: Context): boolean {
 
 const BODY_TYPES = new Set(["application/x-www-form-urlencoded", "multipart/form-data", "application/json"]);
 
-/** Reads a form, multipart or JSON body within the limit; the parsed object, or undefined. */
+/**
+ * Reads a form, multipart or JSON body within the limit; the parsed object, or undefined. A repeated
+ * form field becomes an array of its values, as Express's and Fastify's form parsers make it (so a
+ * repeated `_csrf` is refused on all three), without changing what `c.req.parseBody()` gives handlers.
+ */
 async function readBody(
   c: Context,
   limitBody: MiddlewareHandler,
@@ -250,10 +263,22 @@ async function readBody(
   let parsed: unknown;
   await limitBody(c, async () => {
     try {
-      parsed = type === "application/json" ? await c.req.json() : await c.req.parseBody();
+      parsed = type === "application/json" ? await c.req.json() : fieldsOf(await c.req.formData());
     } catch (cause) {
       throw new HTTPException(400, { message: "Malformed request body", cause });
     }
   });
   return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : undefined;
+}
+
+/** A form's fields by name: a value, or the array of values of a repeated field. */
+function fieldsOf(form: FormData): Record<string, unknown> {
+  const fields: Record<string, unknown> = Object.create(null);
+  form.forEach((value, name) => {
+    const earlier = fields[name];
+    if (earlier === undefined) fields[name] = value;
+    else if (Array.isArray(earlier)) earlier.push(value);
+    else fields[name] = [earlier, value];
+  });
+  return fields;
 }

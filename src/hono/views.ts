@@ -63,7 +63,10 @@ export class HonoRequestView implements RequestView {
   }
 
   header(name: string): string | undefined {
-    return this.#c.req.header(name);
+    const value = this.#c.req.header(name);
+    // A Fetch Request may come without a Host header (`app.request()`, some runtimes): its URL has it.
+    if (value === undefined && name === "host") return new URL(this.#c.req.url).host;
+    return value;
   }
 
   formField(name: string): unknown {

@@ -45,7 +45,8 @@ export interface BrowserResponse extends RawResponse {
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * A browser on `http://app.test`: sends a fixed User-Agent, `Sec-Fetch-Site: same-origin` and an
+ * A browser on `http://localhost` (a host every app allows by default, as `allowedHosts` has the
+ * loopback names): sends a fixed User-Agent, `Sec-Fetch-Site: same-origin` and an
  * Origin on unsafe requests like a modern browser, and keeps cookies in a jar (Max-Age=0 deletes).
  */
 export class Browser {
@@ -64,14 +65,14 @@ export class Browser {
 
   async request(method: string, path: string, options: BrowserRequestOptions = {}): Promise<BrowserResponse> {
     const headers: Record<string, string | undefined> = {
-      host: "app.test",
+      host: "localhost",
       "user-agent": this.userAgent,
       accept: "text/html,application/xhtml+xml",
     };
     if (this.jar.size > 0)
       headers.cookie = [...this.jar].map(([name, value]) => `${name}=${value}`).join("; ");
     if (!SAFE.has(method)) {
-      headers.origin = "http://app.test";
+      headers.origin = "http://localhost";
       headers["sec-fetch-site"] = "same-origin";
     }
     let body: string | undefined;

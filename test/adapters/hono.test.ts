@@ -20,7 +20,7 @@ function formRequest(fields: Record<string, string>, headers: Record<string, str
   return {
     method: "POST",
     headers: {
-      host: "app.test",
+      host: "localhost",
       "sec-fetch-site": "same-origin",
       "content-type": "application/x-www-form-urlencoded",
       ...headers,
@@ -62,11 +62,11 @@ describe("login-manager/hono specifics", () => {
       return c.json(await c.var.auth.listSessions());
     });
     const tls = nodeEnv({ remoteAddress: "203.0.113.9", encrypted: true });
-    const { token, cookie } = await csrf(app, { headers: { host: "app.test" } }, tls);
+    const { token, cookie } = await csrf(app, { headers: { host: "localhost" } }, tls);
     expect(cookie).toMatch(/^__Host-csrf=/);
     const res = await app.request(
       "/login",
-      formRequest({ _csrf: token }, { cookie, origin: "https://app.test" }),
+      formRequest({ _csrf: token }, { cookie, origin: "https://localhost" }),
       tls,
     );
     expect(res.status).toBe(200);
@@ -162,7 +162,7 @@ describe("login-manager/hono specifics", () => {
       return c.json(body as object);
     });
     const { token, cookie } = await csrf(app);
-    const headers = { host: "app.test", "sec-fetch-site": "same-origin", cookie };
+    const headers = { host: "localhost", "sec-fetch-site": "same-origin", cookie };
 
     const form = await app.request("/echo", formRequest({ _csrf: token, name: "a" }, { cookie }));
     expect(await form.json()).toEqual({ _csrf: token, name: "a" });
@@ -224,7 +224,7 @@ describe("login-manager/hono specifics", () => {
       body.set("file", new Blob(["x".repeat(50_000)]), "big.txt");
       return body;
     };
-    const headers = { host: "app.test", "sec-fetch-site": "same-origin", cookie };
+    const headers = { host: "localhost", "sec-fetch-site": "same-origin", cookie };
     const big = await app.request("/upload", { method: "POST", headers, body: upload() });
     expect(await big.text()).toBe("50000");
     expect((await app.request("/other", { method: "POST", headers, body: upload() })).status).toBe(413);
@@ -237,7 +237,7 @@ describe("login-manager/hono specifics", () => {
     const res = await app.request("/upload", {
       method: "POST",
       headers: {
-        host: "app.test",
+        host: "localhost",
         "sec-fetch-site": "same-origin",
         "content-type": "application/octet-stream",
         "x-csrf-token": token,
@@ -278,7 +278,7 @@ describe("login-manager/hono specifics", () => {
       await c.var.auth.loginUser(alice);
       return c.text("ok");
     });
-    const res = await app.request("/late-logout", { headers: { host: "app.test" } });
+    const res = await app.request("/late-logout", { headers: { host: "localhost" } });
     const cookies = res.headers.getSetCookie().map(parseSetCookie);
     const sessions = cookies.filter((cookie) => cookie.name === "session");
     expect(sessions).toHaveLength(1);

@@ -98,7 +98,7 @@ async function buildFastify(env: TestEnv, { before }: AppSetup): Promise<AppClie
 function honoApp(env: TestEnv, { before }: AppSetup): Hono {
   const app = new Hono();
   // hono/cors appends Vary: Origin after next(), in an outer middleware.
-  app.use("/cors/*", cors({ origin: "http://app.test" }));
+  app.use("/cors/*", cors({ origin: "http://localhost" }));
   if (before !== undefined) {
     app.use(async (c, next) => {
       c.header("Vary", before);
@@ -125,7 +125,7 @@ function honoApp(env: TestEnv, { before }: AppSetup): Hono {
     (c) => new Response(page(c), { headers: { "cache-control": "private" } }),
   );
   app.get("/immutable", (c) => {
-    const redirect = NativeResponse.redirect(`http://app.test/${encodeURIComponent(page(c))}`, 302);
+    const redirect = NativeResponse.redirect(`http://localhost/${encodeURIComponent(page(c))}`, 302);
     expect(() => redirect.headers.set("x-probe", "1")).toThrow(TypeError);
     return redirect;
   });
@@ -184,11 +184,11 @@ async function start(build: Build, setup: AppSetup = {}) {
   apps.push(app);
   const cookie = await createLoginCookie(env.manager, alice as NonNullable<typeof alice>);
   const get = (path: string, headers: Record<string, string> = {}): Promise<RawResponse> =>
-    app.send({ method: "GET", path, headers: { host: "app.test", cookie, ...headers } });
+    app.send({ method: "GET", path, headers: { host: "localhost", cookie, ...headers } });
   const post = (path: string): Promise<RawResponse> =>
-    app.send({ method: "POST", path, headers: { host: "app.test", cookie } });
+    app.send({ method: "POST", path, headers: { host: "localhost", cookie } });
   const anonymous = (path: string): Promise<RawResponse> =>
-    app.send({ method: "GET", path, headers: { host: "app.test" } });
+    app.send({ method: "GET", path, headers: { host: "localhost" } });
   return { get, post, anonymous };
 }
 
@@ -308,7 +308,7 @@ describe.each(BUILDS.filter(({ name }) => name.startsWith("hono")))(
 
     it(`hono/cors appending Vary: Origin after next() ${outcome}`, async () => {
       const { get } = await start(build);
-      const res = await get("/cors/page", { origin: "http://app.test" });
+      const res = await get("/cors/page", { origin: "http://localhost" });
       expectLoggedIn(res);
       expect(res.headers.vary).toBe(responseVaryWins ? "Origin" : "Cookie, Origin");
     });
@@ -317,7 +317,7 @@ describe.each(BUILDS.filter(({ name }) => name.startsWith("hono")))(
       const { get } = await start(build);
       const res = await get("/immutable");
       expect(res.status).toBe(302);
-      expect(res.headers.location).toBe("http://app.test/user%201");
+      expect(res.headers.location).toBe("http://localhost/user%201");
       expect(res.headers.vary).toBe("Cookie");
     });
   },

@@ -5,7 +5,9 @@ import { FRAMEWORKS, flashes, PASSWORD, startTestApp, type TestApp, TestBrowser 
 describe.each(FRAMEWORKS)("%s", (framework) => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({ framework });
+    // The site-name test below sends other Host headers, which the app must be told to serve.
+    const allowedHosts = ["127.0.0.1", "accounts.bank-portal.example", "example.org"];
+    app = await startTestApp({ framework, overrides: { manager: { allowedHosts } } });
   });
   afterAll(async () => {
     await app.close();
