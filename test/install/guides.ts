@@ -2,7 +2,7 @@
  * What the install test reads from the guides at test time: each install line (and its "or:"
  * alternative), and the code a user copies, as files to typecheck.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fencedBlocks } from "../helpers/markdown.js";
 import { REPO_ROOT } from "./workspace.js";
@@ -200,4 +200,15 @@ export function installedPackages(line: InstallLine): string[] {
       const at = arg.indexOf("@", 1);
       return at === -1 ? arg : arg.slice(0, at);
     });
+}
+
+/** Every guide in docs/guides/ whose shell blocks install login-manager, tested or not. */
+export function guidesWithInstallLines(): string[] {
+  const folder = join(REPO_ROOT, "docs", "guides");
+  return readdirSync(folder)
+    .filter((file) => file.endsWith(".md"))
+    .map((file) => file.slice(0, -".md".length))
+    .filter(
+      (name) => installLines(name as GuideName, readFileSync(join(folder, `${name}.md`), "utf8")).length > 0,
+    );
 }

@@ -12,7 +12,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresUrl, probePostgres, probeRedis, redisUrl } from "../helpers/services.js";
 import type { Guide, GuideFile, InstallLine } from "./guides.js";
-import { FRAMEWORK_GUIDES, filesFor, GUIDE_NAMES, installedPackages, readGuide } from "./guides.js";
+import {
+  FRAMEWORK_GUIDES,
+  filesFor,
+  GUIDE_NAMES,
+  guidesWithInstallLines,
+  installedPackages,
+  readGuide,
+} from "./guides.js";
 import {
   entryPointsFile,
   installScriptWarnings,
@@ -154,11 +161,17 @@ function typecheck(guide: Guide, line: InstallLine): Promise<string[]> {
   return result;
 }
 
+it.runIf(ownConfig)("covers every guide that has an install line", () => {
+  expect(
+    guidesWithInstallLines().filter((name) => !(GUIDE_NAMES as readonly string[]).includes(name)),
+  ).toEqual([]);
+});
+
 if (!ownConfig)
   it.skip("runs with -c test/install/vitest.config.ts (it packs, and installs from the registry)");
 
 beforeAll(() => {
-  if (!ownConfig) return;
+  if (guides.length === 0 && !selected("package")) return;
   // Everything starts at once; the tests below wait for what they look at.
   const lines = guides.flatMap(linesOf);
   const packageChecks = selected("package") ? [alone(), fromGit()] : [];
