@@ -315,7 +315,7 @@ export class AuthContext<U extends AuthUser> {
       this.#core.options.clock.now(),
     );
     return sessions.map((session) => ({
-      handle: this.#core.keys.sign(SESSION_HANDLE_PURPOSE, session.id).slice(0, 22),
+      handle: this.#handleOf(session.id),
       createdAt: new Date(session.createdAt),
       lastSeenAt: new Date(session.lastSeenAt),
       userAgent: session.userAgent,
@@ -325,16 +325,29 @@ export class AuthContext<U extends AuthUser> {
     }));
   }
 
-  /** Ends one of the user's own sessions by its handle; resolves false when no such session exists. */
+  /**
+   * Ends one of the user's own sessions by its handle; resolves false when no such session exists.
+   * Ending another session needs a fresh login, as {@link AuthContext.revokeOtherSessions} does:
+   * otherwise it throws (guard the route with `freshLoginRequired`). Ending this session is a logout,
+   * which needs none.
+   *
+   * @example
+   * ```ts
+   * app.post("/sessions/:handle/revoke", freshLoginRequired, async (req, res) => {
+   *   res.json({ ended: await req.auth.revokeSession(req.params.handle) });
+   * });
+   * ```
+   */
   async revokeSession(handle: string): Promise<boolean> {
     const user = this.requireUser();
+    if (this.#session === null || handle !== this.#handleOf(this.#session.id)) {
+      this.#requireFreshLogin("revokeSession");
+    }
     const sessions = await this.#core.options.store.listUserSessions(
       user.getId(),
       this.#core.options.clock.now(),
     );
-    const target = sessions.find(
-      (session) => this.#core.keys.sign(SESSION_HANDLE_PURPOSE, session.id).slice(0, 22) === handle,
-    );
+    const target = sessions.find((session) => this.#handleOf(session.id) === handle);
     if (!target) return false;
     await this.#deleteSessionAndToken(target);
     if (target.id === this.#session?.id) await this.logoutUser();
@@ -350,10 +363,19 @@ export class AuthContext<U extends AuthUser> {
   /**
    * Ends every session of the user except this one, and every remember-me token except this
    * browser's (which is replaced by a new one expiring at the same time); resolves to the number of
-   * sessions ended.
+   * sessions ended. Needs a fresh login: otherwise it throws (guard the route with
+   * `freshLoginRequired`).
+   *
+   * @example
+   * ```ts
+   * app.post("/sessions/revoke-others", freshLoginRequired, async (req, res) => {
+   *   res.json({ ended: await req.auth.revokeOtherSessions() });
+   * });
+   * ```
    */
   async revokeOtherSessions(): Promise<number> {
     const user = this.requireUser();
+    this.#requireFreshLogin("revokeOtherSessions");
     const userId = user.getId();
     const { store, clock } = this.#core.options;
     const now = clock.now();
@@ -515,6 +537,28 @@ export class AuthContext<U extends AuthUser> {
     if (outcome.reason === "locked") return this.#failed(account, "locked", outcome.retryAfterSeconds);
     this.#emitFailure(account, outcome.reason, outcome.after);
     return invalid(outcome.after);
+  }
+
+  /**
+   * The one rule for ending sessions other than this one (ASVS 7.5.2, checklist 54): it needs a login
+   * confirmed with a password on this session. Without it, a session restored from a stolen
+   * remember-me cookie (or made stale by session protection) could log the owner out everywhere, one
+   * session at a time. Throws, like {@link AuthContext.requireUser} on an unguarded route: the app's
+   * `freshLoginRequired` guard sends such a user to `refreshView` before the call is ever made.
+   * (`afterPasswordChange` is not bound by it: it follows a change the app has already made, after
+   * checking the current password, and refusing then would leave the old sessions alive.)
+   */
+  #requireFreshLogin(action: string): void {
+    if (this.loginFresh()) return;
+    throw new LoginManagerError(
+      "ERR_NOT_AUTHENTICATED",
+      `${action}() ends other sessions, which needs a fresh login: guard the route with freshLoginRequired, which sends a session restored from remember-me (or made stale by session protection) to refreshView first`,
+    );
+  }
+
+  /** A session's handle for the session list: a keyed digest of its id, which it does not reveal. */
+  #handleOf(sessionId: string): string {
+    return this.#core.keys.sign(SESSION_HANDLE_PURPOSE, sessionId).slice(0, 22);
   }
 
   /** Emits the failure, then a "locked" failure when this one started a lock. */

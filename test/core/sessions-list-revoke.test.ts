@@ -145,6 +145,7 @@ describe("revokeOtherSessions [A5 7.5.2] [checklist G.54]", () => {
     expect((await phone.whoami()).source).toBe("remember");
     // The laptop's login is not listed, yet its remember cookie would still log it in.
     expect((await list(phone)).map((session) => session.userAgent)).toEqual(["phone"]);
+    await phone.post("/confirm"); // ending other sessions needs a fresh login (issue 16.5)
     await phone.post("/sessions/revoke-others");
     expect((await reopened(laptop).whoami()).anonymous).toBe(true);
     expect(harness.events.count("rememberTheft")).toBe(0);
@@ -158,6 +159,9 @@ describe("revokeOtherSessions [A5 7.5.2] [checklist G.54]", () => {
     const oldSelector = phone.cookies.get("remember_token")?.split(".")[0] as string;
     const oldToken = await harness.memory.getRememberToken(oldSelector, harness.clock.now());
     harness.clock.advance(3600);
+    // An hour on, the phone's session has timed out: the remember cookie restores a stale one, and
+    // ending other sessions needs a fresh login (issue 16.5).
+    await phone.post("/confirm");
     const res = await phone.post("/sessions/revoke-others");
     const newSelector = phone.cookies.get("remember_token")?.split(".")[0] as string;
     expect(newSelector).not.toBe(oldSelector);
@@ -176,6 +180,84 @@ describe("revokeOtherSessions [A5 7.5.2] [checklist G.54]", () => {
     const { phone } = await devices();
     await phone.post("/sessions/revoke-others");
     expect((await reopened(phone).whoami()).name).toBe("Notch");
+  });
+});
+
+describe("ending other sessions needs a fresh login (issue 16.5) [A5 7.5.2] [checklist 54]", () => {
+  /** The phone after its browser restarted: restored from remember-me, not fresh. */
+  async function stalePhone() {
+    const { laptop, phone } = await devices();
+    const stale = reopened(phone);
+    expect(await stale.whoami()).toMatchObject({ source: "remember", fresh: false });
+    harness.events.clear();
+    return { laptop, stale };
+  }
+
+  it("revokeSession refuses to end another session from a stale login, even on a route guarded by loginRequired alone: it throws, and the session survives", async () => {
+    harness = new Harness();
+    const { laptop, stale } = await stalePhone();
+    const target = (await list(stale)).find((session) => session.userAgent === "laptop") as ListedSession;
+    const res = await stale.post("/sessions/revoke", { handle: target.handle });
+    expect(res.status).toBe(500);
+    expect(harness.errors).toEqual([
+      expect.objectContaining({
+        code: "ERR_NOT_AUTHENTICATED",
+        message: expect.stringContaining("freshLoginRequired"),
+      }),
+    ]);
+    expect((await laptop.whoami()).name).toBe("Notch");
+    expect((await reopened(laptop).whoami()).name).toBe("Notch");
+    expect(harness.events.count("sessionsRevoked")).toBe(0);
+  });
+
+  it("revokeSession answers the same refusal for a handle that matches nothing, so a stale login learns nothing", async () => {
+    harness = new Harness();
+    const { stale } = await stalePhone();
+    expect((await stale.post("/sessions/revoke", { handle: "A".repeat(22) })).status).toBe(500);
+    expect(harness.errors).toEqual([expect.objectContaining({ code: "ERR_NOT_AUTHENTICATED" })]);
+  });
+
+  it("revokeOtherSessions refuses a stale login: it throws, and every other session and remember token survives", async () => {
+    harness = new Harness();
+    const { laptop, stale } = await stalePhone();
+    expect((await stale.post("/sessions/revoke-others")).status).toBe(500);
+    expect(harness.errors).toEqual([expect.objectContaining({ code: "ERR_NOT_AUTHENTICATED" })]);
+    expect((await laptop.whoami()).name).toBe("Notch");
+    expect((await reopened(laptop).whoami()).name).toBe("Notch");
+    expect(harness.events.count("sessionsRevoked")).toBe(0);
+  });
+
+  it("a stale login may still end its own session (a logout needs no fresh login)", async () => {
+    harness = new Harness();
+    const { laptop, stale } = await stalePhone();
+    const own = (await list(stale)).find((session) => session.current) as ListedSession;
+    expect((await stale.post("/sessions/revoke", { handle: own.handle })).body).toEqual({ ok: true });
+    expect((await stale.whoami()).anonymous).toBe(true);
+    expect((await laptop.whoami()).name).toBe("Notch");
+  });
+
+  it("after re-authentication (confirmLogin) the same stale browser may end the other session", async () => {
+    harness = new Harness();
+    const { laptop, stale } = await stalePhone();
+    await stale.post("/confirm");
+    const target = (await list(stale)).find((session) => session.userAgent === "laptop") as ListedSession;
+    expect((await stale.post("/sessions/revoke", { handle: target.handle })).body).toEqual({ ok: true });
+    expect((await laptop.whoami()).anonymous).toBe(true);
+  });
+
+  it("a login marked not fresh by session protection is refused the same way", async () => {
+    harness = new Harness();
+    const { laptop, phone } = await devices();
+    const moved = phone.clone({ "user-agent": "phone, after an update" });
+    expect(await moved.whoami()).toMatchObject({ source: "session", fresh: false });
+    expect((await moved.post("/sessions/revoke-others")).status).toBe(500);
+    expect((await laptop.whoami()).name).toBe("Notch");
+  });
+
+  it("listing sessions needs no fresh login (reading changes nothing)", async () => {
+    harness = new Harness();
+    const { stale } = await stalePhone();
+    expect((await list(stale)).map((session) => session.userAgent)).toEqual(["laptop", "phone"]);
   });
 });
 

@@ -1,6 +1,8 @@
 /**
  * The account page: active sessions with revoke buttons, "log out other sessions" and the
- * change-password form. Password change and revoke-others need a fresh login (`/reauth`).
+ * change-password form. The password change and every revocation need a fresh login (`/reauth`), as
+ * login-manager's `revokeSession` and `revokeOtherSessions` themselves require: a session restored
+ * from a stolen remember-me cookie cannot log the owner out, all at once or one session at a time.
  * Framework-neutral handlers; `routes.ts` says which URL and guard each one serves.
  *
  * @module
@@ -37,8 +39,9 @@ export function account(app: WebApp, request: WebRequest): Promise<WebResponse> 
 }
 
 /**
- * `GET /account/password` and `GET /account/sessions/revoke-others` (login required): where
- * `/reauth` sends the user back to after a POST was refused for a stale login; `303 /account`.
+ * `GET /account/password`, `GET /account/sessions/revoke-others`, `GET /account/sessions/revoke` and
+ * `GET /account/sessions/:handle/revoke` (login required): where `/reauth` sends the user back to
+ * after a POST was refused for a stale login; `303 /account`.
  */
 export function backToAccount(): WebResponse {
   return redirect("/account");
@@ -103,12 +106,12 @@ export async function revokeOthers(app: WebApp, { auth }: WebRequest): Promise<W
   return redirect("/account");
 }
 
-/** `POST /account/sessions/revoke` (login required): ends the session whose handle is in the form. */
+/** `POST /account/sessions/revoke` (fresh login required): ends the session whose handle is in the form. */
 export function revokeFromForm(_app: WebApp, request: WebRequest): Promise<WebResponse> {
   return revoke(request, field(request, "handle"));
 }
 
-/** `POST /account/sessions/:handle/revoke` (login required): ends the session named in the URL. */
+/** `POST /account/sessions/:handle/revoke` (fresh login required): ends the session named in the URL. */
 export function revokeFromPath(_app: WebApp, request: WebRequest): Promise<WebResponse> {
   return revoke(request, request.params.handle ?? "");
 }

@@ -55,6 +55,8 @@ export const ROUTES: readonly Route[] = [
   { method: "POST", path: "/account/password", guard: "fresh", handler: changePassword },
   { method: "GET", path: "/account/sessions/revoke-others", guard: "login", handler: backToAccount },
   { method: "POST", path: "/account/sessions/revoke-others", guard: "fresh", handler: revokeOthers },
-  { method: "POST", path: "/account/sessions/revoke", guard: "login", handler: revokeFromForm },
-  { method: "POST", path: "/account/sessions/:handle/revoke", guard: "login", handler: revokeFromPath },
+  { method: "GET", path: "/account/sessions/revoke", guard: "login", handler: backToAccount },
+  { method: "POST", path: "/account/sessions/revoke", guard: "fresh", handler: revokeFromForm },
+  { method: "GET", path: "/account/sessions/:handle/revoke", guard: "login", handler: backToAccount },
+  { method: "POST", path: "/account/sessions/:handle/revoke", guard: "fresh", handler: revokeFromPath },
 ];
