@@ -60,23 +60,28 @@ const CLIENTS: { name: string; create: (url: string, extra?: Options) => RedisSt
 /** What Redis' own URL would be with a port nothing listens on, and a user and password. */
 const CLOSED_PORT_URL = "redis://alice:s3cret-password@127.0.0.1:1/2";
 
+const sleep = (ms: number): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The clients' connectTimeout in {@link CLIENTS}, plus a margin. */
+const GRACE_MS = 400;
+// Not "reconnecting": node-redis 4 emits a stray one for the retry it had scheduled, then stops.
+const EVENTS = ["error", "connect", "ready"];
+
 /**
- * Asserts that `client` stopped trying: no connection, connection error or ready during the next
- * 500 ms (so nothing keeps the process alive), and, for node-redis, the client is closed. ioredis
- * ends a socket it was handshaking on within its `disconnectTimeout`.
+ * Asserts that `client` stopped trying: after `GRACE_MS` for an attempt in flight when it was closed
+ * to end (node-redis 4 still reports its error), no connection, connection error or ready during
+ * the next 500 ms, so nothing keeps the process alive; and, for node-redis, the client is closed.
+ * ioredis ends a socket it was handshaking on within its `disconnectTimeout`.
  */
 async function expectStopped(client: RedisStoreClient): Promise<void> {
   if (!isIORedis(client)) expect(client.isOpen).toBe(false);
-  let activity = 0;
-  const count = () => {
-    activity += 1;
-  };
-  // Not "reconnecting": node-redis 4 emits a stray one for the retry it had scheduled, then stops.
-  const events = ["error", "connect", "ready"];
-  for (const event of events) client.on(event, count);
+  await sleep(GRACE_MS);
+  const seen: string[] = [];
+  const listeners = EVENTS.map((event) => [event, () => seen.push(event)] as const);
+  for (const [event, listener] of listeners) client.on(event, listener);
   await sleep(500);
-  for (const event of events) client.off(event, count);
-  expect(activity).toBe(0);
+  for (const [event, listener] of listeners) client.off(event, listener);
+  expect(seen).toEqual([]);
 }
 
 function closeQuietly(client: RedisStoreClient): void {
@@ -92,8 +97,6 @@ async function rejection(promise: Promise<unknown>): Promise<StoreError> {
   expect(error).toBeInstanceOf(StoreError);
   return error as StoreError;
 }
-
-const sleep = (ms: number): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A TCP server that accepts connections and never answers: a Redis that hangs. */
 class SilentServer {
@@ -111,6 +114,25 @@ class SilentServer {
   }
 }
 
+/** A node-redis look-alike whose connect() reports `errors` and then keeps retrying for ever. */
+class FakeNodeRedis extends EventEmitter {
+  isOpen = false;
+  isReady = false;
+  readonly options = { socket: { host: "localhost", port: 6379 } };
+  sendCommand = async () => undefined;
+  constructor(private readonly errors: Error[]) {
+    super();
+  }
+  async disconnect(): Promise<void> {
+    this.isOpen = false;
+  }
+  connect(): Promise<never> {
+    this.isOpen = true;
+    for (const error of this.errors) this.emit("error", error);
+    return new Promise(() => undefined);
+  }
+}
+
 describe("connectRedis, without a server", () => {
   it("refuses a timeoutMs that is not a positive number, and what is not a client", async () => {
     const client = createClient6({ url: CLOSED_PORT_URL });
@@ -123,22 +145,73 @@ describe("connectRedis, without a server", () => {
     expect(client.isOpen).toBe(false); // refused before connecting
   });
 
+  it.each([
+    [
+      "node-redis, Unix socket",
+      "unix:/nonexistent/redis.sock",
+      () => createClient6({ socket: { path: "/nonexistent/redis.sock", reconnectStrategy: false } }),
+    ],
+    [
+      "node-redis, TLS with a user and database",
+      "rediss://alice@127.0.0.1:1/3",
+      () =>
+        createClient6({ url: "rediss://alice:s3cret@127.0.0.1:1/3", socket: { reconnectStrategy: false } }),
+    ],
+    [
+      "ioredis, Unix socket",
+      "unix:/nonexistent/redis.sock",
+      () => new IORedis6({ path: "/nonexistent/redis.sock", lazyConnect: true, retryStrategy: () => null }),
+    ],
+    [
+      "ioredis, TLS",
+      "rediss://127.0.0.1:1",
+      () => new IORedis6("rediss://:s3cret@127.0.0.1:1", { lazyConnect: true, retryStrategy: () => null }),
+    ],
+    [
+      "ioredis, Sentinel",
+      'Sentinel master "sessions" via 127.0.0.1:1',
+      () =>
+        new IORedis6({
+          sentinels: [{ host: "127.0.0.1", port: 1 }],
+          name: "sessions",
+          password: "s3cret",
+          lazyConnect: true,
+          sentinelRetryStrategy: () => null,
+        }),
+    ],
+  ] as [string, string, () => RedisStoreClient][])(
+    "%s: the error names %s, without the password",
+    async (_name, target, create) => {
+      const client = create();
+      client.on("error", () => undefined);
+      const error = await rejection(connectRedis(client, { timeoutMs: 3000 }));
+      expect(error.message.startsWith(`Redis at ${target} is not reachable: `)).toBe(true);
+      expect(error.message).not.toContain("s3cret");
+      closeQuietly(client);
+    },
+  );
+
+  it("leaves an 'error' listener on a client it gave up on: a late error of the attempt in flight cannot crash the process", async () => {
+    const client = new FakeNodeRedis([]);
+    await rejection(connectRedis(client, { timeoutMs: 20 }));
+    expect(client.isOpen).toBe(false);
+    // node-redis 4 can report the refused attempt it was making after disconnect() resolved.
+    expect(() => client.emit("error", new Error("connect ECONNREFUSED 127.0.0.1:6379"))).not.toThrow();
+  });
+
+  it("removes its listeners from a client that connected", async () => {
+    const client = new FakeNodeRedis([]);
+    const connecting = connectRedis(client, { timeoutMs: 1000 });
+    client.isReady = true;
+    client.emit("ready");
+    await connecting;
+    expect(["error", "ready", "end"].map((event) => client.listenerCount(event))).toEqual([0, 0, 0]);
+  });
+
   it("names every address of a dual-stack connect that failed (Node's AggregateError has no message)", async () => {
     const refused = (address: string) =>
       Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: "ECONNREFUSED" });
-    class RefusedTwice extends EventEmitter {
-      isOpen = false;
-      isReady = false;
-      readonly options = { socket: { host: "localhost", port: 6379 } };
-      sendCommand = async () => undefined;
-      disconnect = async () => undefined;
-      connect(): Promise<never> {
-        this.isOpen = true;
-        this.emit("error", new AggregateError([refused("::1:6379"), refused("127.0.0.1:6379")]));
-        return new Promise(() => undefined); // retrying forever, as node-redis does
-      }
-    }
-    const client = new RefusedTwice();
+    const client = new FakeNodeRedis([new AggregateError([refused("::1:6379"), refused("127.0.0.1:6379")])]);
     const error = await rejection(connectRedis(client, { timeoutMs: 50 }));
     expect(error.message).toBe(
       "Redis at redis://localhost:6379 is not reachable: no connection within 50 ms (last error: connect ECONNREFUSED ::1:6379; connect ECONNREFUSED 127.0.0.1:6379). Check that Redis is running and that the URL is right; the client has been closed.",

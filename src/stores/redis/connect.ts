@@ -35,7 +35,8 @@ const DEFAULT_TIMEOUT_MS = 5000;
  * to it once it is ready. If Redis is not ready within `timeoutMs`, or the client gives up first
  * (a node-redis `reconnectStrategy` that returns an Error, an ioredis `retryStrategy` that returns
  * null), it closes the client, so that nothing keeps the process alive, and rejects with a
- * {@link StoreError} that names the server (its URL without the password) and the last error.
+ * {@link StoreError} that names the server (its URL without the password) and the last error. A
+ * client it closed keeps a listener for 'error', which a closed node-redis 4 client may still emit.
  * A client that is already ready resolves at once.
  *
  * node-redis' `connect()` alone retries forever while Redis is down, and an ioredis client without
@@ -63,13 +64,15 @@ export async function connectRedis<Client extends RedisStoreClient>(
   const attempt = watchFirstConnection(lifecycle, timeoutMs);
   try {
     await attempt.settled;
-    return client;
   } catch (error) {
-    await lifecycle.close(); // before the listeners go: node-redis 4 emits an 'error' while it closes
+    await lifecycle.close();
+    // node-redis 4 may still emit an 'error' for the attempt it was making when closed: the
+    // listener stays on the dead client, so that error cannot crash a process that has no other.
+    attempt.stop({ keepErrorListener: true });
     throw startupError(redisTarget(client), timeoutMs, error);
-  } finally {
-    attempt.stop();
   }
+  attempt.stop({ keepErrorListener: false });
+  return client;
 }
 
 /** How {@link connectRedis} drives one library's client. */
@@ -128,7 +131,7 @@ function ioredisLifecycle(client: IORedisClient): ClientLifecycle {
 function watchFirstConnection(
   lifecycle: ClientLifecycle,
   timeoutMs: number,
-): { settled: Promise<void>; stop: () => void } {
+): { settled: Promise<void>; stop: (options: { keepErrorListener: boolean }) => void } {
   const { client } = lifecycle;
   let lastError: unknown;
   let timer: NodeJS.Timeout | undefined;
@@ -150,9 +153,9 @@ function watchFirstConnection(
   });
   return {
     settled,
-    stop: () => {
+    stop: ({ keepErrorListener }) => {
       clearTimeout(timer);
-      client.off("error", onError);
+      if (!keepErrorListener) client.off("error", onError);
       client.off("ready", onReady);
       client.off("end", onEnd);
     },
