@@ -54,6 +54,13 @@ function send(client: RedisStoreClient, args: string[]): Promise<unknown> {
   return isIORedis(client) ? client.call(args[0] as string, ...args.slice(1)) : client.sendCommand(args);
 }
 
+/** A MONITOR line, `1700000000.123456 [0 127.0.0.1:53422] "HMGET" "key" ...`: who sent what. */
+function parseMonitorLine(line: string): { source: string | undefined; args: string[] } {
+  const source = /^\S+ \[\S+ ([^\]]+)\]/.exec(line)?.[1];
+  const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map(([, arg = ""]) => arg.replace(/\\(.)/g, "$1"));
+  return { source, args };
+}
+
 function randomPrefix(): string {
   return `lm-test:${randomBytes(6).toString("hex")}:`;
 }
@@ -113,21 +120,28 @@ await describeIfRedis("RedisStore", () => {
     if (keys.length > 0) await admin.del(...keys);
   }
 
-  /** The commands `client` sends while `body` runs, as seen by the server through MONITOR. */
+  /**
+   * The commands `client` sends while `body` runs, as seen by the server through MONITOR. node-redis
+   * watches: ioredis' monitor mode misreads the lines of other processes' commands that arrive
+   * while it starts or stops, as replies to no command.
+   */
   async function commandsSentDuring(
     client: RedisStoreClient,
     body: () => Promise<unknown>,
   ): Promise<string[][]> {
     const info = String(await send(client, ["CLIENT", "INFO"]));
     const address = /addr=(\S+)/.exec(info)?.[1];
-    const monitor = await admin.monitor();
+    const monitor = createClient6({ url: redisUrl() });
+    monitor.on("error", () => undefined);
+    await monitor.connect();
     const marker = `lm-marker-${randomToken()}`;
     const seen: string[][] = [];
     let markerSeen: () => void = () => undefined;
     const done = new Promise<void>((resolve) => {
       markerSeen = resolve;
     });
-    monitor.on("monitor", (_time: string, args: string[], source: string) => {
+    await monitor.monitor((line: string) => {
+      const { source, args } = parseMonitorLine(line);
       if (source !== address) return;
       if (args[0]?.toUpperCase() === "ECHO" && args[1] === marker) markerSeen();
       else seen.push(args);
@@ -138,7 +152,7 @@ await describeIfRedis("RedisStore", () => {
       await done;
       return seen;
     } finally {
-      monitor.disconnect();
+      monitor.destroy();
     }
   }
 
