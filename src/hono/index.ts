@@ -87,11 +87,8 @@ export function loginManager<U extends RegisteredUser>(
   return function loginManagerMiddleware(c, next) {
     // The Host check first, before the body is read: another host gets 400 (allowedHosts).
     const bodiless = new HonoRequestView(c, undefined);
-    const refusal = manager.checkHost(bodiless);
-    if (refusal) {
-      c.res = sendReply(c, refusal);
-      return Promise.resolve(c.res);
-    }
+    const refused = hostRefusal(manager, c, bodiless);
+    if (refused) return Promise.resolve(refused);
     // A GET or HEAD Request never has a body (the Fetch API refuses one): skip readBody, which would
     // make @hono/node-server build a full Request object just to find that out.
     if (hasNoBody(c)) return identifyThenNext(manager, options, c, next, bodiless);
@@ -99,6 +96,38 @@ export function loginManager<U extends RegisteredUser>(
       identifyThenNext(manager, options, c, next, new HonoRequestView(c, body)),
     );
   };
+}
+
+/**
+ * The Host check of {@link loginManager} on its own, for middleware that must run before it and reads
+ * the body (an app's own body parser or validator): a request for a host not in `allowedHosts` gets
+ * the same 400 here, before that middleware reads a byte. `loginManager()` checks again, which costs
+ * a map lookup.
+ *
+ * @example
+ * ```ts
+ * app.use(allowedHostsOnly(manager));
+ * app.use(validator("form", schema));
+ * app.use(loginManager(manager));
+ * ```
+ */
+export function allowedHostsOnly<U extends RegisteredUser>(manager: LoginManager<U>): MiddlewareHandler {
+  return function loginManagerHostCheck(c, next) {
+    const refused = hostRefusal(manager, c, new HonoRequestView(c, undefined));
+    return refused ? Promise.resolve(refused) : next();
+  };
+}
+
+/** The Host check's 400, made the response, or undefined when the host is allowed. */
+function hostRefusal<U extends RegisteredUser>(
+  manager: LoginManager<U>,
+  c: Context,
+  view: RequestView,
+): Response | undefined {
+  const refusal = manager.checkHost(view);
+  if (!refusal) return undefined;
+  c.res = sendReply(c, refusal);
+  return c.res;
 }
 
 function identifyThenNext<U extends RegisteredUser>(

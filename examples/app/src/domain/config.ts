@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { ConfigurationError, resolveAllowedHosts } from "login-manager";
 
 /** The app's settings, read once from the environment at start-up. */
 export interface AppConfig {
@@ -20,6 +21,12 @@ export interface AppConfig {
   rememberDurationSeconds: number;
   /** `TRUST_PROXY`: how many reverse proxies in front of the app to trust. */
   trustProxyHops: number;
+  /**
+   * The host names the app answers for (login-manager's `allowedHosts`): `ALLOWED_HOSTS`
+   * (comma-separated) plus the host of `APP_BASE_URL`; undefined when neither is set, which serves
+   * the loopback names only (localhost, 127.0.0.1, [::1]).
+   */
+  allowedHosts?: readonly string[] | undefined;
   /**
    * `REGISTER_ATTEMPTS_PER_HOUR`: registrations (successful or not) one client address may attempt
    * per hour, counted in the session store so every instance shares the count.
@@ -121,8 +128,9 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.
       `is required with ${database ? "DATABASE_URL" : "REDIS_URL"}: every instance sharing the database must use the same key (generate one with: node -e "console.log(crypto.randomBytes(32).toString('base64url'))")`,
     );
   }
+  const listenOn = host(env);
   return {
-    host: host(env),
+    host: listenOn,
     port: integer(env, "PORT", 5000, 0, 65_535),
     dataDir: resolve(cwd, value(env, "DATA_DIR") ?? "data"),
     secretKey: secret,
@@ -131,6 +139,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.
     absoluteTimeoutSeconds,
     rememberDurationSeconds: integer(env, "REMEMBER_DURATION_SECONDS", 2_592_000, 60, TEN_YEARS_SECONDS),
     trustProxyHops: integer(env, "TRUST_PROXY", 0, 0, 10),
+    allowedHosts: allowedHosts(env, listenOn),
     registerAttemptsPerHour: integer(env, "REGISTER_ATTEMPTS_PER_HOUR", 10, 1, 1_000_000),
     database,
     redis,
@@ -234,6 +243,65 @@ function host(env: NodeJS.ProcessEnv): string {
     throw new ConfigError("HOST", `must be a host name or IP address, got ${JSON.stringify(raw)}`);
   }
   return raw.replace(/^\[(.*)\]$/, "$1");
+}
+
+/**
+ * `ALLOWED_HOSTS` and the host of `APP_BASE_URL`, validated by login-manager. Without either, an app
+ * listening beyond loopback (`HOST=0.0.0.0`) would answer 400 to every name its clients use, so that
+ * stops start-up instead, saying what to set.
+ */
+function allowedHosts(env: NodeJS.ProcessEnv, listenOn: string): readonly string[] | undefined {
+  const listed = (value(env, "ALLOWED_HOSTS") ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  const base = baseUrlHost(env);
+  const hosts = base === undefined || listed.includes(base) ? listed : [...listed, base];
+  if (hosts.length === 0) {
+    if (isLoopback(listenOn)) return undefined;
+    throw new ConfigError(
+      "ALLOWED_HOSTS",
+      `is required when HOST (${listenOn}) accepts remote connections: list the host names clients use, comma-separated (ALLOWED_HOSTS=app.example.com), or set APP_BASE_URL=https://app.example.com; requests for other names get 400`,
+    );
+  }
+  try {
+    return resolveAllowedHosts(hosts);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    throw new ConfigError("ALLOWED_HOSTS", error.message.replace(/^allowedHosts /, ""));
+  }
+}
+
+/** The host (and port, when not the default) of `APP_BASE_URL`, an http(s) origin. */
+function baseUrlHost(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = value(env, "APP_BASE_URL");
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  const bare =
+    url !== undefined &&
+    (url.protocol === "http:" || url.protocol === "https:") &&
+    url.username === "" &&
+    url.password === "" &&
+    url.pathname === "/" &&
+    url.search === "" &&
+    url.hash === "";
+  if (!url || !bare) {
+    throw new ConfigError(
+      "APP_BASE_URL",
+      `must be the site's public origin, like https://app.example.com (no path), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return url.host;
+}
+
+/** True for the addresses and name that only this machine can reach. */
+function isLoopback(listenOn: string): boolean {
+  return listenOn === "localhost" || listenOn === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(listenOn);
 }
 
 function secretKey(env: NodeJS.ProcessEnv): string | undefined {

@@ -13,7 +13,7 @@ import {
   type WebApp,
 } from "../web/app.js";
 import { BODY_LIMIT_BYTES } from "../web/body.js";
-import { isMalformedPath, normalizePath } from "../web/http.js";
+import { isBadRequestTarget, normalizePath } from "../web/http.js";
 import { type Guard, ROUTES } from "../web/routes.js";
 import { HSTS, helmetOptions, isHttpsRequest } from "../web/security.js";
 import { errorHandler, friendlyCsrfFailures, storeUnavailable, supportedBodiesOnly } from "./errors.js";
@@ -47,7 +47,7 @@ export function createExpressApp(deps: AppDeps): Express {
 
   app.use(securityHeaders(web));
   app.use((req, res, next) => {
-    if (isMalformedPath(req.url)) {
+    if (isBadRequestTarget(req.url)) {
       send(res, badPath(web, errorRequest(req)));
       return;
     }

@@ -12,7 +12,7 @@ import { freshLoginRequired, loginManagerPlugin, loginRequired } from "login-man
 import { type AppDeps, badPath, createWebApp, healthz, notFound, staticFile } from "../web/app.js";
 import { BODY_LIMIT_BYTES, BodyError, bodyKind, parseForm, parseJson } from "../web/body.js";
 import { csrfFailurePage, errorResponse, isCsrfRefusal, storeUnavailable } from "../web/errors.js";
-import { isMalformedPath } from "../web/http.js";
+import { isBadRequestTarget } from "../web/http.js";
 import { type Guard, ROUTES } from "../web/routes.js";
 import { HSTS, helmetOptions, isHttpsRequest } from "../web/security.js";
 import { encrypted, errorRequest, header, send, webRequest } from "./http.js";
@@ -67,7 +67,7 @@ export async function createFastifyApp(deps: AppDeps): Promise<FastifyInstance> 
   await app.register(fastifyHelmet, helmetOptions());
   app.addHook("onRequest", async (request, reply) => {
     addHsts(request, reply);
-    if (isMalformedPath(request.url)) return send(reply, badPath(web, errorRequest(request)));
+    if (isBadRequestTarget(request.url)) return send(reply, badPath(web, errorRequest(request)));
   });
   app.get("/healthz", (_request, reply) => send(reply, healthz()));
   app.get("/static/*", (request, reply) =>

@@ -1,12 +1,27 @@
-import { type Handler, Hono, type MiddlewareHandler } from "hono";
+import { type Context, type Handler, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import { unavailableStoreError } from "login-manager";
-import { freshLoginRequired, loginManager, loginRequired } from "login-manager/hono";
-import { type AppDeps, badPath, createWebApp, healthz, notFound, staticFile } from "../web/app.js";
-import { BODY_LIMIT_BYTES, BodyError, bodyKind, parseForm, parseJson } from "../web/body.js";
+import { allowedHostsOnly, freshLoginRequired, loginManager, loginRequired } from "login-manager/hono";
+import {
+  type AppDeps,
+  badPath,
+  createWebApp,
+  healthz,
+  notFound,
+  staticFile,
+  type WebApp,
+} from "../web/app.js";
+import {
+  BODY_LIMIT_BYTES,
+  BodyError,
+  type BodyHeaders,
+  bodyKind,
+  parseForm,
+  parseJson,
+} from "../web/body.js";
 import { csrfFailurePage, errorResponse, isCsrfRefusal, storeUnavailable } from "../web/errors.js";
-import { isMalformedPath } from "../web/http.js";
+import { isBadRequestTarget } from "../web/http.js";
 import { type Guard, ROUTES } from "../web/routes.js";
 import { CSP_DIRECTIVES, FRAME_OPTIONS, HSTS, isHttpsRequest, REFERRER_POLICY } from "../web/security.js";
 import { type AppEnv, errorRequest, requestUrl, send, webRequest } from "./http.js";
@@ -28,18 +43,23 @@ const GUARDS: Record<Guard, MiddlewareHandler | undefined> = {
  * ```
  */
 export function createHonoApp(deps: AppDeps): Hono<AppEnv> {
-  const web = createWebApp(deps);
+  return honoAppFor(createWebApp(deps), deps);
+}
+
+/**
+ * {@link createHonoApp} on a framework-neutral app already built (the listener in `listener.ts`
+ * shares it with its own error pages).
+ *
+ * @example
+ * ```ts
+ * const app = honoAppFor(createWebApp(deps), deps);
+ * ```
+ */
+export function honoAppFor(web: WebApp, deps: AppDeps): Hono<AppEnv> {
   // strict: false makes `/login/` `/login`, as on Express and Fastify.
   const app = new Hono<AppEnv>({ strict: false });
 
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy: cspForHono(),
-      referrerPolicy: REFERRER_POLICY,
-      xFrameOptions: FRAME_OPTIONS,
-      strictTransportSecurity: false,
-    }),
-  );
+  app.use(securityHeaders());
   app.use(async (c, next) => {
     await next();
     const socket = c.env.incoming?.socket as { encrypted?: boolean } | undefined;
@@ -50,7 +70,7 @@ export function createHonoApp(deps: AppDeps): Hono<AppEnv> {
     if (https) c.res.headers.set("strict-transport-security", HSTS);
   });
   app.use(async (c, next) => {
-    if (isMalformedPath(requestUrl(c))) return send(c, badPath(web, errorRequest(c)));
+    if (isBadRequestTarget(requestUrl(c))) return send(c, badPath(web, errorRequest(c)));
     await next();
   });
   app.get("/healthz", (c) => send(c, healthz()));
@@ -61,6 +81,10 @@ export function createHonoApp(deps: AppDeps): Hono<AppEnv> {
     ),
   );
 
+  // As on Express and Fastify: a body the app does not read is refused from its headers (415), then
+  // another host gets login-manager's 400, and only then is the body read (413 past the limit).
+  app.use(supportedBodiesOnly());
+  app.use(allowedHostsOnly(deps.manager));
   app.use(readBody());
   // login-manager answers a failed CSRF check with plain text; browsers get the app's page instead.
   app.use(async (c, next) => {
@@ -97,9 +121,27 @@ export function createHonoApp(deps: AppDeps): Hono<AppEnv> {
   return app;
 }
 
+/** 415, from the headers alone, for a body the app does not read (`web/body.ts`). */
+function supportedBodiesOnly(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const kind = bodyKind(bodyHeaders(c));
+    if (kind instanceof BodyError) throw kind;
+    await next();
+  };
+}
+
+function bodyHeaders(c: Context): BodyHeaders {
+  return {
+    contentType: c.req.header("content-type"),
+    contentEncoding: c.req.header("content-encoding"),
+    contentLength: c.req.header("content-length"),
+    transferEncoding: c.req.header("transfer-encoding"),
+  };
+}
+
 /**
- * The app's body rules (`web/body.ts`), before login-manager reads the body for its CSRF check: 415
- * for a format the app does not read, 413 past 8 KiB or 100 form fields, 400 for malformed JSON. The
+ * The app's body rules (`web/body.ts`), before login-manager reads the body for its CSRF check: 413
+ * past 8 KiB or 100 form fields, 400 for malformed JSON (the media type was checked before). The
  * bytes are read once (Hono caches them, so login-manager's `parseBody()` / `json()` reuse them),
  * and parsed like on Express and Fastify into `c.var.body`.
  */
@@ -111,12 +153,7 @@ function readBody(): MiddlewareHandler<AppEnv> {
     },
   });
   return async (c, next) => {
-    const kind = bodyKind({
-      contentType: c.req.header("content-type"),
-      contentEncoding: c.req.header("content-encoding"),
-      contentLength: c.req.header("content-length"),
-      transferEncoding: c.req.header("transfer-encoding"),
-    });
+    const kind = bodyKind(bodyHeaders(c));
     if (kind instanceof BodyError) throw kind;
     if (c.req.method === "GET" || c.req.method === "HEAD") {
       await next();
@@ -143,6 +180,24 @@ function readBody(): MiddlewareHandler<AppEnv> {
     c.set("body", kind === "form" ? parseForm(text) : parseJson(text));
     await next();
   };
+}
+
+/**
+ * The app's security headers on Hono (`hono/secure-headers` with the policy of `web/security.ts`);
+ * HSTS is added separately, only over HTTPS.
+ *
+ * @example
+ * ```ts
+ * app.use(securityHeaders());
+ * ```
+ */
+export function securityHeaders(): MiddlewareHandler {
+  return secureHeaders({
+    contentSecurityPolicy: cspForHono(),
+    referrerPolicy: REFERRER_POLICY,
+    xFrameOptions: FRAME_OPTIONS,
+    strictTransportSecurity: false,
+  });
 }
 
 /** {@link CSP_DIRECTIVES} with the camel-case names `secureHeaders` takes (it writes them back in kebab case). */

@@ -103,12 +103,13 @@ export function staticFile(
 }
 
 /**
- * The 400 page for a path that cannot be percent-decoded ({@link isMalformedPath}), answered before
- * routing and login-manager (so without a user).
+ * The 400 page for a request-target the frameworks would not agree on ({@link isBadRequestTarget}:
+ * `*`, a path that cannot be percent-decoded, a backslash or a dot segment), answered before routing
+ * and login-manager (so without a user).
  *
  * @example
  * ```ts
- * if (isMalformedPath(req.originalUrl)) return send(res, badPath(web, errorRequest(req)));
+ * if (isBadRequestTarget(req.originalUrl)) return send(res, badPath(web, errorRequest(req)));
  * ```
  */
 export function badPath(app: WebApp, request: ErrorRequest): WebResponse {

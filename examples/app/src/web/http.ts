@@ -79,6 +79,34 @@ export function isMalformedPath(url: string): boolean {
   }
 }
 
+/** An absolute-form request-target's scheme and authority (`http://host:port`). */
+const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
+/** A `.` or `..` path segment, also percent-encoded (URL parsers read `%2e` as a dot). */
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:\/|$)/i;
+
+/**
+ * True for a request-target every framework must answer with the 400 page before routing, because
+ * they would not agree on it: not a path (`*`, `host:443`), a path that cannot be percent-decoded
+ * ({@link isMalformedPath}), or one with a backslash or a `.` / `..` segment. @hono/node-server
+ * resolves those (`/x/../protected` is `/protected` to Hono's router) where Express and Fastify
+ * route the raw path, so the same request reached another route, or none. Browsers never send them.
+ * An absolute-form target (`http://host/path`, for proxies) is judged by its path.
+ *
+ * @example
+ * ```ts
+ * isBadRequestTarget("*"); // true
+ * isBadRequestTarget("/x/../protected"); // true
+ * isBadRequestTarget("/login?next=/a/../b"); // false: the query is not the path
+ * ```
+ */
+export function isBadRequestTarget(url: string): boolean {
+  const absolute = ABSOLUTE_FORM.exec(url);
+  const path = absolute ? url.slice(absolute[0].length) || "/" : url;
+  if (!path.startsWith("/")) return true;
+  const pathOnly = pathOf(path);
+  return pathOnly.includes("\\") || DOT_SEGMENT.test(pathOnly) || isMalformedPath(path);
+}
+
 const UNRESERVED_ESCAPE = /%(?:4[1-9A-F]|5[0-9A]|6[1-9A-F]|7[0-9A]|3[0-9]|2[DE]|5F|7E)/gi;
 
 /**
