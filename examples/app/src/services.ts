@@ -56,7 +56,7 @@ export interface ServiceOverrides {
   notifier?: Notifier;
 }
 
-type RedisClient = ReturnType<typeof createClient>;
+type RedisClient = ReturnType<typeof newRedisClient>;
 
 /**
  * Wires the app from its configuration. Sessions, remember-me tokens and login-failure counters go
@@ -229,14 +229,7 @@ function createPool(database: DatabaseConfig, logger: Logger): pg.Pool {
  * one line when the connection is lost and one when it is back, not one per attempt.
  */
 async function connectRedis(redis: RedisConfig, logger: Logger): Promise<RedisClient> {
-  const client = createClient({
-    url: redis.url,
-    disableOfflineQueue: true,
-    socket: {
-      connectTimeout: redis.connectTimeoutMs,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
-    },
-  });
+  const client = newRedisClient(redis);
   let up: boolean | undefined;
   client.on("error", (error: Error) => {
     if (up === false) return;
@@ -260,6 +253,18 @@ async function connectRedis(redis: RedisConfig, logger: Logger): Promise<RedisCl
   });
   await ready;
   return client;
+}
+
+/** The client {@link connectRedis} connects (its type is the app's `RedisClient`, RESP version included). */
+function newRedisClient(redis: RedisConfig) {
+  return createClient({
+    url: redis.url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: redis.connectTimeoutMs,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+    },
+  });
 }
 
 /** QUIT when connected (lets replies in flight arrive), otherwise stop reconnecting at once. */
