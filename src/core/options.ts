@@ -1,10 +1,25 @@
 import type { Clock } from "./clock.js";
-import { systemClock } from "./clock.js";
 import type { CsrfFailure } from "./csrf.js";
 import { ConfigurationError } from "./errors.js";
 import { resolveAllowedHosts } from "./hosts.js";
 import type { AuthReply, RequestView } from "./http.js";
-import { SESSION_STORE_METHODS, type SessionStore } from "./store.js";
+import {
+  booleanOption,
+  cookieName,
+  nullableString,
+  optionalFunction,
+  optionalPath,
+  resolveClock,
+  resolveCookieSecure,
+  resolveOrigins,
+  resolveProtection,
+  resolveSameSite,
+  resolveSecrets,
+  resolveStore,
+  stringOption,
+  wholeNumber,
+} from "./option-checks.js";
+import type { SessionStore } from "./store.js";
 import type { AnonymousUser, AuthUser } from "./users.js";
 import { AnonymousUserMixin } from "./users.js";
 
@@ -236,9 +251,6 @@ export interface ResolvedOptions<U extends AuthUser>
     | undefined;
 }
 
-const MIN_SECRET_LENGTH = 32;
-const COOKIE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
 /**
  * Validates options once and returns a new frozen object with defaults applied. Throws a
  * {@link ConfigurationError} whose message names the option and the fix.
@@ -348,138 +360,4 @@ function checkRelations<U extends AuthUser>(resolved: ResolvedOptions<U>): void 
       "sessionCookieName, rememberCookieName, csrfCookieName and flashCookieName must differ",
     );
   }
-}
-
-function resolveSecrets(secret: unknown): readonly string[] {
-  const list = typeof secret === "string" ? [secret] : Array.isArray(secret) ? secret : undefined;
-  if (!list || list.length === 0) {
-    throw new ConfigurationError(
-      "secret is required: pass a random string of at least 32 characters, e.g. from `node -e \"console.log(crypto.randomBytes(32).toString('base64url'))\"`",
-    );
-  }
-  for (const entry of list) {
-    if (typeof entry !== "string" || entry.length < MIN_SECRET_LENGTH) {
-      throw new ConfigurationError(
-        `every secret must be a string of at least ${MIN_SECRET_LENGTH} characters; generate one with crypto.randomBytes(32).toString("base64url")`,
-      );
-    }
-  }
-  return Object.freeze([...list]);
-}
-
-function resolveStore(store: unknown): SessionStore {
-  const candidate = store as Record<string, unknown> | null | undefined;
-  const missing = SESSION_STORE_METHODS.filter((name) => typeof candidate?.[name] !== "function");
-  if (missing.length > 0) {
-    throw new ConfigurationError(
-      `store must implement SessionStore (missing ${missing.join(", ")}); use e.g. new SqliteStore({ database: "data/app.db" }) from "login-manager/stores/sqlite"`,
-    );
-  }
-  return store as SessionStore;
-}
-
-function optionalFunction<F>(value: F | undefined, name: string): F | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "function") throw new ConfigurationError(`${name} must be a function`);
-  return value;
-}
-
-function optionalPath(value: string | null | undefined, name: string): string | null {
-  if (value === undefined || value === null) return null;
-  const relativePath = typeof value === "string" && value.startsWith("/") && !value.startsWith("//");
-  if (typeof value !== "string" || !(relativePath || /^https?:\/\//.test(value))) {
-    throw new ConfigurationError(
-      `${name} must be a path starting with "/" (or an absolute http(s) URL), got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-function nullableString(value: string | null | undefined, name: string, fallback: string): string | null {
-  if (value === undefined) return fallback;
-  if (value !== null && typeof value !== "string")
-    throw new ConfigurationError(`${name} must be a string or null`);
-  return value;
-}
-
-function stringOption(value: string | undefined, name: string, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== "string" || value.length === 0)
-    throw new ConfigurationError(`${name} must be a non-empty string`);
-  return value;
-}
-
-function booleanOption(value: boolean | undefined, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") throw new ConfigurationError(`${name} must be true or false`);
-  return value;
-}
-
-function wholeNumber(value: number | undefined, name: string, fallback: number, minimum: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < minimum) {
-    throw new ConfigurationError(`${name} must be a whole number >= ${minimum}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function resolveClock(value: unknown): Clock {
-  if (value === undefined) return systemClock;
-  if (typeof (value as Clock | null)?.now !== "function") {
-    throw new ConfigurationError("clock must be an object with a now() method returning epoch milliseconds");
-  }
-  return value as Clock;
-}
-
-function resolveProtection(value: unknown): "basic" | "strong" | false {
-  if (value === undefined) return "basic";
-  if (value === "basic" || value === "strong" || value === false) return value;
-  throw new ConfigurationError(`sessionProtection must be "basic", "strong" or false, got ${String(value)}`);
-}
-
-function resolveCookieSecure(value: unknown): "auto" | boolean {
-  if (value === undefined) return "auto";
-  if (value === "auto" || typeof value === "boolean") return value;
-  throw new ConfigurationError(`cookieSecure must be "auto", true or false, got ${String(value)}`);
-}
-
-function resolveSameSite(value: unknown): "Lax" | "Strict" {
-  if (value === undefined) return "Lax";
-  if (value === "Lax" || value === "Strict") return value;
-  throw new ConfigurationError(
-    `cookieSameSite must be "Lax" or "Strict" (None would send cookies cross-site), got ${String(value)}`,
-  );
-}
-
-function cookieName(value: string | undefined, name: string, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== "string" || !COOKIE_NAME.test(value) || value.startsWith("__")) {
-    throw new ConfigurationError(
-      `${name} must be 1-64 letters, digits, "_" or "-" without a "__" prefix (it is added over HTTPS)`,
-    );
-  }
-  return value;
-}
-
-function resolveOrigins(value: readonly string[] | undefined): readonly string[] {
-  if (value === undefined) return Object.freeze([]);
-  if (!Array.isArray(value)) throw new ConfigurationError("trustedOrigins must be an array of origins");
-  return Object.freeze(
-    value.map((origin) => {
-      let parsed: URL;
-      try {
-        parsed = new URL(origin);
-      } catch {
-        throw new ConfigurationError(
-          `trustedOrigins entry ${String(origin)} is not a URL origin like https://example.com`,
-        );
-      }
-      if (parsed.origin !== origin) {
-        throw new ConfigurationError(
-          `trustedOrigins entry ${origin} must be a bare origin like ${parsed.origin}`,
-        );
-      }
-      return origin;
-    }),
-  );
 }
