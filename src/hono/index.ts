@@ -41,7 +41,9 @@ export interface HonoAdapterOptions {
  * `allowedHosts` (before reading the body), identifies the user on every request, checks CSRF
  * on unsafe methods, and makes `c.var.auth` and `currentUser()` available to later middleware and
  * handlers. Form, multipart and JSON bodies are read first (within `bodyLimitBytes`) through
- * `c.req.parseBody()` / `c.req.json()`, which cache, so handlers can read the body again.
+ * `c.req.formData()` / `c.req.json()`, which cache, so handlers can read the body again (with
+ * `c.req.parseBody()` too). A repeated form field is kept with all its values, so a repeated
+ * `_csrf` is refused as on Express and Fastify.
  *
  * Body errors are thrown as `HTTPException`s (413 / 400), which Hono's default error handler turns
  * into responses; a custom `app.onError` should return `err.getResponse()` for them.
