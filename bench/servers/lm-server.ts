@@ -9,8 +9,11 @@
  *   GET  /__stats    event-loop delay (monitorEventLoopDelay) and store call counts since the last reset
  *
  * Configured by environment: BENCH_FRAMEWORK (express|fastify|hono), BENCH_STORE
- * (memory|sqlite|redis|postgres), BENCH_DATA_DIR (SQLite file), BENCH_PG_URL, BENCH_REDIS_URL,
- * BENCH_RENICE_WORKERS=1 (lower the priority of libuv's thread pool, see bench/README in BENCHMARKS.md).
+ * (memory|sqlite|redis|postgres), BENCH_SQLITE_DRIVER (node:sqlite, the default, or better-sqlite3),
+ * BENCH_DATA_DIR (SQLite file), BENCH_PG_URL, BENCH_REDIS_URL,
+ * BENCH_RENICE_WORKERS=1 (lower the priority of libuv's thread pool, see bench/README in BENCHMARKS.md),
+ * BENCH_LOOP_DELAY=0 (no event-loop delay monitor: its 2 ms timer does work per unit of time, not per
+ * request, which `npm run bench:instr` must not count).
  * Prints one JSON line {"ready":true,"port":N} on stdout when listening on 127.0.0.1.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -60,7 +63,7 @@ const manager: LoginManager<BenchUser> = new Manager<BenchUser>({
 });
 
 const eld = monitorEventLoopDelay({ resolution: 2 });
-eld.enable();
+if (process.env.BENCH_LOOP_DELAY !== "0") eld.enable();
 
 /** The body of GET /__stats (and resets the counters when asked). */
 function stats(reset: boolean): unknown {
@@ -128,7 +131,8 @@ async function makeStore(kind: string): Promise<SessionStore> {
       const { SqliteStore } =
         await importLib<typeof import("../../src/stores/sqlite/index.js")>("stores/sqlite/index");
       const dir = process.env.BENCH_DATA_DIR ?? ".";
-      const store = new SqliteStore({ database: join(dir, `sessions-${framework}.db`) });
+      const driver = process.env.BENCH_SQLITE_DRIVER === "better-sqlite3" ? "better-sqlite3" : "node:sqlite";
+      const store = new SqliteStore({ database: join(dir, `sessions-${framework}.db`), driver });
       await store.initialize();
       closers.push(() => store.close());
       return store;
