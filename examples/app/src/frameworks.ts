@@ -61,12 +61,9 @@ export async function createAppListener(framework: Framework, deps: AppDeps): Pr
       return { listener: (req, res) => app.server.emit("request", req, res), close: () => app.close() };
     }
     case "hono": {
-      const [{ createHonoApp }, { getRequestListener }] = await Promise.all([
-        import("./hono/app.js"),
-        import("@hono/node-server"),
-      ]);
-      const app = createHonoApp(deps);
-      return { listener: getRequestListener(app.fetch), close: async () => undefined };
+      // @hono/node-server's listener, whose own 400s get the app's page and security headers.
+      const { createHonoListener } = await import("./hono/listener.js");
+      return { listener: createHonoListener(deps), close: async () => undefined };
     }
   }
 }

@@ -144,6 +144,7 @@ export async function createServices(
       touchIntervalSeconds: Math.min(60, Math.floor(config.idleTimeoutSeconds / 10)),
       rememberDurationSeconds: config.rememberDurationSeconds,
       trustProxyHops: config.trustProxyHops,
+      allowedHosts: config.allowedHosts,
       ...overrides.manager,
     });
     watchManager(manager, logger, { trustProxyHops: config.trustProxyHops });

@@ -73,9 +73,7 @@ describe.each(FRAMEWORKS)("the app on %s", (framework) => {
       ALLOWED_HOSTS: "127.0.0.1,.example.org,[::1]:8443",
       APP_BASE_URL: "https://app.example.com",
     };
-    // Until createServices passes config.allowedHosts on to the manager, the test passes it itself.
-    const { allowedHosts } = parseConfig(env);
-    app = await startTestApp({ framework, env, overrides: { manager: { allowedHosts } } });
+    app = await startTestApp({ framework, env });
   });
   afterAll(async () => {
     await app.close();

@@ -11,8 +11,7 @@
  */
 import { StoreError } from "login-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAppListener, type Framework } from "../src/frameworks.js";
-import type { AppDeps } from "../src/web/app.js";
+import type { Framework } from "../src/frameworks.js";
 import { FRAMEWORKS, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
 import { type RawHttpResponse, rawRequest } from "./raw-http.js";
 
@@ -30,13 +29,6 @@ const SECURITY_HEADERS = [
   "x-permitted-cross-domain-policies",
   "x-xss-protection",
 ];
-
-/** The app's listener, Hono's through `createHonoListener` (its own 400s get the app's page). */
-async function appListener(framework: Framework, deps: AppDeps) {
-  if (framework !== "hono") return createAppListener(framework, deps);
-  const { createHonoListener } = await import("../src/hono/listener.js");
-  return { listener: createHonoListener(deps), close: async () => undefined };
-}
 
 function securityHeaders(response: RawHttpResponse): Record<string, string | undefined> {
   const headers: Record<string, string | undefined> = {};
@@ -108,7 +100,7 @@ describe("one behaviour on Express, Fastify and Hono [issue 16.7, 16.9]", () => 
 
   beforeAll(async () => {
     for (const framework of FRAMEWORKS) {
-      const app = await startTestApp({ framework, listener: appListener });
+      const app = await startTestApp({ framework });
       apps.set(framework, app);
       const browser = new TestBrowser(app.baseUrl);
       await browser.get("/login");

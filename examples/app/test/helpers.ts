@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import request from "supertest";
 import { parseConfig } from "../src/domain/config.js";
-import { type AppListener, createAppListener, FRAMEWORKS, type Framework } from "../src/frameworks.js";
+import { createAppListener, FRAMEWORKS, type Framework } from "../src/frameworks.js";
 import { type AppServices, createServices, type ServiceOverrides } from "../src/services.js";
 import type { AppDeps } from "../src/web/app.js";
 
@@ -51,8 +51,6 @@ export async function startTestApp(
     overrides?: ServiceOverrides;
     /** Replaces what the route handlers get (not the login manager), e.g. a failing user repository. */
     deps?: (services: AppServices) => Partial<AppDeps>;
-    /** Builds the Node listener instead of `createAppListener` (the server entries' own). */
-    listener?: (framework: Framework, deps: AppDeps) => Promise<AppListener>;
     /**
      * Another app's data folder, to run a second instance on the same SQLite database and session
      * store (the folder stays: the app that created it removes it).
@@ -78,7 +76,7 @@ export async function startTestApp(
     },
   });
   const services = await createServices(config, { logDestination: destination, ...options.overrides });
-  const app = await (options.listener ?? createAppListener)(framework, {
+  const app = await createAppListener(framework, {
     ...services,
     ...options.deps?.(services),
   });
