@@ -94,7 +94,11 @@ function rowOf(cell: Cell, node: NodeBinary, counts: CellCounts, top: SelfCost[]
     protected: Math.round(counts.protected),
     added: Math.round(counts.protected - counts.hello),
     share: Number((counts.hello / counts.protected).toFixed(3)),
-    rounds: counts.rounds.map((r) => ({ hello: Math.round(r.hello), protected: Math.round(r.protected) })),
+    rounds: counts.rounds.map((r) => ({
+      ...r,
+      hello: Math.round(r.hello),
+      protected: Math.round(r.protected),
+    })),
     spread: Number(counts.spread.toFixed(4)),
     converged: counts.converged,
     seconds: Math.round(counts.seconds),
@@ -163,6 +167,7 @@ async function main(): Promise<void> {
     method: {
       requestsPerWindow: config.requests,
       warmupRounds: config.warmupRounds,
+      settleRounds: config.settleRounds,
       maxRounds: config.maxRounds,
       tolerance: config.tolerance,
       v8Flags: V8_FLAGS,

@@ -20,6 +20,8 @@ export interface CallgrindServer {
   instrument(): void;
   /** Has the server empty its young generation (see gc-signal.ts); resolves once it has. */
   emptyYoungGeneration(): Promise<void>;
+  /** V8's tiering events so far (the server must run with `--trace-opt --trace-deopt`). */
+  jitEvents(): JitEvents;
   /** Zeroes every thread's counters. */
   zero(): void;
   /** Writes the counters since the last zero or dump to files labelled `label`, then zeroes them. */
@@ -79,7 +81,8 @@ export async function startUnderCallgrind(start: CallgrindStart): Promise<Callgr
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-6000);
   });
-  const lines = serverLines(child);
+  const jitEvents: JitEvents = { optimisations: 0, deoptimisations: 0 };
+  const lines = serverLines(child, jitEvents);
   let port: number;
   try {
     port = await readyPort(child, start, lines);
@@ -94,6 +97,7 @@ export async function startUnderCallgrind(start: CallgrindStart): Promise<Callgr
     pid,
     instrument: () => control(pid, ["--instr=on"]),
     emptyYoungGeneration: () => collected(child, lines),
+    jitEvents: () => ({ ...jitEvents }),
     zero: () => control(pid, ["--zero"]),
     dump: (label) => control(pid, [`--dump=${label}`]),
     mainThreadFile: fileOf,
@@ -105,9 +109,24 @@ export async function startUnderCallgrind(start: CallgrindStart): Promise<Callgr
 /** The JSON lines a server prints on stdout, handed to whoever waits for one. */
 type LineWaiters = Set<(line: Record<string, unknown>) => void>;
 
-function serverLines(child: ChildProcess): LineWaiters {
+/**
+ * V8's tiering events seen so far, from `--trace-opt --trace-deopt` on the server's stdout: functions
+ * marked for optimisation, and deoptimisations.
+ */
+export interface JitEvents {
+  optimisations: number;
+  deoptimisations: number;
+}
+
+function countJitEvent(line: string, events: JitEvents): void {
+  if (line.startsWith("[marking ") && line.includes(" for optimization")) events.optimisations++;
+  else if (line.startsWith("[bailout ")) events.deoptimisations++;
+}
+
+function serverLines(child: ChildProcess, events: JitEvents): LineWaiters {
   const waiters: LineWaiters = new Set();
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+    countJitEvent(line, events);
     if (!line.startsWith("{")) return;
     let parsed: Record<string, unknown>;
     try {

@@ -55,7 +55,12 @@ function loginManagerCell(framework: Framework, store: Store, config: InstrConfi
     storeKey: store,
     name: `lm-${framework}-${store}`,
     script: "bench/servers/lm-server.ts",
-    env: { BENCH_FRAMEWORK: framework, BENCH_LOOP_DELAY: "0", ...storeEnv(store, config) },
+    env: {
+      BENCH_FRAMEWORK: framework,
+      BENCH_LOOP_DELAY: "0",
+      BENCH_NO_TOUCH: "1",
+      ...storeEnv(store, config),
+    },
     login: { kind: "login-manager" },
   };
 }

@@ -24,10 +24,10 @@ export interface InstrConfig {
   readonly warmupRounds: number;
   /** N: requests per route and round. */
   readonly requests: number;
-  /** Counted rounds: at least `minRounds`, then until the last two agree, at most `maxRounds`. */
-  readonly minRounds: number;
+  /** Counted rounds go on until the last `settleRounds` agree within `tolerance`, at most `maxRounds`. */
+  readonly settleRounds: number;
   readonly maxRounds: number;
-  /** How far apart (relative) the last two counted rounds may be, on each route, to stop. */
+  /** (max − min) ÷ max allowed over the last `settleRounds` rounds, on each route. */
   readonly tolerance: number;
   /**
    * The folder holding the BENCHMARKS.md and bench/instr-results.json to write (the project root by
@@ -103,11 +103,11 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv, root
     stores: listOf(env.BENCH_INSTR_STORES ?? (smoke ? "memory" : undefined), STORES, "stores"),
     peers: listOf(env.BENCH_INSTR_PEERS ?? (smoke ? "" : undefined), PEERS, "peers"),
     nodes: (env.BENCH_INSTR_NODES ?? (smoke ? "current" : "24,26")).split(",").map((n) => n.trim()),
-    warmupRounds: count(env.BENCH_INSTR_WARMUP_ROUNDS, smoke ? 2 : 8, "BENCH_INSTR_WARMUP_ROUNDS"),
+    warmupRounds: count(env.BENCH_INSTR_WARMUP_ROUNDS, smoke ? 2 : 12, "BENCH_INSTR_WARMUP_ROUNDS"),
     requests: count(env.BENCH_INSTR_REQUESTS, smoke ? 200 : 1_000, "BENCH_INSTR_REQUESTS"),
-    minRounds: 2,
-    maxRounds: count(env.BENCH_INSTR_MAX_ROUNDS, smoke ? 2 : 5, "BENCH_INSTR_MAX_ROUNDS"),
-    tolerance: 0.01,
+    settleRounds: smoke ? 2 : 3,
+    maxRounds: count(env.BENCH_INSTR_MAX_ROUNDS, smoke ? 2 : 10, "BENCH_INSTR_MAX_ROUNDS"),
+    tolerance: 0.005,
     outDir: env.BENCH_INSTR_OUT_DIR || (smoke ? undefined : root),
     lib: env.BENCH_LIB === "src" || (smoke && env.BENCH_LIB !== "dist") ? "src" : "dist",
     head: env.BENCH_INSTR_TREE === "head",

@@ -18,20 +18,23 @@ import { KeepAliveClient, loginManagerLogin, peerLogin, type Route, UA } from ".
 import type { InstrConfig } from "./config.js";
 import type { NodeBinary } from "./toolchain.js";
 
-/** Instructions per request of one counted round. */
+/** Instructions per request of one counted round, and V8's tiering events during its two windows. */
 export interface Round {
   readonly hello: number;
   readonly protected: number;
+  /** Functions V8 marked for optimisation while the round ran. */
+  readonly optimisations: number;
+  readonly deoptimisations: number;
 }
 
 /** The main thread's instructions per request on the two routes of one cell. */
 export interface CellCounts {
-  /** Mean of the last two counted rounds. */
+  /** Mean of the last `settleRounds` counted rounds. */
   readonly hello: number;
   readonly protected: number;
   /** Every counted round, in order. */
   readonly rounds: readonly Round[];
-  /** Largest relative difference between the last two rounds, over both routes. */
+  /** Largest relative difference among the last `settleRounds` rounds, over both routes. */
   readonly spread: number;
   /** Whether `spread` is within the run's tolerance. */
   readonly converged: boolean;
@@ -54,7 +57,8 @@ export interface CellPlace {
  * V8 flags of every measured server. The young generation is pinned at 16 MB per semi-space (the size
  * a busy server's grows to) so that its size, and with it where scavenges fall, does not depend on
  * heuristics that read the clock; the memory reducer is off because, under valgrind, it takes the
- * slowed-down process for an idle one and runs full collections.
+ * slowed-down process for an idle one and runs full collections. `--trace-opt --trace-deopt` only
+ * print (on stdout, where the instrument counts V8's tiering events per round).
  *
  * @example
  * ```ts
@@ -65,6 +69,8 @@ export const V8_FLAGS: readonly string[] = [
   "--min-semi-space-size=16",
   "--max-semi-space-size=16",
   "--no-memory-reducer",
+  "--trace-opt",
+  "--trace-deopt",
 ];
 
 async function login(cell: Cell, base: string): Promise<string> {
@@ -94,13 +100,37 @@ async function countWindow(
   return server.mainThreadInstructions(label) / requests;
 }
 
-function relativeGap(a: number, b: number): number {
-  return Math.abs(a - b) / Math.max(a, b);
+/** (max − min) ÷ max over the last `count` values. */
+function relativeRange(values: readonly number[]): number {
+  return (Math.max(...values) - Math.min(...values)) / Math.max(...values);
 }
 
-function lastTwoSpread(rounds: readonly Round[]): number {
-  const [previous, last] = rounds.slice(-2) as [Round, Round];
-  return Math.max(relativeGap(previous.hello, last.hello), relativeGap(previous.protected, last.protected));
+function settledSpread(rounds: readonly Round[], count: number): number {
+  const last = rounds.slice(-count);
+  return Math.max(relativeRange(last.map((r) => r.hello)), relativeRange(last.map((r) => r.protected)));
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+async function countRound(
+  server: CallgrindServer,
+  client: KeepAliveClient,
+  routes: { hello: Route; guarded: Route },
+  index: number,
+  requests: number,
+): Promise<Round> {
+  const before = server.jitEvents();
+  const hello = await countWindow(server, client, routes.hello, `hello-${index}`, requests);
+  const guarded = await countWindow(server, client, routes.guarded, `protected-${index}`, requests);
+  const after = server.jitEvents();
+  return {
+    hello,
+    protected: guarded,
+    optimisations: after.optimisations - before.optimisations,
+    deoptimisations: after.deoptimisations - before.deoptimisations,
+  };
 }
 
 async function countRounds(
@@ -109,31 +139,30 @@ async function countRounds(
   cookie: string,
   config: InstrConfig,
 ): Promise<Omit<CellCounts, "seconds" | "pid">> {
-  const { hello, guarded } = routesFor(cookie);
+  const routes = routesFor(cookie);
   for (let round = 0; round < config.warmupRounds; round++) {
-    await client.send(hello, config.requests);
-    await client.send(guarded, config.requests);
+    // The first forced collections make V8 deoptimise some code (seen as a burst of deoptimisations
+    // in the first counted round); forcing them during the warm-up too keeps that out of the count.
+    if (round === config.warmupRounds - 2) await server.emptyYoungGeneration();
+    await client.send(routes.hello, config.requests);
+    await client.send(routes.guarded, config.requests);
   }
   server.instrument();
   const rounds: Round[] = [];
-  let label = "";
-  while (rounds.length < config.maxRounds) {
-    label = `protected-${rounds.length}`;
-    rounds.push({
-      hello: await countWindow(server, client, hello, `hello-${rounds.length}`, config.requests),
-      protected: await countWindow(server, client, guarded, label, config.requests),
-    });
-    if (rounds.length >= config.minRounds && lastTwoSpread(rounds) <= config.tolerance) break;
+  const settled = () =>
+    rounds.length >= config.settleRounds && settledSpread(rounds, config.settleRounds) <= config.tolerance;
+  while (rounds.length < config.maxRounds && !settled()) {
+    rounds.push(await countRound(server, client, routes, rounds.length, config.requests));
   }
-  const [previous, last] = rounds.slice(-2) as [Round, Round];
-  const spread = lastTwoSpread(rounds);
+  const last = rounds.slice(-config.settleRounds);
+  const spread = settledSpread(rounds, config.settleRounds);
   return {
-    hello: (previous.hello + last.hello) / 2,
-    protected: (previous.protected + last.protected) / 2,
+    hello: mean(last.map((r) => r.hello)),
+    protected: mean(last.map((r) => r.protected)),
     rounds,
     spread,
     converged: spread <= config.tolerance,
-    protectedDump: server.mainThreadFile(label),
+    protectedDump: server.mainThreadFile(`protected-${rounds.length - 1}`),
   };
 }
 

@@ -22,6 +22,7 @@ export interface InstrResults {
   readonly method: {
     readonly requestsPerWindow: number;
     readonly warmupRounds: number;
+    readonly settleRounds: number;
     readonly maxRounds: number;
     readonly tolerance: number;
     readonly v8Flags: readonly string[];
@@ -56,6 +57,14 @@ function majorOf(version: string): string {
   return version.slice(1).split(".")[0] as string;
 }
 
+/** The share kept, bold when it misses its target, with a dagger when the rounds did not converge. */
+function keptCell(row: Row): string {
+  const required = requiredShare(row.framework, row.storeKey);
+  const share = row.share.toFixed(2);
+  const shown = required === undefined || row.share >= required ? share : `**${share}**`;
+  return row.converged ? shown : `${shown} †`;
+}
+
 function oursTable(rows: readonly Row[], nodes: readonly string[]): string[] {
   const ours = rows.filter((row) => row.library === "login-manager");
   const cells = [...new Map(ours.map((row) => [`${row.framework}|${row.store}`, row])).values()];
@@ -70,10 +79,7 @@ function oursTable(rows: readonly Row[], nodes: readonly string[]): string[] {
       );
       if (!row) line.push("-", "-", "-", "-");
       else {
-        const met = requiredShare(row.framework, row.storeKey);
-        const kept =
-          met === undefined || row.share >= met ? row.share.toFixed(2) : `**${row.share.toFixed(2)}**`;
-        line.push(kilo(row.hello), kilo(row.protected), `+${kilo(row.added)}`, kept);
+        line.push(kilo(row.hello), kilo(row.protected), `+${kilo(row.added)}`, keptCell(row));
       }
     }
     const required = requiredShare(cell.framework, cell.storeKey);
@@ -99,7 +105,7 @@ function peersTable(rows: readonly Row[]): string[] {
         `${peer.library} (${peer.framework}, ${peer.store})`,
         majorOf(peer.node),
         kilo(peer.hello),
-        kilo(peer.protected),
+        `${kilo(peer.protected)}${peer.converged ? "" : " †"}`,
         `+${kilo(peer.added)}`,
         ours ? `+${kilo(ours.added)} (${ours.store})` : "not measured",
         ratio === undefined ? "-" : `${ratio.toFixed(1)}x`,
@@ -143,10 +149,13 @@ export function sectionBody(results: InstrResults): string[] {
       `${m.warmupRounds} warm-up rounds of ${m.requestsPerWindow} requests to \`/hello\` then ${m.requestsPerWindow} to \`/protected\` ` +
       "(instrumentation off), counted rounds of the same shape, each window opened by emptying the young " +
       "generation and `callgrind_control --zero`, closed by `callgrind_control --dump`; rounds go on until the " +
-      `last two agree within ${(m.tolerance * 100).toFixed(0)}% on both routes (at most ${m.maxRounds}), and the figure is their mean. ` +
+      `last ${m.settleRounds} agree within ${(m.tolerance * 100).toFixed(1)}% on both routes (at most ${m.maxRounds} rounds), and the figure is their mean. ` +
       "One keep-alive connection from a client process, one request at a time. `/hello` is served before " +
       "login-manager; `/protected` is behind `loginRequired` and reads `currentUser()`. kept = /hello ÷ " +
-      "/protected; added = /protected − /hello. Kernel time (the socket writes) is not counted.",
+      "/protected; added = /protected − /hello. Both routes get the same headers (the session cookie " +
+      `included). The servers run with \`${m.v8Flags.join(" ")}\` (a fixed young generation; no memory ` +
+      "reducer, which under valgrind takes the slowed process for an idle one) and `--expose-gc`. Kernel " +
+      "time (the socket writes) is not counted; neither are V8's compiler and GC threads.",
     "",
     ...oursTable(results.rows, nodes),
     "",
@@ -154,8 +163,8 @@ export function sectionBody(results: InstrResults): string[] {
     "",
     `Targets met: ${met} of ${results.targets.length} (bold: missed).` +
       (unconverged.length
-        ? ` Not converged within the tolerance: ${unconverged.map((row) => `${row.library} ${row.framework}/${row.store} on ${row.node}`).join(", ")}.`
-        : ""),
+        ? ` †: ${unconverged.length} of ${results.rows.length} rows did not converge (their last ${m.settleRounds} rounds differ by more than ${(m.tolerance * 100).toFixed(1)}%; see \`spread\` in the JSON).`
+        : ` Every row converged (largest spread over the last ${m.settleRounds} rounds: ${(Math.max(...results.rows.map((row) => row.spread)) * 100).toFixed(2)}%).`),
     ...(results.skipped.length ? ["", ...results.skipped.map((line) => `- Not measured: ${line}`)] : []),
   ];
 }

@@ -21,9 +21,14 @@ export interface Row {
   readonly added: number;
   /** hello ÷ protected: the share of the bare route's throughput an authenticated request keeps. */
   readonly share: number;
-  /** Every counted round, instructions per request. */
-  readonly rounds: readonly { readonly hello: number; readonly protected: number }[];
-  /** Relative gap between the last two rounds, the larger of the two routes. */
+  /** Every counted round: instructions per request, and V8's tiering events while it ran. */
+  readonly rounds: readonly {
+    readonly hello: number;
+    readonly protected: number;
+    readonly optimisations: number;
+    readonly deoptimisations: number;
+  }[];
+  /** (max − min) ÷ max over the rounds averaged, the larger of the two routes. */
   readonly spread: number;
   readonly converged: boolean;
   readonly seconds: number;

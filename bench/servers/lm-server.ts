@@ -13,7 +13,9 @@
  * BENCH_DATA_DIR (SQLite file), BENCH_PG_URL, BENCH_REDIS_URL,
  * BENCH_RENICE_WORKERS=1 (lower the priority of libuv's thread pool, see bench/README in BENCHMARKS.md),
  * BENCH_LOOP_DELAY=0 (no event-loop delay monitor: its 2 ms timer does work per unit of time, not per
- * request, which `npm run bench:instr` must not count).
+ * request, which `npm run bench:instr` must not count), BENCH_NO_TOUCH=1 (touch interval 6 h, idle
+ * timeout 12 h: no activity write while the instrument runs, where one would come every 60 s of wall
+ * time, at a request that depends on how fast valgrind runs).
  * Prints one JSON line {"ready":true,"port":N} on stdout when listening on 127.0.0.1.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -60,6 +62,7 @@ const manager: LoginManager<BenchUser> = new Manager<BenchUser>({
   store: counter.store,
   userLoader: (id) => users.get(id) ?? null,
   asyncContext,
+  ...(process.env.BENCH_NO_TOUCH === "1" ? { touchIntervalSeconds: 21_600, idleTimeoutSeconds: 43_200 } : {}),
 });
 
 const eld = monitorEventLoopDelay({ resolution: 2 });
