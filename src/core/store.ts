@@ -1,33 +1,32 @@
 import type { MaybePromise } from "./maybe-promise.js";
 
 /**
- * The session store contract. A store keeps server-side sessions, remember-me tokens and login
- * failure counters. It never sees a raw token: only SHA-256 hashes (base64url strings) of the
- * secret parts. All times are integer milliseconds since the epoch, taken from the manager's clock
- * (never from the database's clock), so fake clocks work in tests.
+ * The session part of the store contract: server-side sessions, keyed by a random id. The store
+ * never sees a raw token, only SHA-256 hashes (base64url) of the secret parts. Times are integer
+ * milliseconds since the epoch from the manager's clock (never the database's), so fake clocks work.
  *
- * Rules every implementation follows (the conformance suite in `login-manager/testing` checks them):
+ * Rules every part follows (the conformance suites in `login-manager/testing` check them):
  * - A record whose `expiresAt` is at or before the `now` passed in is treated as absent.
  * - Methods that find nothing resolve to `null` / `0` / `false`; they reject only on a store failure,
  *   with a {@link StoreError} (`unavailable: true` when the server cannot be reached). They never
  *   throw synchronously; only `getSession` may answer without a promise.
  * - Returned records are copies: mutating them never changes stored state.
- * - `rotateRememberToken` and `incrementFailures` are atomic on the server.
+ * - No part holds a security rule. Theft detection, grace windows, revocation order and credential
+ *   epochs live in the core's session lifecycle, on top of these primitives.
  *
  * @example
  * ```ts
- * import { MemoryStore } from "login-manager/stores/memory";
- * const store: SessionStore = new MemoryStore();
+ * const sessions: SessionStorage = new MemoryStore();
+ * await sessions.createSession(record);
  * ```
  */
-export interface SessionStore {
+export interface SessionStorage {
   /** Inserts a new session. Ids are random and never reused. */
   createSession(session: SessionRecord): Promise<void>;
   /**
    * Returns the session with this id if it has not expired at `now`. The one read of every
    * authenticated request: a store that has the answer at hand (memory, SQLite) may return it
-   * directly instead of a promise, which spares a promise per request. Failures still come as a
-   * rejected promise, never as a synchronous throw.
+   * directly instead of a promise. Failures still come as a rejected promise, never a synchronous throw.
    */
   getSession(id: string, now: number): MaybePromise<SessionRecord | null>;
   /** Applies `patch` to an existing session; resolves false when it no longer exists. */
@@ -38,58 +37,102 @@ export interface SessionStore {
   listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
   /** Deletes every session of the user except `exceptSessionId`; resolves to the number deleted. */
   deleteUserSessions(userId: string, exceptSessionId?: string): Promise<number>;
+  /**
+   * Deletes every session of every user; resolves to the number removed (expired ones no sweep had
+   * removed yet may be counted). On a large store, delete in batches rather than in one statement
+   * that locks everything for long.
+   */
+  deleteAllSessions(): Promise<number>;
+}
 
+/**
+ * The remember-me part of the store contract. The cookie holds `<selector>.<validator>`; the store
+ * keeps the selector and a SHA-256 of the validator. Rotation is a compare-and-swap
+ * ({@link RememberTokenStorage.swapRememberValidator}); what a stale validator means (a sibling
+ * request's race, or theft) is decided by the core, never by the store.
+ *
+ * @example
+ * ```ts
+ * const swapped = await store.swapRememberValidator(selector, token.validatorHash, rotation);
+ * ```
+ */
+export interface RememberTokenStorage {
   /** Inserts a new remember-me token. */
   createRememberToken(token: RememberTokenRecord): Promise<void>;
   /** Returns the token with this selector if it has not expired at `now`. */
   getRememberToken(selector: string, now: number): Promise<RememberTokenRecord | null>;
   /**
-   * Atomically rotates a remember-me token (see {@link RotateRememberInput}). Exactly one of several
-   * concurrent callers presenting the same current validator gets `rotated`.
+   * Atomically: when the token `selector` exists and its `validatorHash` equals
+   * `expectedValidatorHash`, writes the fields of `rotation` and resolves true; otherwise changes
+   * nothing and resolves false. Of several concurrent callers expecting the same hash, exactly one
+   * gets true.
    */
-  rotateRememberToken(input: RotateRememberInput): Promise<RotateRememberResult>;
+  swapRememberValidator(
+    selector: string,
+    expectedValidatorHash: string,
+    rotation: RememberRotation,
+  ): Promise<boolean>;
   /** Deletes one remember-me token; resolves true when it existed. */
   deleteRememberToken(selector: string): Promise<boolean>;
   /** Deletes every remember-me token of the user; resolves to the number deleted. */
   deleteUserRememberTokens(userId: string): Promise<number>;
+  /** Deletes every remember-me token of every user; resolves to the number removed. */
+  deleteAllRememberTokens(): Promise<number>;
+}
 
+/**
+ * The counter part of the store contract: small expiring counters under string keys. The core
+ * keeps login failure budgets in them (`account:…`, `address:…`) and each user's credential epoch
+ * (`epoch:…`), which every revocation increments before it deletes anything.
+ *
+ * @example
+ * ```ts
+ * const record = await store.incrementCounter("account:alice", now, 3_600_000);
+ * if (record.count >= 5) lock();
+ * ```
+ */
+export interface CounterStorage {
   /**
-   * Deletes every session and every remember-me token of every user ("log everyone out", ASVS
-   * 7.4.5), and nothing else: login failure counters stay, so account and address locks stay in
-   * force. Resolves to the numbers of records removed, which may include expired ones no sweep had
-   * removed yet.
-   *
-   * Every session and token that existed when the call started is gone when it resolves; records
-   * created while it runs (a login in flight) may survive. Delete the remember-me tokens before the
-   * sessions, or atomically: a remember-me restore running at the same time re-reads its token after
-   * creating its session and ends that session when the token is gone. On a large store, delete in
-   * batches rather than in one statement that locks everything for long.
-   *
-   * @example
-   * ```ts
-   * const { sessions, rememberTokens } = await store.deleteAllSessions();
-   * ```
+   * Atomically adds one to the counter `key` and returns its new state. A counter whose `expiresAt`
+   * has passed at `now` starts again from zero (`firstAt = now`). The stored `expiresAt` becomes
+   * `max(existing expiresAt, now + ttlMs)`; `lastAt` becomes `now`.
    */
-  deleteAllSessions(): Promise<DeletedSessionCounts>;
-
-  /**
-   * Atomically adds one failure to the counter `key` and returns the new state. A counter whose
-   * `expiresAt` has passed starts again from zero. The stored `expiresAt` becomes
-   * `max(existing expiresAt, now + ttlMs)`.
-   */
-  incrementFailures(key: string, now: number, ttlMs: number): Promise<FailureRecord>;
+  incrementCounter(key: string, now: number, ttlMs: number): Promise<CounterRecord>;
   /** Returns the counter if it has not expired at `now`. */
-  getFailures(key: string, now: number): Promise<FailureRecord | null>;
+  getCounter(key: string, now: number): Promise<CounterRecord | null>;
   /** Deletes the counter. */
-  resetFailures(key: string): Promise<void>;
+  deleteCounter(key: string): Promise<void>;
+}
 
+/**
+ * Housekeeping every store provides.
+ *
+ * @example
+ * ```ts
+ * setInterval(() => void store.deleteExpired(Date.now()), 3_600_000).unref();
+ * ```
+ */
+export interface StoreMaintenance {
   /** Removes expired sessions, tokens and counters; resolves to the number of rows/keys removed. */
   deleteExpired(now: number): Promise<number>;
   /** Releases resources the store opened itself (not a pool or client the caller passed in). */
   close(): Promise<void>;
 }
 
-/** One entry per {@link SessionStore} method: TypeScript fails here when the interface gains one. */
+/**
+ * A complete store: every part above. The four stores shipped (`login-manager/stores/memory`,
+ * `/sqlite`, `/postgres`, `/redis`) implement it; so can yours, and `login-manager/testing` has a
+ * conformance suite per part to prove it.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore } from "login-manager/stores/memory";
+ * const store: SessionStore = new MemoryStore();
+ * ```
+ */
+export type SessionStore = SessionStorage & RememberTokenStorage & CounterStorage & StoreMaintenance;
+
+/** One entry per {@link SessionStore} method: TypeScript fails here when a part gains one. */
 const EVERY_STORE_METHOD: Record<keyof SessionStore, true> = {
   createSession: true,
   getSession: true,
@@ -97,15 +140,16 @@ const EVERY_STORE_METHOD: Record<keyof SessionStore, true> = {
   deleteSession: true,
   listUserSessions: true,
   deleteUserSessions: true,
+  deleteAllSessions: true,
   createRememberToken: true,
   getRememberToken: true,
-  rotateRememberToken: true,
+  swapRememberValidator: true,
   deleteRememberToken: true,
   deleteUserRememberTokens: true,
-  deleteAllSessions: true,
-  incrementFailures: true,
-  getFailures: true,
-  resetFailures: true,
+  deleteAllRememberTokens: true,
+  incrementCounter: true,
+  getCounter: true,
+  deleteCounter: true,
   deleteExpired: true,
   close: true,
 };
@@ -122,21 +166,6 @@ const EVERY_STORE_METHOD: Record<keyof SessionStore, true> = {
 export const SESSION_STORE_METHODS: readonly (keyof SessionStore)[] = Object.freeze(
   Object.keys(EVERY_STORE_METHOD) as (keyof SessionStore)[],
 );
-
-/**
- * What {@link SessionStore.deleteAllSessions} (and `manager.revokeAllSessions()`) removed.
- *
- * @example
- * ```ts
- * const counts: DeletedSessionCounts = { sessions: 120, rememberTokens: 45 };
- * ```
- */
-export interface DeletedSessionCounts {
-  /** Sessions deleted. */
-  sessions: number;
-  /** Remember-me tokens deleted. */
-  rememberTokens: number;
-}
 
 /**
  * One server-side session. The cookie holds `<id>.<secret>`; the store keeps only `secretHash`.
@@ -183,7 +212,7 @@ export interface SessionRecord {
  * ```
  */
 export type SessionPatch = Partial<
-  Pick<SessionRecord, "fresh" | "lastSeenAt" | "expiresAt" | "fingerprint" | "rememberSelector">
+  Pick<SessionRecord, "fresh" | "lastSeenAt" | "expiresAt" | "rememberSelector">
 >;
 
 /**
@@ -193,72 +222,66 @@ export type SessionPatch = Partial<
  * @example
  * ```ts
  * const token: RememberTokenRecord = { selector, validatorHash, previousValidatorHash: null,
- *   rotatedAt: now, userId: "42", createdAt: now, expiresAt: now + 30 * 86_400_000 };
+ *   rotatedAt: now, rotatedBy: fingerprint, userId: "42", createdAt: now, expiresAt: now + 30 * 86_400_000 };
  * ```
  */
 export interface RememberTokenRecord {
   selector: string;
   validatorHash: string;
-  /** The validator hash replaced by the last rotation, accepted (without rotating) for a short grace. */
+  /** The validator hash replaced by the last rotation (null before the first). */
   previousValidatorHash: string | null;
   /** When the token was last rotated (or created). */
   rotatedAt: number;
+  /** Fingerprint (address and User-Agent hash) of the client that created or last rotated it. */
+  rotatedBy: string;
   userId: string;
   createdAt: number;
   expiresAt: number;
 }
 
 /**
- * Input of {@link SessionStore.rotateRememberToken}. The store compares hashes with a constant-time
- * comparison and, atomically:
- * - token absent or expired at `now`: `{ outcome: "unknown" }`, nothing changes;
- * - `presentedValidatorHash` equals the current hash: sets `validatorHash = newValidatorHash`,
- *   `previousValidatorHash = presentedValidatorHash`, `rotatedAt = now`, and, when `newExpiresAt`
- *   is given, `expiresAt = newExpiresAt`; returns `{ outcome: "rotated", token }` (the updated record);
- * - it equals `previousValidatorHash` and `now - rotatedAt <= graceMs`: `{ outcome: "grace", token }`
- *   with nothing changed (a parallel request from the same browser lost the race);
- * - anything else: `{ outcome: "mismatch", token }` with nothing changed. The manager treats this
- *   as theft and revokes every session and token of `token.userId`.
+ * The fields {@link RememberTokenStorage.swapRememberValidator} writes.
  *
  * @example
  * ```ts
- * const result = await store.rotateRememberToken({ selector, presentedValidatorHash, newValidatorHash, now, graceMs: 10_000 });
+ * const rotation: RememberRotation = { validatorHash: hashToken(next), previousValidatorHash: presented,
+ *   rotatedAt: now, rotatedBy: fingerprint };
  * ```
  */
-export interface RotateRememberInput {
-  selector: string;
-  presentedValidatorHash: string;
-  newValidatorHash: string;
-  now: number;
-  graceMs: number;
-  newExpiresAt?: number;
+export type RememberRotation = Pick<
+  RememberTokenRecord,
+  "validatorHash" | "previousValidatorHash" | "rotatedAt" | "rotatedBy"
+>;
+
+/**
+ * An expiring counter (see {@link CounterStorage}).
+ *
+ * @example
+ * ```ts
+ * const record: CounterRecord = { key: "account:alice", count: 3, firstAt, lastAt, expiresAt };
+ * ```
+ */
+export interface CounterRecord {
+  key: string;
+  count: number;
+  /** When the counter last started from zero. */
+  firstAt: number;
+  /** When it was last incremented. */
+  lastAt: number;
+  expiresAt: number;
 }
 
 /**
- * Result of {@link SessionStore.rotateRememberToken}.
+ * What `manager.revokeAllSessions()` removed.
  *
  * @example
  * ```ts
- * if (result.outcome === "mismatch") await revokeEverything(result.token.userId);
+ * const counts: DeletedSessionCounts = { sessions: 120, rememberTokens: 45 };
  * ```
  */
-export type RotateRememberResult =
-  | { outcome: "unknown" }
-  | { outcome: "rotated" | "grace" | "mismatch"; token: RememberTokenRecord };
-
-/**
- * A login failure counter (per account or per client address).
- *
- * @example
- * ```ts
- * const record = await store.incrementFailures("account:alice", now, 3_600_000);
- * if (record.count >= 5) lock();
- * ```
- */
-export interface FailureRecord {
-  key: string;
-  count: number;
-  firstFailureAt: number;
-  lastFailureAt: number;
-  expiresAt: number;
+export interface DeletedSessionCounts {
+  /** Sessions deleted. */
+  sessions: number;
+  /** Remember-me tokens deleted. */
+  rememberTokens: number;
 }
