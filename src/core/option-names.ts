@@ -170,7 +170,7 @@ export function showValue(value: unknown): string {
     case "function":
       return "a function";
     default:
-      return showObject(value);
+      return showObject(value as object | null);
   }
 }
 
