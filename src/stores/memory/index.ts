@@ -3,11 +3,9 @@ import { systemClock } from "../../core/clock.js";
 import { ConfigurationError, StoreError } from "../../core/errors.js";
 import type { MaybePromise } from "../../core/maybe-promise.js";
 import type {
-  DeletedSessionCounts,
-  FailureRecord,
+  CounterRecord,
+  RememberRotation,
   RememberTokenRecord,
-  RotateRememberInput,
-  RotateRememberResult,
   SessionPatch,
   SessionRecord,
   SessionStore,
@@ -56,7 +54,7 @@ export class MemoryStore implements SessionStore {
   readonly #userSessions = new Map<string, Set<string>>();
   readonly #tokens = new Map<string, RememberTokenRecord>();
   readonly #userTokens = new Map<string, Set<string>>();
-  readonly #failures = new Map<string, FailureRecord>();
+  readonly #counters = new Map<string, CounterRecord>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -118,7 +116,6 @@ export class MemoryStore implements SessionStore {
     if (patch.fresh !== undefined) session.fresh = patch.fresh;
     if (patch.lastSeenAt !== undefined) session.lastSeenAt = patch.lastSeenAt;
     if (patch.expiresAt !== undefined) session.expiresAt = patch.expiresAt;
-    if (patch.fingerprint !== undefined) session.fingerprint = patch.fingerprint;
     if (patch.rememberSelector !== undefined) session.rememberSelector = patch.rememberSelector;
     return true;
   }
@@ -193,28 +190,25 @@ export class MemoryStore implements SessionStore {
   }
 
   /**
-   * Atomic because the whole check-and-set runs synchronously, without an `await` in between.
+   * Atomic because the whole compare-and-set runs synchronously, without an `await` in between.
    *
    * @example
    * ```ts
-   * const result = await store.rotateRememberToken({ selector, presentedValidatorHash, newValidatorHash, now, graceMs: 10_000 });
+   * const swapped = await store.swapRememberValidator(selector, token.validatorHash, rotation);
    * ```
    */
-  async rotateRememberToken(input: RotateRememberInput): Promise<RotateRememberResult> {
-    const token = this.#tokens.get(input.selector);
-    if (!token || token.expiresAt <= input.now) return { outcome: "unknown" };
-    if (constantTimeEqual(input.presentedValidatorHash, token.validatorHash)) {
-      token.previousValidatorHash = input.presentedValidatorHash;
-      token.validatorHash = input.newValidatorHash;
-      token.rotatedAt = input.now;
-      if (input.newExpiresAt !== undefined) token.expiresAt = input.newExpiresAt;
-      return { outcome: "rotated", token: { ...token } };
-    }
-    const inGrace =
-      token.previousValidatorHash !== null &&
-      constantTimeEqual(input.presentedValidatorHash, token.previousValidatorHash) &&
-      input.now - token.rotatedAt <= input.graceMs;
-    return { outcome: inGrace ? "grace" : "mismatch", token: { ...token } };
+  async swapRememberValidator(
+    selector: string,
+    expectedValidatorHash: string,
+    rotation: RememberRotation,
+  ): Promise<boolean> {
+    const token = this.#tokens.get(selector);
+    if (!token || !constantTimeEqual(expectedValidatorHash, token.validatorHash)) return false;
+    token.validatorHash = rotation.validatorHash;
+    token.previousValidatorHash = rotation.previousValidatorHash;
+    token.rotatedAt = rotation.rotatedAt;
+    token.rotatedBy = rotation.rotatedBy;
+    return true;
   }
 
   /**
@@ -244,64 +238,76 @@ export class MemoryStore implements SessionStore {
   }
 
   /**
-   * Empties the sessions, the remember-me tokens and their per-user indexes in one synchronous step
-   * (so atomically); the failure counters stay.
+   * Empties the sessions and their per-user index in one synchronous step (so atomically).
    *
    * @example
    * ```ts
-   * const { sessions, rememberTokens } = await store.deleteAllSessions();
+   * const removed = await store.deleteAllSessions();
    * ```
    */
-  async deleteAllSessions(): Promise<DeletedSessionCounts> {
-    const counts = { sessions: this.#sessions.size, rememberTokens: this.#tokens.size };
-    this.#tokens.clear();
-    this.#userTokens.clear();
+  async deleteAllSessions(): Promise<number> {
+    const count = this.#sessions.size;
     this.#sessions.clear();
     this.#userSessions.clear();
-    return counts;
+    return count;
+  }
+
+  /**
+   * Empties the remember-me tokens and their per-user index in one synchronous step.
+   *
+   * @example
+   * ```ts
+   * const removed = await store.deleteAllRememberTokens();
+   * ```
+   */
+  async deleteAllRememberTokens(): Promise<number> {
+    const count = this.#tokens.size;
+    this.#tokens.clear();
+    this.#userTokens.clear();
+    return count;
   }
 
   /**
    * @example
    * ```ts
-   * const { count } = await store.incrementFailures("account:alice", Date.now(), 900_000);
+   * const { count } = await store.incrementCounter("account:alice", Date.now(), 900_000);
    * ```
    */
-  async incrementFailures(key: string, now: number, ttlMs: number): Promise<FailureRecord> {
-    const existing = this.#failures.get(key);
-    const record: FailureRecord =
+  async incrementCounter(key: string, now: number, ttlMs: number): Promise<CounterRecord> {
+    const existing = this.#counters.get(key);
+    const record: CounterRecord =
       existing && existing.expiresAt > now
         ? {
             key,
             count: existing.count + 1,
-            firstFailureAt: existing.firstFailureAt,
-            lastFailureAt: now,
+            firstAt: existing.firstAt,
+            lastAt: now,
             expiresAt: Math.max(existing.expiresAt, now + ttlMs),
           }
-        : { key, count: 1, firstFailureAt: now, lastFailureAt: now, expiresAt: now + ttlMs };
-    this.#failures.set(key, record);
+        : { key, count: 1, firstAt: now, lastAt: now, expiresAt: now + ttlMs };
+    this.#counters.set(key, record);
     return { ...record };
   }
 
   /**
    * @example
    * ```ts
-   * const failures = await store.getFailures("ip:203.0.113.7", Date.now());
+   * const counter = await store.getCounter("address:203.0.113.7", Date.now());
    * ```
    */
-  async getFailures(key: string, now: number): Promise<FailureRecord | null> {
-    const record = this.#failures.get(key);
+  async getCounter(key: string, now: number): Promise<CounterRecord | null> {
+    const record = this.#counters.get(key);
     return record && record.expiresAt > now ? { ...record } : null;
   }
 
   /**
    * @example
    * ```ts
-   * await store.resetFailures("account:alice");
+   * await store.deleteCounter("account:alice");
    * ```
    */
-  async resetFailures(key: string): Promise<void> {
-    this.#failures.delete(key);
+  async deleteCounter(key: string): Promise<void> {
+    this.#counters.delete(key);
   }
 
   /**
@@ -337,8 +343,8 @@ export class MemoryStore implements SessionStore {
     for (const [selector, token] of this.#tokens) {
       if (token.expiresAt <= now && this.#removeToken(selector)) removed++;
     }
-    for (const [key, record] of this.#failures) {
-      if (record.expiresAt <= now && this.#failures.delete(key)) removed++;
+    for (const [key, record] of this.#counters) {
+      if (record.expiresAt <= now && this.#counters.delete(key)) removed++;
     }
     return removed;
   }

@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigurationError } from "../../core/errors.js";
-import { defineStoreConformanceTests } from "../../testing/store-suite.js";
+import {
+  defineCounterStorageTests,
+  defineRememberTokenStorageTests,
+  defineSessionStorageTests,
+  defineStoreConformanceTests,
+  defineStoreMaintenanceTests,
+} from "../../testing/store-suite.js";
 import { MemoryStore } from "./index.js";
 
 defineStoreConformanceTests({
@@ -11,6 +17,16 @@ defineStoreConformanceTests({
   beforeEach,
   afterEach,
 });
+
+// Each part's suite on its own, creating the store inside each test (no hooks).
+for (const definePart of [
+  defineSessionStorageTests,
+  defineRememberTokenStorageTests,
+  defineCounterStorageTests,
+  defineStoreMaintenanceTests,
+]) {
+  definePart({ name: "MemoryStore", createStore: () => new MemoryStore(), describe, it });
+}
 
 describe("MemoryStore specifics", () => {
   afterEach(() => {
