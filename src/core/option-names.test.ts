@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigurationError } from "./errors.js";
-import { closestName, editDistance, rejectUnknownKeys, showValue } from "./option-names.js";
+import { closestName, editDistance, findUnknownKey, rejectUnknownKeys, showValue } from "./option-names.js";
 
 function refusal(run: () => void): ConfigurationError {
   try {
@@ -80,6 +80,22 @@ describe("rejectUnknownKeys", () => {
   it("does not take inherited names such as toString for known ones", () => {
     const error = refusal(() => rejectUnknownKeys({ toString: 1 }, ["client"], "X", { hints: {} }));
     expect(error.message).toContain('"toString"');
+  });
+});
+
+describe("findUnknownKey", () => {
+  it("gives the first unknown key, its shown path and hint, or undefined", () => {
+    expect(findUnknownKey({ loginView: 1, loginview: 2 }, ["loginView"], { path: "views" })).toEqual({
+      key: "loginview",
+      shown: "views.loginview",
+      hint: "views.loginView",
+    });
+    expect(findUnknownKey({ colour: 1 }, ["loginView"])).toEqual({
+      key: "colour",
+      shown: "colour",
+      hint: undefined,
+    });
+    expect(findUnknownKey({ loginView: 1 }, ["loginView"])).toBeUndefined();
   });
 });
 

@@ -39,6 +39,47 @@ export interface UnknownKeyRules {
 }
 
 /**
+ * The first own key of `given` that is not in `known`, as shown in messages (with the level's path),
+ * and the suggested name (the closest known name, or the target of a matching hint) if any.
+ *
+ * @example
+ * ```ts
+ * findUnknownKey({ loginview: "/login" }, ["loginView"], { path: "views" });
+ * // { key: "loginview", shown: "views.loginview", hint: "views.loginView" }
+ * ```
+ */
+export function findUnknownKey(
+  given: object,
+  known: Iterable<string>,
+  rules: UnknownKeyRules = {},
+): UnknownKey | undefined {
+  const knownNames = [...known];
+  const prefix = rules.path ? `${rules.path}.` : "";
+  for (const key of Object.keys(given)) {
+    if (knownNames.includes(key)) continue;
+    return { key, shown: prefix + key, hint: suggestName(key, knownNames, rules.hints ?? {}, prefix) };
+  }
+  return undefined;
+}
+
+/**
+ * An option name that {@link findUnknownKey} found.
+ *
+ * @example
+ * ```ts
+ * const unknown: UnknownKey = { key: "loginview", shown: "views.loginview", hint: "views.loginView" };
+ * ```
+ */
+export interface UnknownKey {
+  /** The key as given. */
+  readonly key: string;
+  /** The key with its level's path, as messages show it. */
+  readonly shown: string;
+  /** The name to suggest, or undefined when none is close. */
+  readonly hint: string | undefined;
+}
+
+/**
  * Throws a {@link ConfigurationError} for the first own key of `given` that is not in `known`,
  * suggesting the closest known name (or the target of a matching hint) and listing the known ones.
  *
@@ -59,17 +100,13 @@ export function rejectUnknownKeys(
   rules: UnknownKeyRules = {},
 ): void {
   const knownNames = [...known];
-  const accepted = new Set(knownNames);
-  for (const key of Object.keys(given)) {
-    if (accepted.has(key)) continue;
-    const prefix = rules.path ? `${rules.path}.` : "";
-    const hint = suggestName(key, knownNames, rules.hints ?? {}, prefix);
-    throw new ConfigurationError(
-      `${context}: unknown option ${JSON.stringify(prefix + key)}` +
-        `${hint ? `: did you mean ${JSON.stringify(hint)}?` : "."} ` +
-        `Known options${rules.path ? ` in ${rules.path}` : ""}: ${knownNames.join(", ")}.`,
-    );
-  }
+  const unknown = findUnknownKey(given, knownNames, rules);
+  if (unknown === undefined) return;
+  throw new ConfigurationError(
+    `${context}: unknown option ${JSON.stringify(unknown.shown)}` +
+      `${unknown.hint ? `: did you mean ${JSON.stringify(unknown.hint)}?` : "."} ` +
+      `Known options${rules.path ? ` in ${rules.path}` : ""}: ${knownNames.join(", ")}.`,
+  );
 }
 
 /** A hint's exact name first, then the closest of the known names and the hints' names. */

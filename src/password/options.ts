@@ -1,4 +1,5 @@
 import { ConfigurationError } from "../core/errors.js";
+import { findUnknownKey } from "../core/option-names.js";
 
 /**
  * What one hash invocation did, as reported to {@link PasswordHasherOptions.onHashWork}: an argon2
@@ -181,14 +182,12 @@ export function resolvePasswordOptions(options: PasswordHasherOptions = {}): Res
 }
 
 function rejectUnknownKeys(options: object): void {
-  for (const key of Object.keys(options)) {
-    if (KNOWN_KEYS.has(key)) continue;
-    const hint = KEY_HINTS[key];
-    throw new ConfigurationError(
-      `createPasswordHasher: unknown option "${key}".${hint ? ` Did you mean "${hint}"?` : ""} ` +
-        `Known options: ${[...KNOWN_KEYS].join(", ")}.`,
-    );
-  }
+  const unknown = findUnknownKey(options, KNOWN_KEYS, { hints: KEY_HINTS });
+  if (unknown === undefined) return;
+  throw new ConfigurationError(
+    `createPasswordHasher: unknown option "${unknown.key}".${unknown.hint ? ` Did you mean "${unknown.hint}"?` : ""} ` +
+      `Known options: ${[...KNOWN_KEYS].join(", ")}.`,
+  );
 }
 
 function integerOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
