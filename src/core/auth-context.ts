@@ -1,18 +1,18 @@
 import { clientAddress, requestOrigin } from "./client.js";
-import { serializeCookie } from "./cookies.js";
-import { csrfTokenFor } from "./csrf.js";
+import { CookieJar } from "./cookie-jar.js";
 import { ConfigurationError, LoginManagerError } from "./errors.js";
 import type { FlashMessage } from "./flash.js";
-import { decodeFlashes, encodeFlashes } from "./flash.js";
-import type { RequestView, ResponseView } from "./http.js";
-import type { ManagerCore } from "./internals.js";
-import type { CookieDecisions } from "./loader.js";
-import type { LoginManager } from "./manager.js";
-import { createSession, deleteSessionsOfToken } from "./sessions.js";
+import type { AuthReply, RequestView, ResponseView } from "./http.js";
+import type { CreatedSession, HeldLogin, IssuedToken } from "./lifecycle/index.js";
+import type { AuthSource, CookieChanges, LoadedState } from "./loader.js";
+import { CsrfCookie, FlashQueue } from "./request-extras.js";
+import { checkSecret, type LoginAttemptResult } from "./secret-checks.js";
+import type { RequestServices } from "./services.js";
 import type { SessionRecord } from "./store.js";
-import type { SecretCheck, ThrottleStatus } from "./throttle.js";
-import { hashToken, randomToken } from "./tokens.js";
 import type { AnonymousUser, AuthUser } from "./users.js";
+
+export type { AuthSource } from "./loader.js";
+export type { LoginAttemptResult } from "./secret-checks.js";
 
 /**
  * Options of {@link AuthContext.loginUser} (Flask-Login's `login_user` arguments).
@@ -25,7 +25,7 @@ import type { AnonymousUser, AuthUser } from "./users.js";
 export interface LoginOptions {
   /** Also issue a remember-me cookie. @default false */
   remember?: boolean;
-  /** Lifetime of that remember-me token. @default the manager's rememberDurationSeconds */
+  /** Lifetime of that remember-me token. @default the manager's `rememberMe.durationSeconds` */
   durationSeconds?: number;
   /** Log in even an inactive user. @default false */
   force?: boolean;
@@ -52,78 +52,33 @@ export interface SessionInfo {
   remembered: boolean;
 }
 
-/**
- * How the current user was authenticated on this request.
- *
- * @example
- * ```ts
- * if (auth.source === "remember") console.log("restored from remember-me");
- * ```
- */
-export type AuthSource = "session" | "remember" | "request" | "login" | null;
-
-/**
- * The result of {@link AuthContext.attemptLogin} and {@link AuthContext.attemptReauth}.
- *
- * - `ok: true`: the password was right; the user is logged in (or the login confirmed).
- * - `reason: "invalid"`: the password was wrong (or the account unknown or inactive). When, with this
- *   failure counted, the account or the client address is locked (this failure reached the limit, or
- *   one racing it from the same address did), `retryAfterSeconds` says for how long; otherwise it is
- *   absent.
- * - `reason: "locked"`: refused without checking the password, because a lock was already running.
- *
- * @example
- * ```ts
- * const result = await auth.attemptLogin({ account, verify });
- * if (!result.ok && result.retryAfterSeconds !== undefined) {
- *   res.set("Retry-After", String(result.retryAfterSeconds)); // locked now, or already locked
- * }
- * ```
- */
-export type LoginAttemptResult<U> =
-  | { ok: true; user: U }
-  | { ok: false; reason: "invalid"; retryAfterSeconds?: number }
-  | { ok: false; reason: "locked"; retryAfterSeconds: number };
-
-/** A wrong password's result, with the lock it leaves running, if any. */
-function invalid(after: ThrottleStatus): LoginAttemptResult<never> {
-  return after.locked
-    ? { ok: false, reason: "invalid", retryAfterSeconds: after.retryAfterSeconds }
-    : { ok: false, reason: "invalid" };
-}
-
-/** What the loader found for this request; internal. */
-export interface LoadedState<U extends AuthUser> {
-  user: U | null;
-  session: SessionRecord | null;
-  source: AuthSource;
-  fresh: boolean;
-  rememberSelector: string | null;
-}
-
 const SESSION_HANDLE_PURPOSE = "session-handle";
+/** Verifications of one login attempt when revocations of other users keep racing it (epochs.ts). */
+const MAX_VERIFY_ROUNDS = 3;
 
-let managerOfContext: (value: object) => LoginManager<never> | undefined;
+let servicesOfContext: (value: object) => RequestServices<never> | undefined;
 
 /**
- * The manager that made `value`, when it is an {@link AuthContext}; undefined for anything else.
- * Internal: adapters' route guards find their manager this way. (A WeakMap from context to manager
- * did the same, but it was written on every request, and V8 handles weak keys as ephemerons on each
- * young-generation collection: about 0.6 µs per request on Fastify in perf samples.)
+ * The route-guard answer for a request's context (see `Guards.check`): null to go on, or the reply;
+ * undefined when `value` is not an {@link AuthContext} (the adapter's middleware did not run).
+ * Internal: adapters reach it through `login-manager/adapter`.
  *
  * @example
  * ```ts
- * const manager = managerOf(req.auth); // undefined when the middleware did not run
+ * const reply = guardReply(req.auth, { fresh: false });
  * ```
  */
-export function managerOf(value: unknown): LoginManager<never> | undefined {
-  return typeof value === "object" && value !== null ? managerOfContext(value) : undefined;
+export function guardReply(value: unknown, requirement: { fresh: boolean }): AuthReply | null | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const services = servicesOfContext(value);
+  return services ? services.guards.check(value as AuthContext<never>, requirement) : undefined;
 }
 
 /**
  * Everything login-manager knows and can do for one request: `req.auth` in Express, `request.auth`
- * in Fastify, `c.var.auth` in Hono. The free functions (`currentUser()`, `loginUser()`, ...) call the
- * context of the request they run in.
+ * in Fastify, `c.var.auth` in Hono. Identity is its own; the session steps are the lifecycle's, CSRF
+ * and flashes small helpers of their own, all reached from here. The free functions
+ * (`currentUser()`, `loginUser()`, ...) call the context of the request they run in.
  *
  * @example
  * ```ts
@@ -136,9 +91,8 @@ export function managerOf(value: unknown): LoginManager<never> | undefined {
  */
 export class AuthContext<U extends AuthUser> {
   readonly request: RequestView;
-  readonly #response: ResponseView;
-  readonly #core: ManagerCore<U>;
-  readonly #cookies: Map<string, string>;
+  readonly #services: RequestServices<U>;
+  readonly #jar: CookieJar;
   readonly #https: boolean;
   #user: U | null;
   #session: SessionRecord | null;
@@ -147,44 +101,33 @@ export class AuthContext<U extends AuthUser> {
   #rememberSelector: string | null;
   #anonymous: AnonymousUser | undefined;
   #accessed = false;
-  #csrfValue: string | undefined;
-  #flashes: FlashMessage[] | undefined;
+  #csrf: CsrfCookie | undefined;
+  #flashes: FlashQueue | undefined;
 
   static {
-    managerOfContext = (value) =>
-      #core in value ? (value.#core.manager as unknown as LoginManager<never>) : undefined;
+    servicesOfContext = (value) =>
+      #services in value ? (value.#services as unknown as RequestServices<never>) : undefined;
   }
 
-  /** @internal Built by the manager's `authenticate`; applications never construct it. */
+  /** @internal Built by the manager for each request; applications never construct it. */
   constructor(
-    core: ManagerCore<U>,
+    services: RequestServices<U>,
     request: RequestView,
     response: ResponseView,
-    cookies: Map<string, string>,
+    cookies: ReadonlyMap<string, string>,
     loaded: LoadedState<U>,
     https: boolean,
   ) {
-    this.#core = core;
+    this.#services = services;
     this.request = request;
-    this.#response = response;
-    this.#cookies = cookies;
     this.#https = https;
+    this.#jar = new CookieJar(cookies, response, services.options.cookies, https);
     this.#user = loaded.user;
     this.#session = loaded.session;
     this.#source = loaded.source;
     this.#fresh = loaded.fresh;
     this.#rememberSelector = loaded.rememberSelector;
-    this.#csrfValue = cookies.get(this.cookieName(core.options.csrfCookieName));
-  }
-
-  /** @internal Sends the cookies the loader decided on (rotated remember token, restored session, clears). */
-  applyLoaderCookies(decisions: CookieDecisions): void {
-    const { sessionCookieName, rememberCookieName } = this.#core.options;
-    if (decisions.clearSession) this.#clearCookie(sessionCookieName);
-    if (decisions.clearRemember) this.#clearCookie(rememberCookieName);
-    if (decisions.session) this.#setCookie(sessionCookieName, decisions.session.value);
-    if (decisions.remember)
-      this.#setCookie(rememberCookieName, decisions.remember.value, decisions.remember.maxAgeSeconds);
+    if (loaded.cookies) this.#applyLoaderCookies(loaded.cookies);
   }
 
   /** The logged-in user, or the anonymous user. */
@@ -192,10 +135,11 @@ export class AuthContext<U extends AuthUser> {
     if (!this.#accessed) {
       this.#accessed = true;
       // Checked first so a request with no listener allocates no payload.
-      if (this.#core.events.has("accessed")) this.#core.events.emit("accessed", { request: this.request });
+      const { events } = this.#services;
+      if (events.has("accessed")) events.emit("accessed", { request: this.request });
     }
     if (this.#user) return this.#user;
-    this.#anonymous ??= this.#core.options.anonymousUser();
+    this.#anonymous ??= this.#services.options.anonymousUser();
     return this.#anonymous;
   }
 
@@ -229,91 +173,67 @@ export class AuthContext<U extends AuthUser> {
     return (
       this.#user !== null &&
       this.#rememberSelector !== null &&
-      this.#cookies.has(this.cookieName(this.#core.options.rememberCookieName))
+      this.#jar.has(this.#services.options.cookies.rememberName)
     );
   }
 
   /**
    * Logs `user` in: ends any session this browser had, issues a new session id (no fixation), a
    * new CSRF token and, with `remember`, a remember-me token. Resolves false, changing nothing, for an
-   * inactive user unless `force`.
+   * inactive user unless `force`; and false, leaving no session behind, when the user's sessions were
+   * revoked while the login ran (a password change elsewhere, say). Call it inside
+   * {@link AuthContext.attemptLogin}'s `verify` flow, or right after your own check of the password:
+   * `attemptLogin` also catches a change that lands while the password is being verified.
    */
-  async loginUser(user: U, options: LoginOptions = {}): Promise<boolean> {
-    if (!options.force && !user.isActive) return false;
-    const durationSeconds = options.durationSeconds ?? this.#core.options.rememberDurationSeconds;
-    if (!Number.isInteger(durationSeconds) || durationSeconds <= 0) {
-      throw new ConfigurationError(
-        `durationSeconds must be a positive whole number of seconds, got ${String(options.durationSeconds)}`,
-      );
-    }
-    await this.#endCurrentSession();
-    const rememberSelector = options.remember
-      ? await this.#issueRememberToken(user.getId(), durationSeconds)
-      : null;
-    if (!options.remember) this.#clearCookie(this.#core.options.rememberCookieName);
-    await this.#startSession(user.getId(), options.fresh ?? true, rememberSelector);
-    this.#setUser(user, "login", options.fresh ?? true, rememberSelector);
-    this.rotateCsrfToken();
-    this.#core.events.emit("loggedIn", { user, request: this.request });
-    return true;
+  loginUser(user: U, options: LoginOptions = {}): Promise<boolean> {
+    return this.#login(user, options);
   }
 
   /** Logs the user out: deletes the session and remember token on the server and clears both cookies. */
   async logoutUser(): Promise<boolean> {
     const previous = this.#user;
-    await this.#endCurrentSession();
-    this.#clearCookie(this.#core.options.sessionCookieName, true);
-    this.#clearCookie(this.#core.options.rememberCookieName, true);
-    this.#user = null;
-    this.#source = null;
-    this.#fresh = false;
+    await this.#services.lifecycle.logout(this.#held());
+    this.#becomeAnonymous(true);
     this.rotateCsrfToken();
-    this.#core.events.emit("loggedOut", { user: previous, request: this.request });
+    this.#services.events.emit("loggedOut", { user: previous, request: this.request });
     return true;
   }
 
   /**
    * Marks the login fresh after the user re-entered their password (Flask-Login's `confirm_login`).
    * The session gets a new id and both timeouts restart (NIST 800-63B: re-authentication resets them).
+   * Resolves false, and the request is anonymous from then on, when this session was revoked
+   * meanwhile (a password change elsewhere): re-authenticating must not revive it.
    */
-  async confirmLogin(): Promise<void> {
+  async confirmLogin(): Promise<boolean> {
     const user = this.requireUser();
-    await this.#rotateSession(true);
+    if (!(await this.#rotateSession(true, true))) return false;
     this.#fresh = true;
-    this.#core.events.emit("loginConfirmed", { user, request: this.request });
+    this.#services.events.emit("loginConfirmed", { user, request: this.request });
+    return true;
   }
 
   /**
    * After the user changed their password: keeps this browser logged in under a new session id and
-   * ends every other session and every remember-me token of the user.
+   * ends every other session and every remember-me token of the user, including logins that were
+   * still in flight when the change was made.
    */
   async afterPasswordChange(): Promise<number> {
-    const user = this.requireUser();
-    const userId = user.getId();
+    const userId = this.requireUser().getId();
     // The new session must not point at this browser's remember token: it is deleted below.
-    await this.#rotateSession(true, false);
-    this.#clearCookie(this.#core.options.rememberCookieName);
-    const [sessions] = await Promise.all([
-      this.#core.options.store.deleteUserSessions(userId, this.#session?.id),
-      this.#core.options.store.deleteUserRememberTokens(userId),
-    ]);
+    const rotated = await this.#rotateSession(true, false);
+    this.#jar.clear(this.#services.options.cookies.rememberName);
     this.#rememberSelector = null;
-    this.#core.events.emit("sessionsRevoked", {
-      userId,
-      reason: "password-change",
-      count: sessions,
+    const keepSessionId = rotated ? this.#session?.id : undefined;
+    return this.#services.lifecycle.revokeUser(userId, "password-change", {
       request: this.request,
+      ...(keepSessionId ? { keepSessionId } : {}),
     });
-    return sessions;
   }
 
   /** The user's active sessions, oldest first, the current one marked. */
   async listSessions(): Promise<SessionInfo[]> {
-    const user = this.requireUser();
-    const sessions = await this.#core.options.store.listUserSessions(
-      user.getId(),
-      this.#core.options.clock.now(),
-    );
+    const sessions = await this.#services.lifecycle.list(this.requireUser().getId());
     return sessions.map((session) => ({
       handle: this.#handleOf(session.id),
       createdAt: new Date(session.createdAt),
@@ -343,20 +263,11 @@ export class AuthContext<U extends AuthUser> {
     if (this.#session === null || handle !== this.#handleOf(this.#session.id)) {
       this.#requireFreshLogin("revokeSession");
     }
-    const sessions = await this.#core.options.store.listUserSessions(
-      user.getId(),
-      this.#core.options.clock.now(),
-    );
+    const sessions = await this.#services.lifecycle.list(user.getId());
     const target = sessions.find((session) => this.#handleOf(session.id) === handle);
     if (!target) return false;
-    await this.#deleteSessionAndToken(target);
+    await this.#services.lifecycle.revokeOne(target, this.request);
     if (target.id === this.#session?.id) await this.logoutUser();
-    this.#core.events.emit("sessionsRevoked", {
-      userId: user.getId(),
-      reason: "revoke-one",
-      count: 1,
-      request: this.request,
-    });
     return true;
   }
 
@@ -374,38 +285,16 @@ export class AuthContext<U extends AuthUser> {
    * ```
    */
   async revokeOtherSessions(): Promise<number> {
-    const user = this.requireUser();
+    const userId = this.requireUser().getId();
     this.#requireFreshLogin("revokeOtherSessions");
-    const userId = user.getId();
-    const { store, clock } = this.#core.options;
-    const now = clock.now();
-    const others = (await store.listUserSessions(userId, now)).filter(
-      (session) => session.id !== this.#session?.id,
-    );
-    // Remember tokens outlive their sessions (a closed browser, an idle timeout), so the session list
-    // misses some of them: revoke them all, then re-issue this browser's for its remaining lifetime.
-    const ownSelector = this.#session?.rememberSelector ?? this.#rememberSelector;
-    const ownToken = ownSelector ? await store.getRememberToken(ownSelector, now) : null;
-    await Promise.all([
-      ...others.map((session) => store.deleteSession(session.id)),
-      store.deleteUserRememberTokens(userId),
-    ]);
-    this.#rememberSelector = null;
-    if (ownToken) {
-      const remainingSeconds = Math.max(1, Math.floor((ownToken.expiresAt - now) / 1000));
-      this.#rememberSelector = await this.#issueRememberToken(userId, remainingSeconds);
-      if (this.#session) {
-        this.#session.rememberSelector = this.#rememberSelector;
-        await store.updateSession(this.#session.id, { rememberSelector: this.#rememberSelector });
-      }
-    }
-    this.#core.events.emit("sessionsRevoked", {
+    const { count, token } = await this.#services.lifecycle.revokeOthers(this.request, {
+      ...this.#held(),
       userId,
-      reason: "revoke-others",
-      count: others.length,
-      request: this.request,
     });
-    return others.length;
+    this.#rememberSelector = token?.selector ?? null;
+    if (this.#session) this.#session.rememberSelector = this.#rememberSelector;
+    if (token) this.#setRememberCookie(token);
+    return count;
   }
 
   /**
@@ -420,9 +309,11 @@ export class AuthContext<U extends AuthUser> {
    * when the login succeeds, so however many processes share the store, an account gets at most
    * `maxAccountFailures` password checks before it locks (then one per lock period). If `verify` or
    * the login throws, the error propagates and the attempt stays counted against the account (not the
-   * address): a store count cannot be taken back, and resetting it instead would let anyone who can
-   * make `verify` throw wipe the account's failures. So `verify` should resolve `null` for a wrong
-   * password rather than throw, and must not throw depending on whether the password was right.
+   * address). So `verify` should resolve `null` for a wrong password rather than throw.
+   *
+   * A password change (or any revocation of the user's sessions) that lands while `verify` runs or
+   * the session is being created wins: the login answers `invalid` and leaves nothing behind. When
+   * revocations of other users land during `verify`, it runs again (at most three times in all).
    */
   async attemptLogin(attempt: {
     account: string;
@@ -430,37 +321,28 @@ export class AuthContext<U extends AuthUser> {
     remember?: boolean;
     durationSeconds?: number;
   }): Promise<LoginAttemptResult<U>> {
-    const { remember, durationSeconds } = attempt;
-    return this.#checkSecret(attempt.account, async (): Promise<SecretCheck<U>> => {
-      const user = await attempt.verify();
-      if (!user) return { ok: false, reason: "invalid" };
-      const loggedIn = await this.loginUser(user, { remember, durationSeconds });
-      return loggedIn ? { ok: true, value: user } : { ok: false, reason: "inactive" };
+    const { lifecycle } = this.#services;
+    const options: LoginOptions = { remember: attempt.remember, durationSeconds: attempt.durationSeconds };
+    return this.#checkSecret(attempt.account, async () => {
+      for (let round = 0; round < MAX_VERIFY_ROUNDS; round++) {
+        const before = await lifecycle.revocationCount();
+        const user = await attempt.verify();
+        if (!user) return { ok: false, reason: "invalid" };
+        const snapshot = await lifecycle.snapshotSince(user.getId(), before);
+        if (!snapshot) continue;
+        return (await this.#login(user, options, snapshot))
+          ? { ok: true, value: user }
+          : { ok: false, reason: "inactive" };
+      }
+      return { ok: false, reason: "invalid" };
     });
-  }
-
-  /** @internal The CSRF cookie's value, for the manager's CSRF check. */
-  get csrfCookieValue(): string | undefined {
-    return this.#csrfValue;
-  }
-
-  /**
-   * @internal This request's own origin (Host header and the protocol found when it was identified),
-   * or null for a missing or malformed Host: what the CSRF check expects and an absolute `next` uses.
-   */
-  get requestOrigin(): string | null {
-    return requestOrigin(this.request, this.#https);
   }
 
   /**
    * Re-authentication with brute-force limits: `verify` checks the current user's password; on
    * success the login is confirmed ({@link AuthContext.confirmLogin}). `account` is the string
    * {@link AuthContext.attemptLogin} counts for this user (its canonical name), because both checks
-   * spend one failure budget per account: wrong passwords here and at the login form add up, a lock
-   * started by either refuses both, and a right password at either resets it. So a stolen remember-me
-   * cookie gets no guesses of its own, from any number of processes; a `verify` that throws stays
-   * counted, as in {@link AuthContext.attemptLogin}. Also the check for a password change's current
-   * password.
+   * spend one failure budget per account. Also the check for a password change's current password.
    *
    * @example
    * ```ts
@@ -480,73 +362,153 @@ export class AuthContext<U extends AuthUser> {
       );
     }
     const user = this.requireUser();
-    return this.#checkSecret(attempt.account, async (): Promise<SecretCheck<U>> => {
+    return this.#checkSecret(attempt.account, async () => {
       if (!(await attempt.verify())) return { ok: false, reason: "invalid" };
-      await this.confirmLogin();
-      return { ok: true, value: user };
+      return (await this.confirmLogin()) ? { ok: true, value: user } : { ok: false, reason: "invalid" };
     });
+  }
+
+  /** @internal The CSRF cookie's value, for the manager's CSRF check. */
+  get csrfCookieValue(): string | undefined {
+    return this.#csrf ? this.#csrf.value : this.#jar.get(this.#services.options.cookies.csrfName);
+  }
+
+  /**
+   * @internal This request's own origin (Host header and the protocol found when it was identified),
+   * or null for a missing or malformed Host: what the CSRF check expects and an absolute `next` uses.
+   */
+  get requestOrigin(): string | null {
+    return requestOrigin(this.request, this.#https);
   }
 
   /** The CSRF token to put in forms (`_csrf`) or the `X-CSRF-Token` header; sets its cookie on first use. */
   csrfToken(): string {
-    if (this.#csrfValue === undefined) this.rotateCsrfToken();
-    return csrfTokenFor(this.#core.keys, this.#csrfValue as string);
+    return this.#csrfCookie().token();
   }
 
   /** Replaces the CSRF secret (done at login and logout); earlier tokens stop working. */
   rotateCsrfToken(): void {
-    this.#csrfValue = randomToken();
-    this.#setCookie(this.#core.options.csrfCookieName, this.#csrfValue);
+    this.#csrfCookie().rotate();
   }
 
   /** Queues a message for the next page (Flask's `flash`). */
   flash(message: string, category = "message"): void {
-    const pending = this.#pendingFlashes();
-    pending.push({ category, message });
-    this.#setCookie(this.#core.options.flashCookieName, encodeFlashes(this.#core.keys, pending));
+    this.#flashQueue().add(message, category);
   }
 
   /** Returns and clears the queued messages (Flask's `get_flashed_messages`). */
   takeFlashes(): FlashMessage[] {
-    const pending = this.#pendingFlashes();
-    this.#flashes = [];
-    if (pending.length > 0 || this.#cookies.has(this.cookieName(this.#core.options.flashCookieName))) {
-      this.#clearCookie(this.#core.options.flashCookieName);
-    }
-    return pending;
+    return this.#flashQueue().take();
   }
 
   /** The client address used for throttling and session lists (socket peer unless proxies are trusted). */
   get clientAddress(): string {
-    return clientAddress(this.request, this.#core.options.trustProxyHops);
+    return clientAddress(this.request, this.#services.options.network.trustProxyHops);
   }
 
   /** The cookie name actually used on this request: `__Host-<base>` over HTTPS. */
   cookieName(base: string): string {
-    return this.#secureCookies() ? `__Host-${base}` : base;
+    return this.#jar.name(base);
+  }
+
+  async #login(
+    user: U,
+    options: LoginOptions,
+    snapshot?: Parameters<RequestServices<U>["lifecycle"]["login"]>[2]["snapshot"],
+  ): Promise<boolean> {
+    if (!options.force && !user.isActive) return false;
+    const durationSeconds = options.durationSeconds ?? this.#services.options.rememberMe.durationSeconds;
+    if (!Number.isInteger(durationSeconds) || durationSeconds <= 0) {
+      throw new ConfigurationError(
+        `durationSeconds must be a positive whole number of seconds, got ${JSON.stringify(options.durationSeconds)}`,
+      );
+    }
+    const fresh = options.fresh ?? true;
+    const started = await this.#services.lifecycle.login(this.request, this.#held(), {
+      userId: user.getId(),
+      fresh,
+      rememberSeconds: options.remember ? durationSeconds : null,
+      ...(snapshot ? { snapshot } : {}),
+    });
+    if (!started) {
+      this.#becomeAnonymous(false);
+      return false;
+    }
+    if (started.token) this.#setRememberCookie(started.token);
+    else this.#jar.clear(this.#services.options.cookies.rememberName);
+    this.#useSession(started.created);
+    this.#user = user;
+    this.#source = "login";
+    this.#fresh = fresh;
+    this.#rememberSelector = started.token?.selector ?? null;
+    this.rotateCsrfToken();
+    this.#services.events.emit("loggedIn", { user, request: this.request });
+    return true;
+  }
+
+  /** A new session id for this login; false (and anonymous from then on) when it was revoked meanwhile. */
+  async #rotateSession(fresh: boolean, keepRemember: boolean): Promise<boolean> {
+    const userId = this.requireUser().getId();
+    const created = await this.#services.lifecycle.rotate(
+      this.request,
+      { ...this.#held(), userId },
+      { fresh, keepRemember },
+    );
+    if (!created) {
+      this.#becomeAnonymous(false);
+      return false;
+    }
+    this.#useSession(created);
+    return true;
+  }
+
+  #held(): HeldLogin {
+    return {
+      session: this.#session,
+      rememberSelector: this.#rememberSelector,
+      userId: this.#user?.getId() ?? null,
+    };
+  }
+
+  #useSession(created: CreatedSession): void {
+    this.#session = created.session;
+    this.#jar.set(this.#services.options.cookies.sessionName, created.cookieValue);
+    // The response carries a session id: no shared or browser cache may keep it (ASVS 14.3.2).
+    this.#jar.noStore();
+  }
+
+  #setRememberCookie(token: IssuedToken): void {
+    this.#jar.set(this.#services.options.cookies.rememberName, token.cookieValue, token.maxAgeSeconds);
+  }
+
+  /** Forgets the login on this request; clears both cookies (`always`: even if not received). */
+  #becomeAnonymous(always: boolean): void {
+    const { sessionName, rememberName } = this.#services.options.cookies;
+    this.#jar.clear(sessionName, always);
+    this.#jar.clear(rememberName, always);
+    this.#user = null;
+    this.#session = null;
+    this.#source = null;
+    this.#fresh = false;
+    this.#rememberSelector = null;
+  }
+
+  #applyLoaderCookies(changes: CookieChanges): void {
+    const { sessionName, rememberName } = this.#services.options.cookies;
+    if (changes.clearSession) this.#jar.clear(sessionName);
+    if (changes.clearRemember) this.#jar.clear(rememberName);
+    if (changes.session) this.#jar.set(sessionName, changes.session);
+    if (changes.remember) this.#jar.set(rememberName, changes.remember.value, changes.remember.maxAgeSeconds);
+  }
+
+  #checkSecret(account: string, check: Parameters<typeof checkSecret<U>>[4]): Promise<LoginAttemptResult<U>> {
+    return checkSecret(this.#services, this.request, account, this.clientAddress, check);
   }
 
   /**
-   * One check of a secret of `account` against its failure budget (see `LoginThrottle.checkSecret`),
-   * with the `loginFailed` events: every check of a secret goes through here.
-   */
-  async #checkSecret(account: string, check: () => Promise<SecretCheck<U>>): Promise<LoginAttemptResult<U>> {
-    const { throttle, options } = this.#core;
-    const outcome = await throttle.checkSecret(account, this.clientAddress, () => options.clock.now(), check);
-    if (outcome.ok) return { ok: true, user: outcome.value };
-    if (outcome.reason === "locked") return this.#failed(account, "locked", outcome.retryAfterSeconds);
-    this.#emitFailure(account, outcome.reason, outcome.after);
-    return invalid(outcome.after);
-  }
-
-  /**
-   * The one rule for ending sessions other than this one (ASVS 7.5.2, checklist 54): it needs a login
-   * confirmed with a password on this session. Without it, a session restored from a stolen
-   * remember-me cookie (or made stale by session protection) could log the owner out everywhere, one
-   * session at a time. Throws, like {@link AuthContext.requireUser} on an unguarded route: the app's
-   * `freshLoginRequired` guard sends such a user to `refreshView` before the call is ever made.
-   * (`afterPasswordChange` is not bound by it: it follows a change the app has already made, after
-   * checking the current password, and refusing then would leave the old sessions alive.)
+   * The one rule for ending sessions other than this one (ASVS 7.5.2): it needs a login confirmed
+   * with a password on this session. Without it, a session restored from a stolen remember-me cookie
+   * (or made stale by session protection) could log the owner out everywhere, one session at a time.
    */
   #requireFreshLogin(action: string): void {
     if (this.loginFresh()) return;
@@ -558,122 +520,16 @@ export class AuthContext<U extends AuthUser> {
 
   /** A session's handle for the session list: a keyed digest of its id, which it does not reveal. */
   #handleOf(sessionId: string): string {
-    return this.#core.keys.sign(SESSION_HANDLE_PURPOSE, sessionId).slice(0, 22);
+    return this.#services.keys.sign(SESSION_HANDLE_PURPOSE, sessionId).slice(0, 22);
   }
 
-  /** Emits the failure, then a "locked" failure when this one started a lock. */
-  #emitFailure(account: string, reason: "invalid" | "inactive", after: ThrottleStatus): void {
-    this.#core.events.emit("loginFailed", { account, reason, request: this.request });
-    if (after.locked) {
-      this.#core.events.emit("loginFailed", {
-        account,
-        reason: "locked",
-        retryAfterSeconds: after.retryAfterSeconds,
-        request: this.request,
-      });
-    }
+  #csrfCookie(): CsrfCookie {
+    this.#csrf ??= new CsrfCookie(this.#jar, this.#services.keys);
+    return this.#csrf;
   }
 
-  #failed(account: string, reason: "locked", retryAfterSeconds: number): LoginAttemptResult<U> {
-    this.#core.events.emit("loginFailed", { account, reason, retryAfterSeconds, request: this.request });
-    return { ok: false, reason, retryAfterSeconds };
-  }
-
-  #pendingFlashes(): FlashMessage[] {
-    this.#flashes ??= decodeFlashes(
-      this.#core.keys,
-      this.#cookies.get(this.cookieName(this.#core.options.flashCookieName)),
-    );
+  #flashQueue(): FlashQueue {
+    this.#flashes ??= new FlashQueue(this.#jar, this.#services.keys);
     return this.#flashes;
-  }
-
-  #setUser(user: U, source: AuthSource, fresh: boolean, rememberSelector: string | null): void {
-    this.#user = user;
-    this.#source = source;
-    this.#fresh = fresh;
-    this.#rememberSelector = rememberSelector;
-  }
-
-  async #startSession(userId: string, fresh: boolean, rememberSelector: string | null): Promise<void> {
-    const { session, cookieValue } = await createSession(this.#core.options, this.request, {
-      userId,
-      fresh,
-      rememberSelector,
-    });
-    this.#session = session;
-    this.#setCookie(this.#core.options.sessionCookieName, cookieValue);
-    // The response carries a session id: no shared or browser cache may keep it (ASVS 14.3.2).
-    this.#response.setHeader("cache-control", "no-store");
-  }
-
-  async #rotateSession(fresh: boolean, keepRemember = true): Promise<void> {
-    const user = this.requireUser();
-    const previous = this.#session;
-    const rememberSelector = keepRemember ? (previous?.rememberSelector ?? this.#rememberSelector) : null;
-    await this.#startSession(user.getId(), fresh, rememberSelector);
-    if (previous) await this.#core.options.store.deleteSession(previous.id);
-  }
-
-  async #issueRememberToken(userId: string, durationSeconds: number): Promise<string> {
-    const { options } = this.#core;
-    const now = options.clock.now();
-    const selector = randomToken();
-    const validator = randomToken();
-    await options.store.createRememberToken({
-      selector,
-      validatorHash: hashToken(validator),
-      previousValidatorHash: null,
-      rotatedAt: now,
-      userId,
-      createdAt: now,
-      expiresAt: now + durationSeconds * 1000,
-    });
-    this.#setCookie(options.rememberCookieName, `${selector}.${validator}`, durationSeconds);
-    return selector;
-  }
-
-  async #endCurrentSession(): Promise<void> {
-    const { options } = this.#core;
-    const selector = this.#session?.rememberSelector ?? this.#rememberSelector;
-    const userId = this.#session?.userId ?? this.#user?.getId();
-    await Promise.all([
-      this.#session ? options.store.deleteSession(this.#session.id) : undefined,
-      selector ? options.store.deleteRememberToken(selector) : undefined,
-    ]);
-    // A parallel request may have restored a session from this token meanwhile: end it too.
-    if (selector && userId) await deleteSessionsOfToken(options, userId, selector);
-    this.#session = null;
-    this.#rememberSelector = null;
-  }
-
-  async #deleteSessionAndToken(session: SessionRecord): Promise<void> {
-    const { store } = this.#core.options;
-    await Promise.all([
-      store.deleteSession(session.id),
-      session.rememberSelector ? store.deleteRememberToken(session.rememberSelector) : undefined,
-    ]);
-  }
-
-  #secureCookies(): boolean {
-    const setting = this.#core.options.cookieSecure;
-    return setting === "auto" ? this.#https : setting;
-  }
-
-  #setCookie(base: string, value: string, maxAgeSeconds?: number): void {
-    const name = this.cookieName(base);
-    this.#response.setCookie(
-      name,
-      serializeCookie(name, value, {
-        secure: this.#secureCookies(),
-        sameSite: this.#core.options.cookieSameSite,
-        maxAgeSeconds,
-      }),
-    );
-  }
-
-  /** Expires a cookie; unless `always`, only when the request carried it (no needless Set-Cookie). */
-  #clearCookie(base: string, always = false): void {
-    if (!always && !this.#cookies.has(this.cookieName(base))) return;
-    this.#setCookie(base, "", 0);
   }
 }

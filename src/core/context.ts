@@ -83,7 +83,7 @@ export function logoutUser(): Promise<boolean> {
  * if (await hasher.verify(user.passwordHash, req.body.password)) await confirmLogin();
  * ```
  */
-export function confirmLogin(): Promise<void> {
+export function confirmLogin(): Promise<boolean> {
   return contextFor("confirmLogin").confirmLogin();
 }
 

@@ -7,8 +7,9 @@
  *
  * @module
  */
-import type { LoadedState } from "./auth-context.js";
+
 import { cookieValues } from "./cookies.js";
+import type { LoadedState } from "./loader.js";
 import { type MaybePromise, settle } from "./maybe-promise.js";
 import { parseTokenPair } from "./tokens.js";
 import type { AuthUser } from "./users.js";

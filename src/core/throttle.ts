@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from "node:net";
-import type { FailureRecord, SessionStore } from "./store.js";
+import type { CounterRecord, SessionStore } from "./store.js";
 import { hashToken } from "./tokens.js";
 
 /**
@@ -44,7 +44,7 @@ export type ThrottleStatus = { locked: false } | { locked: true; retryAfterSecon
  * ```
  */
 export type ThrottleAdmission =
-  | { admitted: true; charge: FailureRecord }
+  | { admitted: true; charge: CounterRecord }
   | { admitted: false; retryAfterSeconds: number };
 
 /**
@@ -162,8 +162,8 @@ export class LoginThrottle {
   /** Reports whether the account or the address is locked at `now`. */
   async check(account: string, address: string, now: number): Promise<ThrottleStatus> {
     const [accountRecord, addressRecord] = await Promise.all([
-      this.#store.getFailures(accountKey(account), now),
-      this.#store.getFailures(addressKey(address), now),
+      this.#store.getCounter(accountKey(account), now),
+      this.#store.getCounter(addressKey(address), now),
     ]);
     return this.#status(accountRecord, addressRecord, now);
   }
@@ -181,12 +181,12 @@ export class LoginThrottle {
   async admit(account: string, address: string, now: number): Promise<ThrottleAdmission> {
     const key = accountKey(account);
     const [before, addressRecord] = await Promise.all([
-      this.#store.getFailures(key, now),
-      this.#store.getFailures(addressKey(address), now),
+      this.#store.getCounter(key, now),
+      this.#store.getCounter(addressKey(address), now),
     ]);
     const status = this.#status(before, addressRecord, now);
     if (status.locked) return { admitted: false, retryAfterSeconds: status.retryAfterSeconds };
-    const charge = await this.#store.incrementFailures(key, now, this.#ttlMs());
+    const charge = await this.#store.incrementCounter(key, now, this.#ttlMs());
     if (this.#mayVerify(before, charge)) return { admitted: true, charge };
     const until = this.#lockedUntil(charge, this.#policy.maxAccountFailures);
     return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil((until - now) / 1000)) };
@@ -198,11 +198,11 @@ export class LoginThrottle {
    * when it reached a threshold.
    */
   async recordAdmittedFailure(
-    admission: { charge: FailureRecord },
+    admission: { charge: CounterRecord },
     address: string,
     now: number,
   ): Promise<ThrottleStatus> {
-    const addressRecord = await this.#store.incrementFailures(addressKey(address), now, this.#ttlMs());
+    const addressRecord = await this.#store.incrementCounter(addressKey(address), now, this.#ttlMs());
     return this.#status(admission.charge, addressRecord, now);
   }
 
@@ -212,15 +212,15 @@ export class LoginThrottle {
    */
   async recordFailure(account: string, address: string, now: number): Promise<ThrottleStatus> {
     const [accountRecord, addressRecord] = await Promise.all([
-      this.#store.incrementFailures(accountKey(account), now, this.#ttlMs()),
-      this.#store.incrementFailures(addressKey(address), now, this.#ttlMs()),
+      this.#store.incrementCounter(accountKey(account), now, this.#ttlMs()),
+      this.#store.incrementCounter(addressKey(address), now, this.#ttlMs()),
     ]);
     return this.#status(accountRecord, addressRecord, now);
   }
 
   /** Forgets the account's failures after a successful login. */
   async recordSuccess(account: string): Promise<void> {
-    await this.#store.resetFailures(accountKey(account));
+    await this.#store.deleteCounter(accountKey(account));
   }
 
   /** Counters live at least as long as the longest lock, so a lock is never forgotten early. */
@@ -234,16 +234,14 @@ export class LoginThrottle {
    * on from exactly the state `admit` read (same count, same epoch: not reset or expired meanwhile),
    * which that read found unlocked; any other increment in between started a lock.
    */
-  #mayVerify(before: FailureRecord | null, charge: FailureRecord): boolean {
+  #mayVerify(before: CounterRecord | null, charge: CounterRecord): boolean {
     if (charge.count <= this.#policy.maxAccountFailures) return true;
-    return (
-      before !== null && charge.count === before.count + 1 && charge.firstFailureAt === before.firstFailureAt
-    );
+    return before !== null && charge.count === before.count + 1 && charge.firstAt === before.firstAt;
   }
 
   #status(
-    accountRecord: FailureRecord | null,
-    addressRecord: FailureRecord | null,
+    accountRecord: CounterRecord | null,
+    addressRecord: CounterRecord | null,
     now: number,
   ): ThrottleStatus {
     const until = Math.max(
@@ -255,11 +253,11 @@ export class LoginThrottle {
       : { locked: false };
   }
 
-  #lockedUntil(record: FailureRecord | null, threshold: number): number {
+  #lockedUntil(record: CounterRecord | null, threshold: number): number {
     if (!record || record.count < threshold) return 0;
     const doublings = Math.min(record.count - threshold, 30);
     const lockSeconds = Math.min(this.#policy.lockBaseSeconds * 2 ** doublings, this.#policy.lockMaxSeconds);
-    return record.lastFailureAt + lockSeconds * 1000;
+    return record.lastAt + lockSeconds * 1000;
   }
 }
 

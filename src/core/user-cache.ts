@@ -1,6 +1,6 @@
 import type { Clock } from "./clock.js";
 import { type MaybePromise, settle } from "./maybe-promise.js";
-import type { UserLoader } from "./options.js";
+import type { UserLoader } from "./settings.js";
 import type { AuthUser } from "./users.js";
 
 /**

@@ -1,0 +1,76 @@
+import { serializeCookie } from "./cookies.js";
+import type { ResponseView } from "./http.js";
+import type { CookieSettings } from "./settings.js";
+
+/**
+ * One request's cookies: the values it came with and the Set-Cookie headers it sends, under the
+ * names actually used (`__Host-<name>` when cookies are Secure).
+ *
+ * @example
+ * ```ts
+ * const jar = new CookieJar(cookies, response, settings.cookies, https);
+ * jar.set(settings.cookies.sessionName, value);
+ * ```
+ */
+export class CookieJar {
+  readonly #received: ReadonlyMap<string, string>;
+  readonly #response: ResponseView;
+  readonly #settings: CookieSettings;
+  readonly #secure: boolean;
+
+  constructor(
+    received: ReadonlyMap<string, string>,
+    response: ResponseView,
+    settings: CookieSettings,
+    https: boolean,
+  ) {
+    this.#received = received;
+    this.#response = response;
+    this.#settings = settings;
+    this.#secure = settings.secure === "auto" ? https : settings.secure;
+  }
+
+  /** The cookie settings this jar writes with. */
+  get settings(): CookieSettings {
+    return this.#settings;
+  }
+
+  /** The name used on this request for the cookie `base`. */
+  name(base: string): string {
+    return this.#secure ? `__Host-${base}` : base;
+  }
+
+  /** The value the request carried for `base`, if any. */
+  get(base: string): string | undefined {
+    return this.#received.get(this.name(base));
+  }
+
+  /** True when the request carried `base`. */
+  has(base: string): boolean {
+    return this.#received.has(this.name(base));
+  }
+
+  /** Sends the cookie (a session cookie unless `maxAgeSeconds`). */
+  set(base: string, value: string, maxAgeSeconds?: number): void {
+    const name = this.name(base);
+    this.#response.setCookie(
+      name,
+      serializeCookie(name, value, {
+        secure: this.#secure,
+        sameSite: this.#settings.sameSite,
+        maxAgeSeconds,
+      }),
+    );
+  }
+
+  /** Expires a cookie; unless `always`, only when the request carried it (no needless Set-Cookie). */
+  clear(base: string, always = false): void {
+    if (!always && !this.has(base)) return;
+    this.set(base, "", 0);
+  }
+
+  /** Marks the response as not to be stored by any cache (it carries or depends on a session). */
+  noStore(): void {
+    this.#response.setHeader("cache-control", "no-store");
+  }
+}
