@@ -10,6 +10,7 @@ import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { ConfigurationError } from "../../core/errors.js";
+import { showValue } from "../../core/option-names.js";
 import { openError } from "./errors.js";
 
 /**
@@ -162,14 +163,14 @@ export function useBetterSqlite3Module(module: unknown): void {
 export function connectionSource(database: unknown, driver: unknown): ConnectionSource {
   if (driver !== undefined && driver !== "node:sqlite" && driver !== "better-sqlite3") {
     throw new ConfigurationError(
-      `SqliteStore: driver must be "node:sqlite" or "better-sqlite3" (got ${JSON.stringify(driver)}); omit it to use node:sqlite.`,
+      `SqliteStore: driver must be "node:sqlite" or "better-sqlite3" (got ${showValue(driver)}); omit it to use node:sqlite.`,
     );
   }
   if (typeof database === "string") return fileSource(database, driver ?? "node:sqlite");
   const given = givenConnectionDriver(database);
   if (!given) {
     throw new ConfigurationError(
-      "SqliteStore: database must be a file path (or ':memory:'), an open better-sqlite3 Database or an open node:sqlite DatabaseSync.",
+      `SqliteStore: database must be a file path (or ":memory:"), an open better-sqlite3 Database or an open node:sqlite DatabaseSync (got ${showValue(database)}).`,
     );
   }
   if (driver !== undefined && driver !== given.name) {

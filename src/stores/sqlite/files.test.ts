@@ -64,6 +64,7 @@ describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as cons
           validatorHash: hashToken("v"),
           previousValidatorHash: null,
           rotatedAt: T0,
+          rotatedBy: "",
           userId: "42",
           createdAt: T0,
           expiresAt: T0 + 1000,

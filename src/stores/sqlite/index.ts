@@ -8,11 +8,9 @@
 import { StoreError } from "../../core/errors.js";
 import type { MaybePromise } from "../../core/maybe-promise.js";
 import type {
-  DeletedSessionCounts,
-  FailureRecord,
+  CounterRecord,
+  RememberRotation,
   RememberTokenRecord,
-  RotateRememberInput,
-  RotateRememberResult,
   SessionPatch,
   SessionRecord,
   SessionStore,
@@ -21,7 +19,7 @@ import type { ConnectionSource, SqliteDriver, SqliteDriverName } from "./drivers
 import { toStoreError } from "./errors.js";
 import { resolveSqliteOptions, type SqliteStoreOptions } from "./options.js";
 import {
-  fromFailureRow,
+  fromCounterRow,
   fromSessionRow,
   fromSessionTuple,
   fromTokenRow,
@@ -218,16 +216,25 @@ export class SqliteStore implements SessionStore {
   }
 
   /**
-   * Runs the read, constant-time comparison and update in one `BEGIN IMMEDIATE` transaction, so
-   * it is atomic across every connection and process using the file.
+   * The compare-and-swap of a remember-me validator: the read, a constant-time comparison and the
+   * update run in one `BEGIN IMMEDIATE` transaction, so of several callers (in any process using
+   * the file) expecting the same hash, exactly one gets true.
    *
    * @example
    * ```ts
-   * const result = await store.rotateRememberToken({ selector, presentedValidatorHash, newValidatorHash, now, graceMs: 10_000 });
+   * const swapped = await store.swapRememberValidator(selector, token.validatorHash, {
+   *   validatorHash: hashToken(next), previousValidatorHash: token.validatorHash, rotatedAt: now, rotatedBy: fingerprint,
+   * });
    * ```
    */
-  async rotateRememberToken(input: RotateRememberInput): Promise<RotateRememberResult> {
-    return this.#run("rotateRememberToken", (p) => p.rotate(input));
+  async swapRememberValidator(
+    selector: string,
+    expectedValidatorHash: string,
+    rotation: RememberRotation,
+  ): Promise<boolean> {
+    return this.#run("swapRememberValidator", (p) =>
+      p.swapValidator(selector, expectedValidatorHash, rotation),
+    );
   }
 
   /**
@@ -251,18 +258,30 @@ export class SqliteStore implements SessionStore {
   }
 
   /**
-   * Two unconditional `DELETE`s (tokens, then sessions) in one `BEGIN IMMEDIATE` transaction:
-   * atomic across every process using the file. Without a `WHERE` clause SQLite drops the rows page
-   * by page instead of row by row, so even a large table is emptied quickly. The failure counters
-   * table is not touched.
+   * One unconditional `DELETE` of the remember-me tokens table: without a `WHERE` clause SQLite drops
+   * the rows page by page instead of row by row, so even a large table is emptied quickly. Another
+   * `tablePrefix`'s tables in the same file are not touched.
    *
    * @example
    * ```ts
-   * const { sessions, rememberTokens } = await store.deleteAllSessions();
+   * const removed = await store.deleteAllRememberTokens();
    * ```
    */
-  async deleteAllSessions(): Promise<DeletedSessionCounts> {
-    return this.#run("deleteAllSessions", (p) => p.deleteAll());
+  async deleteAllRememberTokens(): Promise<number> {
+    return this.#run("deleteAllRememberTokens", (p) => p.deleteAllTokens.run().changes);
+  }
+
+  /**
+   * One unconditional `DELETE` of the sessions table (quick, as for
+   * {@link SqliteStore.deleteAllRememberTokens}); remember-me tokens and counters are not touched.
+   *
+   * @example
+   * ```ts
+   * const removed = await store.deleteAllSessions();
+   * ```
+   */
+  async deleteAllSessions(): Promise<number> {
+    return this.#run("deleteAllSessions", (p) => p.deleteAllSessions.run().changes);
   }
 
   /**
@@ -270,39 +289,39 @@ export class SqliteStore implements SessionStore {
    *
    * @example
    * ```ts
-   * const { count } = await store.incrementFailures("account:alice", Date.now(), 900_000);
+   * const { count } = await store.incrementCounter("account:alice", Date.now(), 900_000);
    * ```
    */
-  async incrementFailures(key: string, now: number, ttlMs: number): Promise<FailureRecord> {
-    return this.#run("incrementFailures", (p) => {
-      const row = p.incrementFailures.get({ key, now, expires_at: now + ttlMs });
+  async incrementCounter(key: string, now: number, ttlMs: number): Promise<CounterRecord> {
+    return this.#run("incrementCounter", (p) => {
+      const row = p.incrementCounter.get({ key, now, expires_at: now + ttlMs });
       if (!row) throw new Error("INSERT ... RETURNING returned no row");
-      return fromFailureRow(row);
+      return fromCounterRow(row);
     });
   }
 
   /**
    * @example
    * ```ts
-   * const failures = await store.getFailures("ip:203.0.113.7", Date.now());
+   * const counter = await store.getCounter("address:203.0.113.7", Date.now());
    * ```
    */
-  async getFailures(key: string, now: number): Promise<FailureRecord | null> {
-    return this.#run("getFailures", (p) => {
-      const row = p.getFailures.get(key, now);
-      return row ? fromFailureRow(row) : null;
+  async getCounter(key: string, now: number): Promise<CounterRecord | null> {
+    return this.#run("getCounter", (p) => {
+      const row = p.getCounter.get(key, now);
+      return row ? fromCounterRow(row) : null;
     });
   }
 
   /**
    * @example
    * ```ts
-   * await store.resetFailures("account:alice");
+   * await store.deleteCounter("account:alice");
    * ```
    */
-  async resetFailures(key: string): Promise<void> {
-    await this.#run("resetFailures", (p) => {
-      p.resetFailures.run(key);
+  async deleteCounter(key: string): Promise<void> {
+    await this.#run("deleteCounter", (p) => {
+      p.deleteCounter.run(key);
     });
   }
 

@@ -4,7 +4,13 @@
  *
  * @module
  */
-import type { FailureRecord, RememberTokenRecord, SessionPatch, SessionRecord } from "../../core/store.js";
+import type {
+  CounterRecord,
+  RememberRotation,
+  RememberTokenRecord,
+  SessionPatch,
+  SessionRecord,
+} from "../../core/store.js";
 
 /**
  * A row of `<prefix>sessions`, also the named parameters of its `INSERT`.
@@ -42,20 +48,22 @@ export interface TokenRow {
   validator_hash: string;
   previous_validator_hash: string | null;
   rotated_at: number;
+  rotated_by: string;
   user_id: string;
   created_at: number;
   expires_at: number;
 }
 
 /**
- * A row of `<prefix>failures`.
+ * A row of `<prefix>failures`, the table of the contract's counters. Its name and columns are the
+ * ones login failure counters had before counters were generalised, so existing files keep working.
  *
  * @example
  * ```ts
- * const record = fromFailureRow({ key: "ip:203.0.113.7", count: 1, first_failure_at: now, last_failure_at: now, expires_at: now + 900_000 });
+ * const record = fromCounterRow({ key: "ip:203.0.113.7", count: 1, first_failure_at: now, last_failure_at: now, expires_at: now + 900_000 });
  * ```
  */
-export interface FailureRow {
+export interface CounterRow {
   key: string;
   count: number;
   first_failure_at: number;
@@ -79,26 +87,24 @@ export interface SessionUpdateParams {
   last_seen_at: number | null;
   set_expires_at: number;
   expires_at: number | null;
-  set_fingerprint: number;
-  fingerprint: string | null;
   set_remember_selector: number;
   remember_selector: string | null;
 }
 
 /**
- * Named parameters of the remember-token rotation `UPDATE` (`expires_at` null keeps the old one).
+ * Named parameters of the remember-token compare-and-swap `UPDATE`.
  *
  * @example
  * ```ts
- * const params: RotateParams = { selector, validator_hash, previous_validator_hash, rotated_at: now, expires_at: null };
+ * const params: SwapParams = toSwapParams(selector, rotation);
  * ```
  */
-export interface RotateParams {
+export interface SwapParams {
   selector: string;
   validator_hash: string;
-  previous_validator_hash: string;
+  previous_validator_hash: string | null;
   rotated_at: number;
-  expires_at: number | null;
+  rotated_by: string;
 }
 
 /**
@@ -220,8 +226,6 @@ export function toSessionUpdateParams(id: string, patch: SessionPatch): SessionU
     last_seen_at: patch.lastSeenAt ?? null,
     set_expires_at: patch.expiresAt === undefined ? 0 : 1,
     expires_at: patch.expiresAt ?? null,
-    set_fingerprint: patch.fingerprint === undefined ? 0 : 1,
-    fingerprint: patch.fingerprint ?? null,
     set_remember_selector: patch.rememberSelector === undefined ? 0 : 1,
     remember_selector: patch.rememberSelector ?? null,
   };
@@ -239,6 +243,7 @@ export function toTokenRow(token: RememberTokenRecord): TokenRow {
     validator_hash: token.validatorHash,
     previous_validator_hash: token.previousValidatorHash,
     rotated_at: token.rotatedAt,
+    rotated_by: token.rotatedBy,
     user_id: token.userId,
     created_at: token.createdAt,
     expires_at: token.expiresAt,
@@ -258,6 +263,7 @@ export function fromTokenRow(row: TokenRow): RememberTokenRecord {
     validatorHash: row.validator_hash,
     previousValidatorHash: row.previous_validator_hash,
     rotatedAt: row.rotated_at,
+    rotatedBy: row.rotated_by,
     userId: row.user_id,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
@@ -267,16 +273,32 @@ export function fromTokenRow(row: TokenRow): RememberTokenRecord {
 /**
  * @example
  * ```ts
- * const row = getFailures.get(key, now);
- * return row ? fromFailureRow(row) : null;
+ * swapValidator.run(toSwapParams(selector, { validatorHash, previousValidatorHash, rotatedAt: now, rotatedBy: "" }));
  * ```
  */
-export function fromFailureRow(row: FailureRow): FailureRecord {
+export function toSwapParams(selector: string, rotation: RememberRotation): SwapParams {
+  return {
+    selector,
+    validator_hash: rotation.validatorHash,
+    previous_validator_hash: rotation.previousValidatorHash,
+    rotated_at: rotation.rotatedAt,
+    rotated_by: rotation.rotatedBy,
+  };
+}
+
+/**
+ * @example
+ * ```ts
+ * const row = getCounter.get(key, now);
+ * return row ? fromCounterRow(row) : null;
+ * ```
+ */
+export function fromCounterRow(row: CounterRow): CounterRecord {
   return {
     key: row.key,
     count: row.count,
-    firstFailureAt: row.first_failure_at,
-    lastFailureAt: row.last_failure_at,
+    firstAt: row.first_failure_at,
+    lastAt: row.last_failure_at,
     expiresAt: row.expires_at,
   };
 }

@@ -8,7 +8,9 @@ import { StoreError } from "../../core/errors.js";
 import type { SqliteDriver } from "./drivers.js";
 
 /**
- * Version of the table layout below, recorded in `<prefix>schema_version`.
+ * Version of the table layout below, recorded in `<prefix>schema_version`. It changes only when a
+ * file of the new layout would break an older login-manager; columns added with a default (see
+ * {@link ADDED_COLUMNS}) keep the version, so rolling back a deploy keeps working on the same file.
  *
  * @example
  * ```ts
@@ -62,6 +64,7 @@ const OWN_CONNECTION_CACHE_SIZE = -16_000;
 export function createSchema(driver: SqliteDriver, prefix: string): void {
   driver.immediate(() => {
     driver.exec(schemaSql(prefix));
+    addMissingColumns(driver, prefix);
     const row = driver
       .prepare<[], { version: number | null }>(
         `SELECT MAX(version) AS version FROM "${prefix}schema_version"`,
@@ -78,6 +81,33 @@ export function createSchema(driver: SqliteDriver, prefix: string): void {
       );
     }
   })();
+}
+
+/**
+ * Columns added after a table's first release, with the DDL that adds each to a file created
+ * before it (`ALTER TABLE ... ADD COLUMN`, constant default: SQLite rewrites no row).
+ *
+ * @example
+ * ```ts
+ * ADDED_COLUMNS[0]; // { table: "remember_tokens", column: "rotated_by", definition: "TEXT NOT NULL DEFAULT ''" }
+ * ```
+ */
+export const ADDED_COLUMNS: readonly { table: string; column: string; definition: string }[] = [
+  // Tokens created before it have no recorded rotating client: "" is the contract's "none".
+  { table: "remember_tokens", column: "rotated_by", definition: "TEXT NOT NULL DEFAULT ''" },
+];
+
+/** Brings a file created by an earlier version up to the columns of {@link schemaSql}. */
+function addMissingColumns(driver: SqliteDriver, prefix: string): void {
+  for (const { table, column, definition } of ADDED_COLUMNS) {
+    const columns = driver
+      .prepare<[string], { name: string }>("SELECT name FROM pragma_table_info(?)")
+      .all(`${prefix}${table}`)
+      .map((row) => row.name);
+    if (!columns.includes(column)) {
+      driver.exec(`ALTER TABLE "${prefix}${table}" ADD COLUMN ${column} ${definition}`);
+    }
+  }
 }
 
 function schemaSql(p: string): string {
@@ -106,6 +136,7 @@ function schemaSql(p: string): string {
       validator_hash TEXT NOT NULL,
       previous_validator_hash TEXT,
       rotated_at INTEGER NOT NULL,
+      rotated_by TEXT NOT NULL DEFAULT '',
       user_id TEXT NOT NULL,
       created_at INTEGER NOT NULL,
       expires_at INTEGER NOT NULL

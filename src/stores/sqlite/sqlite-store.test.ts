@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SQLITE_TEST_DRIVERS, type TestDatabase } from "../../../test/drivers/sqlite.js";
 import { ConfigurationError, StoreError } from "../../core/errors.js";
-import type { SessionRecord } from "../../core/store.js";
+import type { RememberTokenRecord, SessionRecord } from "../../core/store.js";
 import { hashToken, randomToken } from "../../core/tokens.js";
 import { connectionSource } from "./drivers.js";
 import { SqliteStore, type SqliteStoreOptions } from "./index.js";
@@ -26,6 +26,20 @@ function makeSession(overrides: Partial<SessionRecord> = {}): SessionRecord {
     userAgent: "test",
     ipAddress: "127.0.0.1",
     rememberSelector: null,
+    ...overrides,
+  };
+}
+
+function makeToken(overrides: Partial<RememberTokenRecord> = {}): RememberTokenRecord {
+  return {
+    selector: randomToken(),
+    validatorHash: hashToken(randomToken()),
+    previousValidatorHash: null,
+    rotatedAt: T0,
+    rotatedBy: "",
+    userId: "42",
+    createdAt: T0,
+    expiresAt: T0 + 86_400_000,
     ...overrides,
   };
 }
@@ -140,26 +154,23 @@ describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as cons
 
       const selector = randomToken();
       const first = hashToken("v1");
-      await a.createRememberToken({
-        selector,
-        validatorHash: first,
-        previousValidatorHash: null,
-        rotatedAt: T0,
-        userId: "42",
-        createdAt: T0,
-        expiresAt: T0 + 86_400_000,
+      await a.createRememberToken(makeToken({ selector, validatorHash: first }));
+      const rotation = (next: string) => ({
+        validatorHash: hashToken(next),
+        previousValidatorHash: first,
+        rotatedAt: T0 + 1,
+        rotatedBy: `client-${next}`,
       });
-      const input = { selector, presentedValidatorHash: first, now: T0 + 1, graceMs: 10_000 };
-      expect((await b.rotateRememberToken({ ...input, newValidatorHash: hashToken("v2") })).outcome).toBe(
-        "rotated",
-      );
-      expect((await a.rotateRememberToken({ ...input, newValidatorHash: hashToken("v3") })).outcome).toBe(
-        "grace",
-      );
-      expect((await a.getRememberToken(selector, T0 + 1))?.validatorHash).toBe(hashToken("v2"));
+      expect(await b.swapRememberValidator(selector, first, rotation("v2"))).toBe(true);
+      expect(await a.swapRememberValidator(selector, first, rotation("v3"))).toBe(false);
+      expect(await a.getRememberToken(selector, T0 + 1)).toMatchObject({
+        validatorHash: hashToken("v2"),
+        previousValidatorHash: first,
+        rotatedBy: "client-v2",
+      });
 
-      await a.incrementFailures("account:alice", T0, 60_000);
-      expect((await b.incrementFailures("account:alice", T0 + 1, 60_000)).count).toBe(2);
+      await a.incrementCounter("account:alice", T0, 60_000);
+      expect((await b.incrementCounter("account:alice", T0 + 1, 60_000)).count).toBe(2);
       expect(await a.deleteUserSessions("42")).toBe(1);
       expect(await b.getSession(session.id, T0)).toBeNull();
     });
@@ -293,16 +304,37 @@ describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as cons
       expect((error as StoreError).cause).toMatchObject(driver.primaryKeyViolation);
     });
 
-    it("deleteAllSessions empties only its own sessions and tokens tables, not another prefix's in the same file", async () => {
+    it("deleteAllSessions empties only its own sessions table, not another prefix's in the same file", async () => {
       const db = open();
       const mine = store({ database: db });
       const theirs = store({ database: db, tablePrefix: "other_" });
       const kept = makeSession();
       await theirs.createSession(kept);
       await mine.createSession(makeSession());
-      await mine.incrementFailures("account:alice", T0, 3_600_000);
-      expect(await mine.deleteAllSessions()).toEqual({ sessions: 1, rememberTokens: 0 });
+      await mine.createSession(makeSession({ expiresAt: T0 - 1 })); // expired, not swept yet: counted
+      await mine.createRememberToken(makeToken());
+      await mine.incrementCounter("account:alice", T0, 3_600_000);
+      expect(await mine.deleteAllSessions()).toBe(2);
       expect(await theirs.getSession(kept.id, T0)).toEqual(kept);
+      expect(db.get("SELECT count(*) AS n FROM login_manager_sessions")).toEqual({ n: 0 });
+      expect(db.get("SELECT count(*) AS n FROM login_manager_remember_tokens")).toEqual({ n: 1 });
+      expect(db.get("SELECT count(*) AS n FROM login_manager_failures")).toEqual({ n: 1 });
+    });
+
+    it("deleteAllRememberTokens empties only its own tokens table, leaving sessions and counters", async () => {
+      const db = open();
+      const mine = store({ database: db });
+      const theirs = store({ database: db, tablePrefix: "other_" });
+      const kept = makeToken();
+      await theirs.createRememberToken(kept);
+      await mine.createRememberToken(makeToken());
+      await mine.createRememberToken(makeToken({ expiresAt: T0 - 1 }));
+      await mine.createSession(makeSession());
+      await mine.incrementCounter("account:alice", T0, 3_600_000);
+      expect(await mine.deleteAllRememberTokens()).toBe(2);
+      expect(await mine.deleteAllRememberTokens()).toBe(0);
+      expect(await theirs.getRememberToken(kept.selector, T0)).toEqual(kept);
+      expect(db.get("SELECT count(*) AS n FROM login_manager_sessions")).toEqual({ n: 1 });
       expect(db.get("SELECT count(*) AS n FROM login_manager_failures")).toEqual({ n: 1 });
     });
 

@@ -1,21 +1,21 @@
 /**
- * Every statement the store runs, prepared once per connection once the schema exists, and the three
- * multi-statement operations that run in one `BEGIN IMMEDIATE` transaction.
+ * Every statement the store runs, prepared once per connection once the schema exists, and the
+ * operations that run several statements in one `BEGIN IMMEDIATE` transaction.
  *
  * @module
  */
-import type { DeletedSessionCounts, RotateRememberInput, RotateRememberResult } from "../../core/store.js";
+import type { RememberRotation } from "../../core/store.js";
 import { constantTimeEqual } from "../../core/tokens.js";
 import type { SqliteDriver, SqliteStatement as Statement } from "./drivers.js";
 import {
-  type FailureRow,
-  fromTokenRow,
-  type RotateParams,
+  type CounterRow,
   SESSION_COLUMNS,
   type SessionRow,
   type SessionTuple,
   type SessionUpdateParams,
+  type SwapParams,
   type TokenRow,
+  toSwapParams,
 } from "./rows.js";
 
 /**
@@ -35,22 +35,23 @@ export interface Prepared {
   listUserSessions: Statement<[string, number], SessionRow>;
   deleteUserSessions: Statement<[string]>;
   deleteUserSessionsExcept: Statement<[string, string]>;
+  deleteAllSessions: Statement<[]>;
   insertToken: Statement<[TokenRow]>;
   getToken: Statement<[string, number], TokenRow>;
-  rotate: (input: RotateRememberInput) => RotateRememberResult;
+  swapValidator: (selector: string, expectedValidatorHash: string, rotation: RememberRotation) => boolean;
   deleteToken: Statement<[string]>;
   deleteUserTokens: Statement<[string]>;
-  deleteAll: () => DeletedSessionCounts;
-  incrementFailures: Statement<[{ key: string; now: number; expires_at: number }], FailureRow>;
-  getFailures: Statement<[string, number], FailureRow>;
-  resetFailures: Statement<[string]>;
+  deleteAllTokens: Statement<[]>;
+  incrementCounter: Statement<[{ key: string; now: number; expires_at: number }], CounterRow>;
+  getCounter: Statement<[string, number], CounterRow>;
+  deleteCounter: Statement<[string]>;
   deleteExpired: (now: number) => number;
 }
 
 interface TableNames {
   sessions: string;
   tokens: string;
-  failures: string;
+  counters: string;
 }
 
 /**
@@ -66,13 +67,14 @@ export function prepareStatements(driver: SqliteDriver, prefix: string): Prepare
   const names = {
     sessions: `"${prefix}sessions"`,
     tokens: `"${prefix}remember_tokens"`,
-    failures: `"${prefix}failures"`,
+    // The counters keep the table login failure counters had, so existing files keep working.
+    counters: `"${prefix}failures"`,
   };
   return {
     ...sessionStatements(driver, names),
     ...tokenStatements(driver, names),
-    ...failureStatements(driver, names),
-    ...sweepTransactions(driver, names),
+    ...counterStatements(driver, names),
+    deleteExpired: sweepTransaction(driver, names),
   };
 }
 
@@ -93,7 +95,6 @@ function sessionStatements(driver: SqliteDriver, { sessions }: TableNames) {
          fresh = CASE WHEN @set_fresh THEN @fresh ELSE fresh END,
          last_seen_at = CASE WHEN @set_last_seen_at THEN @last_seen_at ELSE last_seen_at END,
          expires_at = CASE WHEN @set_expires_at THEN @expires_at ELSE expires_at END,
-         fingerprint = CASE WHEN @set_fingerprint THEN @fingerprint ELSE fingerprint END,
          remember_selector = CASE WHEN @set_remember_selector THEN @remember_selector ELSE remember_selector END
        WHERE id = @id`),
     deleteSession: driver.prepare<[string]>(`DELETE FROM ${sessions} WHERE id = ?`),
@@ -105,71 +106,55 @@ function sessionStatements(driver: SqliteDriver, { sessions }: TableNames) {
     deleteUserSessionsExcept: driver.prepare<[string, string]>(
       `DELETE FROM ${sessions} WHERE user_id = ? AND id <> ?`,
     ),
+    // Without a WHERE clause SQLite drops the table's pages instead of deleting row by row.
+    deleteAllSessions: driver.prepare<[]>(`DELETE FROM ${sessions}`),
   };
 }
 
 function tokenStatements(driver: SqliteDriver, { tokens }: TableNames) {
   return {
     insertToken: driver.prepare<[TokenRow]>(
-      `INSERT INTO ${tokens} (selector, validator_hash, previous_validator_hash, rotated_at, user_id, created_at, expires_at)
-       VALUES (@selector, @validator_hash, @previous_validator_hash, @rotated_at, @user_id, @created_at, @expires_at)`,
+      `INSERT INTO ${tokens} (selector, validator_hash, previous_validator_hash, rotated_at, rotated_by, user_id, created_at, expires_at)
+       VALUES (@selector, @validator_hash, @previous_validator_hash, @rotated_at, @rotated_by, @user_id, @created_at, @expires_at)`,
     ),
     getToken: driver.prepare<[string, number], TokenRow>(
       `SELECT * FROM ${tokens} WHERE selector = ? AND expires_at > ?`,
     ),
-    rotate: rotateTransaction(driver, tokens),
+    swapValidator: swapTransaction(driver, tokens),
     deleteToken: driver.prepare<[string]>(`DELETE FROM ${tokens} WHERE selector = ?`),
     deleteUserTokens: driver.prepare<[string]>(`DELETE FROM ${tokens} WHERE user_id = ?`),
+    deleteAllTokens: driver.prepare<[]>(`DELETE FROM ${tokens}`),
   };
 }
 
 /**
- * The read, constant-time comparison and update of a remember-me rotation in one `BEGIN IMMEDIATE`
- * transaction, so it is atomic across every connection and process using the file.
+ * The compare-and-swap of a remember-me validator: read, constant-time comparison (the hashes never
+ * meet in SQL, whose comparison stops at the first differing byte) and update in one
+ * `BEGIN IMMEDIATE` transaction, so it is atomic across every connection and process on the file.
  */
-function rotateTransaction(driver: SqliteDriver, tokens: string): Prepared["rotate"] {
-  const selectToken = driver.prepare<[string], TokenRow>(`SELECT * FROM ${tokens} WHERE selector = ?`);
-  const updateRotation = driver.prepare<[RotateParams]>(
+function swapTransaction(driver: SqliteDriver, tokens: string): Prepared["swapValidator"] {
+  const selectValidator = driver.prepare<[string], [validatorHash: string]>(
+    `SELECT validator_hash FROM ${tokens} WHERE selector = ?`,
+    "arrays",
+  );
+  const writeRotation = driver.prepare<[SwapParams]>(
     `UPDATE ${tokens} SET validator_hash = @validator_hash, previous_validator_hash = @previous_validator_hash,
-       rotated_at = @rotated_at, expires_at = COALESCE(@expires_at, expires_at)
+       rotated_at = @rotated_at, rotated_by = @rotated_by
      WHERE selector = @selector`,
   );
-  return driver.immediate((input: RotateRememberInput): RotateRememberResult => {
-    const row = selectToken.get(input.selector);
-    if (!row || row.expires_at <= input.now) return { outcome: "unknown" };
-    const token = fromTokenRow(row);
-    if (constantTimeEqual(input.presentedValidatorHash, token.validatorHash)) {
-      updateRotation.run({
-        selector: input.selector,
-        validator_hash: input.newValidatorHash,
-        previous_validator_hash: input.presentedValidatorHash,
-        rotated_at: input.now,
-        expires_at: input.newExpiresAt ?? null,
-      });
-      return {
-        outcome: "rotated",
-        token: {
-          ...token,
-          validatorHash: input.newValidatorHash,
-          previousValidatorHash: input.presentedValidatorHash,
-          rotatedAt: input.now,
-          expiresAt: input.newExpiresAt ?? token.expiresAt,
-        },
-      };
-    }
-    const inGrace =
-      token.previousValidatorHash !== null &&
-      constantTimeEqual(input.presentedValidatorHash, token.previousValidatorHash) &&
-      input.now - token.rotatedAt <= input.graceMs;
-    return { outcome: inGrace ? "grace" : "mismatch", token };
+  return driver.immediate((selector: string, expected: string, rotation: RememberRotation): boolean => {
+    const row = selectValidator.get(selector);
+    if (!row || !constantTimeEqual(expected, row[0])) return false;
+    writeRotation.run(toSwapParams(selector, rotation));
+    return true;
   });
 }
 
-function failureStatements(driver: SqliteDriver, { failures }: TableNames) {
+function counterStatements(driver: SqliteDriver, { counters }: TableNames) {
   return {
     // In an UPDATE every right-hand side sees the old row, so the CASEs all test the old expires_at.
-    incrementFailures: driver.prepare<[{ key: string; now: number; expires_at: number }], FailureRow>(
-      `INSERT INTO ${failures} ("key", "count", first_failure_at, last_failure_at, expires_at)
+    incrementCounter: driver.prepare<[{ key: string; now: number; expires_at: number }], CounterRow>(
+      `INSERT INTO ${counters} ("key", "count", first_failure_at, last_failure_at, expires_at)
        VALUES (@key, 1, @now, @now, @expires_at)
        ON CONFLICT ("key") DO UPDATE SET
          "count" = CASE WHEN expires_at <= @now THEN 1 ELSE "count" + 1 END,
@@ -178,32 +163,22 @@ function failureStatements(driver: SqliteDriver, { failures }: TableNames) {
          expires_at = CASE WHEN expires_at <= @now THEN @expires_at ELSE MAX(expires_at, @expires_at) END
        RETURNING "key", "count", first_failure_at, last_failure_at, expires_at`,
     ),
-    getFailures: driver.prepare<[string, number], FailureRow>(
-      `SELECT "key", "count", first_failure_at, last_failure_at, expires_at FROM ${failures}
+    getCounter: driver.prepare<[string, number], CounterRow>(
+      `SELECT "key", "count", first_failure_at, last_failure_at, expires_at FROM ${counters}
        WHERE "key" = ? AND expires_at > ?`,
     ),
-    resetFailures: driver.prepare<[string]>(`DELETE FROM ${failures} WHERE "key" = ?`),
+    deleteCounter: driver.prepare<[string]>(`DELETE FROM ${counters} WHERE "key" = ?`),
   };
 }
 
-function sweepTransactions(driver: SqliteDriver, { sessions, tokens, failures }: TableNames) {
+function sweepTransaction(driver: SqliteDriver, { sessions, tokens, counters }: TableNames) {
   const deleteExpiredSessions = driver.prepare<[number]>(`DELETE FROM ${sessions} WHERE expires_at <= ?`);
   const deleteExpiredTokens = driver.prepare<[number]>(`DELETE FROM ${tokens} WHERE expires_at <= ?`);
-  const deleteExpiredFailures = driver.prepare<[number]>(`DELETE FROM ${failures} WHERE expires_at <= ?`);
-  const deleteAllTokens = driver.prepare<[]>(`DELETE FROM ${tokens}`);
-  const deleteAllSessions = driver.prepare<[]>(`DELETE FROM ${sessions}`);
-  return {
-    deleteAll: driver.immediate(
-      (): DeletedSessionCounts => ({
-        rememberTokens: deleteAllTokens.run().changes,
-        sessions: deleteAllSessions.run().changes,
-      }),
-    ),
-    deleteExpired: driver.immediate(
-      (now: number): number =>
-        deleteExpiredSessions.run(now).changes +
-        deleteExpiredTokens.run(now).changes +
-        deleteExpiredFailures.run(now).changes,
-    ),
-  };
+  const deleteExpiredCounters = driver.prepare<[number]>(`DELETE FROM ${counters} WHERE expires_at <= ?`);
+  return driver.immediate(
+    (now: number): number =>
+      deleteExpiredSessions.run(now).changes +
+      deleteExpiredTokens.run(now).changes +
+      deleteExpiredCounters.run(now).changes,
+  );
 }
