@@ -1,4 +1,4 @@
--- login-manager: PostgreSQL tables for PostgresStore, schema version 1.
+-- login-manager: PostgreSQL tables for PostgresStore, schema version 2.
 --
 -- By default PostgresStore creates these tables itself on first use (option `migrate`, default
 -- true). Teams that run migrations with their own tool apply this file instead and construct the
@@ -15,6 +15,8 @@
 -- * Idempotent: every statement is IF NOT EXISTS / ON CONFLICT DO NOTHING, so running it twice is
 --   harmless. It is the exact DDL the store runs itself (a test checks that both give the same
 --   catalog).
+-- * Upgrading: apply this file again over tables of an earlier version. It adds what is missing
+--   (version 2: remember_tokens.rotated_by) and leaves the rows alone. Needs PostgreSQL 9.6 or later.
 -- * Timestamps are bigint milliseconds since the epoch taken from the application's clock.
 
 BEGIN;
@@ -54,10 +56,14 @@ CREATE TABLE IF NOT EXISTS login_manager_remember_tokens (
   created_at bigint NOT NULL,
   expires_at bigint NOT NULL
 );
+-- Version 2: fingerprint hash of the client that created or last rotated the token ('' when unknown).
+-- Added, not declared above, so that new and upgraded databases have the same columns in the same order.
+ALTER TABLE login_manager_remember_tokens ADD COLUMN IF NOT EXISTS rotated_by text NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS login_manager_remember_tokens_user_id_idx ON login_manager_remember_tokens (user_id);
 CREATE INDEX IF NOT EXISTS login_manager_remember_tokens_expires_at_idx ON login_manager_remember_tokens (expires_at);
 
--- Login failure counters (per account and per client address).
+-- Expiring counters: login failure budgets (per account and per client address) and credential
+-- epochs. The table and column names predate the counter contract and stay as they are.
 CREATE TABLE IF NOT EXISTS login_manager_failures (
   key text PRIMARY KEY,
   count integer NOT NULL,
@@ -67,6 +73,6 @@ CREATE TABLE IF NOT EXISTS login_manager_failures (
 );
 CREATE INDEX IF NOT EXISTS login_manager_failures_expires_at_idx ON login_manager_failures (expires_at);
 
-INSERT INTO login_manager_schema_version (version) VALUES (1) ON CONFLICT (version) DO NOTHING;
+INSERT INTO login_manager_schema_version (version) VALUES (2) ON CONFLICT (version) DO NOTHING;
 
 COMMIT;

@@ -4,7 +4,8 @@ import { ConfigurationError } from "../../core/errors.js";
 
 /**
  * The schema version this code creates, recorded in the `<prefix>schema_version` table;
- * `sql/postgres.sql` produces the same version.
+ * `sql/postgres.sql` produces the same version. Version 2 added `remember_tokens.rotated_by`; a
+ * version 1 database is brought up to date by the store's migration or by applying the file again.
  *
  * @example
  * ```ts
@@ -12,7 +13,7 @@ import { ConfigurationError } from "../../core/errors.js";
  * if (rows[0].v < SCHEMA_VERSION) console.warn("apply sql/postgres.sql");
  * ```
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 // Capped at 30 so the longest derived name ("<prefix>remember_tokens_expires_at_idx") fits in
@@ -33,7 +34,8 @@ export interface TableNames {
   prefix: string;
   sessions: string;
   rememberTokens: string;
-  failures: string;
+  /** The counters table. Its name (`<prefix>failures`) predates the counter contract and stays. */
+  counters: string;
   schemaVersion: string;
 }
 
@@ -42,7 +44,7 @@ export interface TableNames {
  *
  * @example
  * ```ts
- * tableNames("auth", "lm_").failures; // '"auth"."lm_failures"'
+ * tableNames("auth", "lm_").counters; // '"auth"."lm_failures"'
  * ```
  */
 export function tableNames(schema: string, prefix: string): TableNames {
@@ -62,14 +64,16 @@ export function tableNames(schema: string, prefix: string): TableNames {
     prefix,
     sessions: table("sessions"),
     rememberTokens: table("remember_tokens"),
-    failures: table("failures"),
+    counters: table("failures"),
     schemaVersion: table("schema_version"),
   };
 }
 
 /**
- * The DDL of schema version 1, statement by statement. `sql/postgres.sql` is the same DDL for the
- * default prefix without a schema qualifier; a test keeps the two in step.
+ * The DDL of the current schema version, statement by statement, every one idempotent: run on an
+ * empty schema it creates everything, run on an older version it adds what is missing.
+ * `sql/postgres.sql` is the same DDL for the default prefix without a schema qualifier; a test keeps
+ * the two in step.
  *
  * @example
  * ```ts
@@ -104,16 +108,19 @@ export function schemaStatements(names: TableNames): string[] {
   created_at bigint NOT NULL,
   expires_at bigint NOT NULL
 )`,
+    // Version 2. Added rather than declared above, so a new database and an upgraded one have the
+    // same column order; the default fills existing rows and inserts by an older release still running.
+    `ALTER TABLE ${names.rememberTokens} ADD COLUMN IF NOT EXISTS rotated_by text NOT NULL DEFAULT ''`,
     `CREATE INDEX IF NOT EXISTS ${index("remember_tokens_user_id_idx")} ON ${names.rememberTokens} (user_id)`,
     `CREATE INDEX IF NOT EXISTS ${index("remember_tokens_expires_at_idx")} ON ${names.rememberTokens} (expires_at)`,
-    `CREATE TABLE IF NOT EXISTS ${names.failures} (
+    `CREATE TABLE IF NOT EXISTS ${names.counters} (
   key text PRIMARY KEY,
   count integer NOT NULL,
   first_failure_at bigint NOT NULL,
   last_failure_at bigint NOT NULL,
   expires_at bigint NOT NULL
 )`,
-    `CREATE INDEX IF NOT EXISTS ${index("failures_expires_at_idx")} ON ${names.failures} (expires_at)`,
+    `CREATE INDEX IF NOT EXISTS ${index("failures_expires_at_idx")} ON ${names.counters} (expires_at)`,
   ];
 }
 

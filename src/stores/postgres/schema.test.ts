@@ -1,0 +1,270 @@
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  countingPool,
+  HOUR,
+  makeSession,
+  makeToken,
+  SQL_FILE,
+  schemaScope,
+  storeError,
+  T0,
+} from "../../../test/helpers/postgres.js";
+import { describeIfPostgres, postgresUrl } from "../../../test/helpers/services.js";
+import type { SessionRecord } from "../../core/store.js";
+import { randomToken } from "../../core/tokens.js";
+import { PostgresStore, SCHEMA_VERSION } from "./index.js";
+
+const V1_SQL_FILE = new URL("./testdata/schema-v1.sql", import.meta.url);
+
+await describeIfPostgres("PostgresStore schema", () => {
+  const schemas = schemaScope();
+  const { admin } = schemas;
+  afterAll(() => schemas.end());
+
+  async function catalog(schema: string): Promise<{ columns: unknown[]; [part: string]: unknown }> {
+    const columns = await admin.query(
+      `SELECT table_name, column_name, ordinal_position, data_type, is_nullable, column_default
+       FROM information_schema.columns WHERE table_schema = $1 ORDER BY table_name, ordinal_position`,
+      [schema],
+    );
+    const indexes = await admin.query(
+      "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname",
+      [schema],
+    );
+    const constraints = await admin.query(
+      `SELECT conrelid::regclass::text AS table_name, conname, contype, pg_get_constraintdef(c.oid) AS definition
+       FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+       WHERE n.nspname = $1 ORDER BY conname`,
+      [schema],
+    );
+    const strip = (rows: Record<string, unknown>[]) =>
+      rows.map((row) =>
+        Object.fromEntries(
+          Object.entries(row).map(([k, v]) => [
+            k,
+            typeof v === "string" ? v.replaceAll(`${schema}.`, "") : v,
+          ]),
+        ),
+      );
+    return { columns: columns.rows, indexes: strip(indexes.rows), constraints: strip(constraints.rows) };
+  }
+
+  async function versions(schema: string): Promise<number[]> {
+    const result = await admin.query<{ version: number }>(
+      `SELECT version FROM "${schema}".login_manager_schema_version ORDER BY version`,
+    );
+    return result.rows.map((row) => row.version);
+  }
+
+  async function migratedSchema(): Promise<string> {
+    const schema = schemas.newSchema();
+    const store = new PostgresStore({ connectionString: postgresUrl(), schema });
+    await store.getSession(randomToken(), T0);
+    await store.close();
+    return schema;
+  }
+
+  /** A database as the previous release left it: version 1 tables, with a live session and token. */
+  async function versionOneSchema() {
+    const schema = schemas.newSchema();
+    await schemas.applySql(schema, V1_SQL_FILE);
+    const session = makeSession();
+    const { rotatedBy: _, ...token } = makeToken();
+    await admin.query(
+      `INSERT INTO "${schema}".login_manager_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      Object.values(session),
+    );
+    await admin.query(
+      `INSERT INTO "${schema}".login_manager_remember_tokens
+       (selector, validator_hash, previous_validator_hash, rotated_at, user_id, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        token.selector,
+        token.validatorHash,
+        token.previousValidatorHash,
+        token.rotatedAt,
+        token.userId,
+        token.createdAt,
+        token.expiresAt,
+      ],
+    );
+    await admin.query(
+      `INSERT INTO "${schema}".login_manager_failures VALUES ('account:alice', 2, $1::bigint, $1::bigint + 5, $1::bigint + $2::bigint)`,
+      [T0, HOUR],
+    );
+    return { schema, session, token };
+  }
+
+  it("is version 2, and sql/postgres.sql and the store's own migration produce the same catalog", async () => {
+    expect(SCHEMA_VERSION).toBe(2);
+    const migrated = await migratedSchema();
+    const fromFile = schemas.newSchema();
+    await schemas.applySql(fromFile);
+
+    const expected = await catalog(migrated);
+    expect(expected.columns).toHaveLength(27);
+    expect(expected.columns).toContainEqual({
+      table_name: "login_manager_remember_tokens",
+      column_name: "rotated_by",
+      ordinal_position: 8,
+      data_type: "text",
+      is_nullable: "NO",
+      column_default: "''::text",
+    });
+    expect(await catalog(fromFile)).toEqual(expected);
+    expect(await versions(migrated)).toEqual([2]);
+    expect(await versions(fromFile)).toEqual([2]);
+  });
+
+  it("the store's migration upgrades a version 1 database in place: same catalog as a new one, rows kept", async () => {
+    const { schema, session, token } = await versionOneSchema();
+    const store = new PostgresStore({ connectionString: postgresUrl(), schema });
+    try {
+      expect(await store.getSession(session.id, T0)).toEqual(session);
+      expect(await store.getRememberToken(token.selector, T0)).toEqual({ ...token, rotatedBy: "" });
+      expect(await store.getCounter("account:alice", T0)).toEqual({
+        key: "account:alice",
+        count: 2,
+        firstAt: T0,
+        lastAt: T0 + 5,
+        expiresAt: T0 + HOUR,
+      });
+      const rotation = {
+        validatorHash: "v2",
+        previousValidatorHash: token.validatorHash,
+        rotatedAt: T0 + 1,
+        rotatedBy: "fp",
+      };
+      expect(await store.swapRememberValidator(token.selector, token.validatorHash, rotation)).toBe(true);
+      expect(await store.getRememberToken(token.selector, T0)).toEqual({ ...token, ...rotation });
+    } finally {
+      await store.close();
+    }
+    expect(await catalog(schema)).toEqual(await catalog(await migratedSchema()));
+    expect(await versions(schema)).toEqual([1, 2]);
+  });
+
+  it("applying the current sql/postgres.sql over a version 1 database upgrades it the same way", async () => {
+    const { schema, token } = await versionOneSchema();
+    await schemas.applySql(schema);
+    expect(await catalog(schema)).toEqual(await catalog(await migratedSchema()));
+    expect(await versions(schema)).toEqual([1, 2]);
+    const store = new PostgresStore({ connectionString: postgresUrl(), schema, migrate: false });
+    try {
+      expect(await store.getRememberToken(token.selector, T0)).toEqual({ ...token, rotatedBy: "" });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a release still on version 1 keeps inserting tokens into an upgraded table (rotated_by defaults to '')", async () => {
+    const { schema } = await versionOneSchema();
+    await schemas.applySql(schema);
+    const { rotatedBy: _, ...token } = makeToken();
+    await admin.query(
+      `INSERT INTO "${schema}".login_manager_remember_tokens
+       (selector, validator_hash, previous_validator_hash, rotated_at, user_id, created_at, expires_at)
+       VALUES ($1, $2, NULL, $3, $4, $3, $5)`,
+      [token.selector, token.validatorHash, T0, token.userId, token.expiresAt],
+    );
+    const store = new PostgresStore({ connectionString: postgresUrl(), schema, migrate: false });
+    try {
+      expect(await store.getRememberToken(token.selector, T0)).toEqual({ ...token, rotatedBy: "" });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("migrate: false on version 1 tables fails with a StoreError naming the missing column", async () => {
+    const { schema, token } = await versionOneSchema();
+    const store = new PostgresStore({ connectionString: postgresUrl(), schema, migrate: false });
+    try {
+      const error = await storeError(store.getRememberToken(token.selector, T0));
+      expect(error.unavailable).toBe(false);
+      expect(error.message).toContain("rotated_by");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("applying sql/postgres.sql twice, then migrating over it, changes nothing", async () => {
+    const schema = schemas.newSchema();
+    await schemas.applySql(schema);
+    const before = await catalog(schema);
+    await schemas.applySql(schema, SQL_FILE);
+    const store = new PostgresStore({ connectionString: postgresUrl(), schema });
+    await store.createSession(makeSession());
+    await store.close();
+    expect(await catalog(schema)).toEqual(before);
+    expect(await versions(schema)).toEqual([2]);
+  });
+
+  it("migration is idempotent across stores and runs once per store", async () => {
+    const schema = schemas.newSchema();
+    const { pool, roundTrips } = countingPool(2);
+    try {
+      const first = new PostgresStore({ pool, schema });
+      const session = makeSession();
+      await first.createSession(session);
+      const second = new PostgresStore({ pool, schema });
+      expect(await second.getSession(session.id, T0)).toEqual(session);
+
+      const before = roundTrips();
+      await second.listUserSessions(session.userId, T0);
+      await first.getSession(session.id, T0);
+      expect(roundTrips() - before).toBe(2);
+      expect(await versions(schema)).toEqual([2]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("5 stores migrating the same missing schema at once all succeed", async () => {
+    const schema = schemas.newSchema();
+    const stores = Array.from(
+      { length: 5 },
+      () => new PostgresStore({ connectionString: postgresUrl(), schema, poolMax: 2 }),
+    );
+    try {
+      const sessions = stores.map(() => makeSession());
+      await Promise.all(stores.map((store, i) => store.createSession(sessions[i] as SessionRecord)));
+      for (const [i, store] of stores.entries()) {
+        expect(await store.getSession((sessions[i] as SessionRecord).id, T0)).toEqual(sessions[i]);
+      }
+      expect(await versions(schema)).toEqual([2]);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  it("5 stores upgrading the same version 1 database at once all succeed", async () => {
+    const { schema, token } = await versionOneSchema();
+    const stores = Array.from(
+      { length: 5 },
+      () => new PostgresStore({ connectionString: postgresUrl(), schema, poolMax: 2 }),
+    );
+    try {
+      const found = await Promise.all(stores.map((store) => store.getRememberToken(token.selector, T0)));
+      expect(found).toEqual(stores.map(() => ({ ...token, rotatedBy: "" })));
+      expect(await versions(schema)).toEqual([1, 2]);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  describe("migrate: false", () => {
+    it("against missing tables fails with a StoreError, not a crash", async () => {
+      const store = new PostgresStore({
+        connectionString: postgresUrl(),
+        schema: schemas.newSchema(),
+        migrate: false,
+      });
+      try {
+        const error = await storeError(store.getSession(randomToken(), T0));
+        expect(error.unavailable).toBe(false);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
