@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { describeIfRedis, redisUrl } from "../../../test/helpers/services.js";
 import { ConfigurationError, StoreError } from "../../core/errors.js";
 import { isIORedis, type RedisStoreClient } from "./clients.js";
-import { connectRedis, RedisStore } from "./index.js";
+import { type ConnectRedisOptions, connectRedis, RedisStore } from "./index.js";
 
 type Options = Record<string, unknown>;
 
@@ -143,6 +143,25 @@ describe("connectRedis, without a server", () => {
     }
     await expect(connectRedis({} as RedisStoreClient)).rejects.toThrow(ConfigurationError);
     expect(client.isOpen).toBe(false); // refused before connecting
+  });
+
+  it("refuses an unknown option name, naming the closest known one, before connecting", async () => {
+    const client = createClient6({ url: CLOSED_PORT_URL });
+    for (const name of ["timeout", "timeoutms", "timeOutMs"]) {
+      const options = { [name]: 100 } as unknown as ConnectRedisOptions;
+      const error = await connectRedis(client, options).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as Error).message).toBe(
+        `connectRedis: unknown option "${name}": did you mean "timeoutMs"? Known options: timeoutMs.`,
+      );
+    }
+    await expect(connectRedis(client, null as unknown as ConnectRedisOptions)).rejects.toThrow(
+      ConfigurationError,
+    );
+    expect(client.isOpen).toBe(false);
   });
 
   it.each([

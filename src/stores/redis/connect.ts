@@ -6,6 +6,7 @@
  * @module
  */
 import { ConfigurationError, StoreError } from "../../core/errors.js";
+import { rejectUnknownKeys } from "../../core/option-names.js";
 import {
   type IORedisClient,
   isIORedis,
@@ -29,6 +30,8 @@ export interface ConnectRedisOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
+/** Every {@link ConnectRedisOptions} name; `connectRedis` refuses any other. */
+const OPTION_NAMES: Record<keyof ConnectRedisOptions, true> = { timeoutMs: true };
 
 /**
  * Connects `client` (node-redis `connect()`, or ioredis' own connection, lazy or not) and resolves
@@ -37,7 +40,8 @@ const DEFAULT_TIMEOUT_MS = 5000;
  * null), it closes the client, so that nothing keeps the process alive, and rejects with a
  * {@link StoreError} that names the server (its URL without the password) and the last error. A
  * client it closed keeps a listener for 'error', which a closed node-redis 4 client may still emit.
- * A client that is already ready resolves at once.
+ * A client that is already ready resolves at once. An unknown option name or a `timeoutMs` that is
+ * not a positive number rejects with a `ConfigurationError`.
  *
  * node-redis' `connect()` alone retries forever while Redis is down, and an ioredis client without
  * an offline queue fails every command sent before it is ready: await this before serving requests.
@@ -53,6 +57,10 @@ export async function connectRedis<Client extends RedisStoreClient>(
   client: Client,
   options: ConnectRedisOptions = {},
 ): Promise<Client> {
+  if (typeof options !== "object" || options === null) {
+    throw new ConfigurationError("connectRedis options must be an object such as { timeoutMs: 5000 }.");
+  }
+  rejectUnknownKeys(options, Object.keys(OPTION_NAMES), "connectRedis");
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new ConfigurationError(

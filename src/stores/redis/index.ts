@@ -1,22 +1,19 @@
-import { ConfigurationError } from "../../core/errors.js";
 import type {
-  DeletedSessionCounts,
-  FailureRecord,
+  CounterRecord,
+  RememberRotation,
   RememberTokenRecord,
-  RotateRememberInput,
-  RotateRememberResult,
   SessionPatch,
   SessionRecord,
   SessionStore,
 } from "../../core/store.js";
-import type { RedisStoreClient } from "./clients.js";
 import { evalScript, type RedisDriver, redisDriver } from "./driver.js";
 import { toStoreError } from "./errors.js";
 import { recordOrSet, scanBatches, sweepKind } from "./keys.js";
+import { type RedisStoreOptions, resolveKeyPrefix } from "./options.js";
 import {
+  COUNTER_FIELDS,
   chunks,
-  FAILURE_FIELDS,
-  failureFromReply,
+  counterFromReply,
   fieldPairs,
   type Reply,
   SESSION_FIELDS,
@@ -30,51 +27,31 @@ import {
   DELETE_ALL_RECORDS,
   DELETE_RECORD,
   DELETE_USER_RECORDS,
-  INCREMENT_FAILURES,
+  INCREMENT_COUNTER,
   LIST_RECORDS,
   type LuaScript,
-  ROTATE_REMEMBER_TOKEN,
+  SWAP_REMEMBER_VALIDATOR,
   SWEEP,
   UPDATE_SESSION,
 } from "./scripts.js";
 
 export type { IORedisClient, NodeRedisClient, RedisStoreClient } from "./clients.js";
 export { type ConnectRedisOptions, connectRedis } from "./connect.js";
-
-/**
- * Options of {@link RedisStore}.
- *
- * @example
- * ```ts
- * const options: RedisStoreOptions = { client, keyPrefix: "myapp:lm:" };
- * ```
- */
-export interface RedisStoreOptions {
-  /**
-   * A node-redis v4.6 to v6 client (`createClient()`) or an ioredis v5 or v6 client (`new Redis()`),
-   * connected (see {@link connectRedis}). The store never closes it. Standalone or Sentinel only,
-   * not Cluster; an ioredis `keyPrefix` is refused (use `keyPrefix` below).
-   */
-  client: RedisStoreClient;
-  /**
-   * Prefix of every key the store writes, so several apps or tests can share a server. Default "lm:".
-   * Stores sharing a database need prefixes that do not start one another (`app1:lm:` and `app2:lm:`,
-   * not `lm:` and `lm:user:`): the outer store's `deleteAllSessions` and `deleteExpired` walk every
-   * key under its prefix and would take the nested store's per-user sets for its own.
-   */
-  keyPrefix?: string;
-}
+export type { RedisStoreOptions } from "./options.js";
 
 /**
  * A {@link SessionStore} on Redis 6.2+ (tested on 7.0; standalone or Sentinel) through node-redis (4.6 to
  * 6) or ioredis (5, 6).
  *
- * Layout, all under `keyPrefix`: `session:<id>` and `remember:<selector>` hashes, `failures:<key>`
- * hashes, and per-user sets `user:<userId>:sessions` / `user:<userId>:remember`. Every record key
- * gets `PEXPIREAT` = its `expiresAt` (so the manager's clock must be real time, or a fake clock set
- * in the future), and each per-user set expires with its longest-lived member. `getSession` is a
- * single `HMGET`; every write that spans keys or compares values is one Lua script (`EVALSHA`,
- * falling back to `EVAL`), so it is atomic and one round trip.
+ * Layout, all under `keyPrefix`: `session:<id>` and `remember:<selector>` hashes, counters as
+ * `failures:<key>` hashes (their name from when they only counted login failures; credential epochs
+ * live there too, for about 400 days), and per-user sets `user:<userId>:sessions` /
+ * `user:<userId>:remember`. Every record key gets `PEXPIREAT` = its `expiresAt` (so the manager's
+ * clock must be real time, or a fake clock set in the future), and each per-user set expires with
+ * its longest-lived member. Run Redis with `maxmemory-policy noeviction`: every key has a TTL, so any
+ * other policy may evict sessions and counters (lifting locks, forgetting epochs) under memory
+ * pressure. `getSession` is a single `HMGET`; every write that spans keys or compares values is one
+ * Lua script (`EVALSHA`, falling back to `EVAL`), so it is atomic and one round trip.
  *
  * **Failing fast while Redis is down.** By default both clients queue commands while disconnected,
  * so requests hang instead of answering 503. Configure the client so commands fail at once and the
@@ -118,13 +95,9 @@ export class RedisStore implements SessionStore {
   private readonly driver: RedisDriver;
   private readonly prefix: string;
 
+  /** @throws ConfigurationError for a missing or unknown client, an empty prefix or an unknown option name. */
   constructor(options: RedisStoreOptions) {
-    this.prefix = options.keyPrefix ?? "lm:";
-    if (typeof this.prefix !== "string" || this.prefix === "") {
-      throw new ConfigurationError(
-        'RedisStore keyPrefix must be a non-empty string such as "lm:" (the default).',
-      );
-    }
+    this.prefix = resolveKeyPrefix(options);
     this.driver = redisDriver(options.client);
   }
 
@@ -144,20 +117,21 @@ export class RedisStore implements SessionStore {
     return session && session.expiresAt > now ? session : null;
   }
 
+  /** Writes only the fields a {@link SessionPatch} may hold, whatever else the object carries. */
   async updateSession(id: string, patch: SessionPatch): Promise<boolean> {
-    const { rememberSelector, fresh, ...rest } = patch;
+    const { rememberSelector, fresh, lastSeenAt, expiresAt } = patch;
     const pairs = fieldPairs({
-      ...rest,
+      lastSeenAt,
+      expiresAt,
       fresh: fresh === undefined ? undefined : fresh ? "1" : "0",
       rememberSelector: rememberSelector ?? undefined,
     });
-    const expiresAt = patch.expiresAt === undefined ? "" : String(patch.expiresAt);
     const clearSelector = rememberSelector === null ? "1" : "0";
     const updated = await this.script(
       "updateSession",
       UPDATE_SESSION,
       [this.sessionKey(id)],
-      [this.prefix, expiresAt, clearSelector, ...pairs],
+      [this.prefix, expiresAt === undefined ? "" : String(expiresAt), clearSelector, ...pairs],
     );
     return Number(updated) === 1;
   }
@@ -216,30 +190,24 @@ export class RedisStore implements SessionStore {
     return token && token.expiresAt > now ? token : null;
   }
 
-  async rotateRememberToken(input: RotateRememberInput): Promise<RotateRememberResult> {
-    const reply = (await this.script(
-      "rotateRememberToken",
-      ROTATE_REMEMBER_TOKEN,
-      [this.tokenKey(input.selector)],
+  /** One Lua compare-and-set (constant-time comparison); it holds no policy. */
+  async swapRememberValidator(
+    selector: string,
+    expectedValidatorHash: string,
+    rotation: RememberRotation,
+  ): Promise<boolean> {
+    const { validatorHash, previousValidatorHash, rotatedAt, rotatedBy } = rotation;
+    const swapped = await this.script(
+      "swapRememberValidator",
+      SWAP_REMEMBER_VALIDATOR,
+      [this.tokenKey(selector)],
       [
-        input.presentedValidatorHash,
-        input.newValidatorHash,
-        String(input.now),
-        String(input.graceMs),
-        input.newExpiresAt === undefined ? "" : String(input.newExpiresAt),
-        this.prefix,
+        expectedValidatorHash,
+        previousValidatorHash === null ? "1" : "0",
+        ...fieldPairs({ validatorHash, previousValidatorHash, rotatedAt, rotatedBy }),
       ],
-    )) as Reply;
-    const [outcome, ...values] = reply;
-    if (outcome === "unknown") return { outcome };
-    const token = tokenFromReply(input.selector, values);
-    if ((outcome !== "rotated" && outcome !== "grace" && outcome !== "mismatch") || !token) {
-      throw toStoreError(
-        "rotateRememberToken",
-        new Error(`unexpected script reply ${JSON.stringify(reply)}`),
-      );
-    }
-    return { outcome, token };
+    );
+    return Number(swapped) === 1;
   }
 
   async deleteRememberToken(selector: string): Promise<boolean> {
@@ -263,42 +231,44 @@ export class RedisStore implements SessionStore {
   }
 
   /**
-   * Walks the prefix with SCAN (never KEYS) twice, a batch at a time: first deleting every
-   * `remember:` hash and `user:*:remember` set, then every `session:` hash and `user:*:sessions`
-   * set, one script per batch. A per-user set is deleted together with the records it lists in the
-   * same script, so a login running meanwhile never leaves a record its user's set does not list.
-   * `failures:` counters and keys that are not the store's own are left alone.
+   * Walks the prefix with SCAN (never KEYS), a batch at a time, deleting every `session:` hash and
+   * `user:*:sessions` set, one script per batch. A per-user set is deleted together with the records
+   * it lists in the same script, so a login running meanwhile never leaves a record its user's set
+   * does not list. Remember-me tokens, counters and keys that are not the store's own are left alone.
    */
-  async deleteAllSessions(): Promise<DeletedSessionCounts> {
-    const rememberTokens = await this.deleteAllOf("remember");
-    const sessions = await this.deleteAllOf("session");
-    return { sessions, rememberTokens };
+  async deleteAllSessions(): Promise<number> {
+    return this.deleteAllOf("session", "deleteAllSessions");
   }
 
-  async incrementFailures(key: string, now: number, ttlMs: number): Promise<FailureRecord> {
+  /** As {@link RedisStore.deleteAllSessions}, for `remember:` hashes and `user:*:remember` sets. */
+  async deleteAllRememberTokens(): Promise<number> {
+    return this.deleteAllOf("remember", "deleteAllRememberTokens");
+  }
+
+  async incrementCounter(key: string, now: number, ttlMs: number): Promise<CounterRecord> {
     const reply = (await this.script(
-      "incrementFailures",
-      INCREMENT_FAILURES,
-      [this.failureKey(key)],
+      "incrementCounter",
+      INCREMENT_COUNTER,
+      [this.counterKey(key)],
       [String(now), String(now + ttlMs)],
     )) as Reply;
-    const record = failureFromReply(key, reply);
-    if (!record) throw toStoreError("incrementFailures", new Error("the script returned no counter"));
+    const record = counterFromReply(key, reply);
+    if (!record) throw toStoreError("incrementCounter", new Error("the script returned no counter"));
     return record;
   }
 
-  async getFailures(key: string, now: number): Promise<FailureRecord | null> {
-    const reply = (await this.send("getFailures", [
+  async getCounter(key: string, now: number): Promise<CounterRecord | null> {
+    const reply = (await this.send("getCounter", [
       "HMGET",
-      this.failureKey(key),
-      ...FAILURE_FIELDS,
+      this.counterKey(key),
+      ...COUNTER_FIELDS,
     ])) as Reply;
-    const record = failureFromReply(key, reply);
+    const record = counterFromReply(key, reply);
     return record && record.expiresAt > now ? record : null;
   }
 
-  async resetFailures(key: string): Promise<void> {
-    await this.send("resetFailures", ["DEL", this.failureKey(key)]);
+  async deleteCounter(key: string): Promise<void> {
+    await this.send("deleteCounter", ["DEL", this.counterKey(key)]);
   }
 
   /**
@@ -321,9 +291,9 @@ export class RedisStore implements SessionStore {
     this.driver.detach();
   }
 
-  private async deleteAllOf(record: "session" | "remember"): Promise<number> {
+  private async deleteAllOf(record: "session" | "remember", operation: string): Promise<number> {
     return this.scriptPerBatch(
-      "deleteAllSessions",
+      operation,
       DELETE_ALL_RECORDS,
       (key) => recordOrSet(this.prefix, record, key),
       (kinds) => [`${this.prefix}${record}:`, ...kinds],
@@ -362,7 +332,7 @@ export class RedisStore implements SessionStore {
     return `${this.prefix}remember:${selector}`;
   }
 
-  private failureKey(key: string): string {
+  private counterKey(key: string): string {
     return `${this.prefix}failures:${key}`;
   }
 

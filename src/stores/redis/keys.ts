@@ -1,15 +1,15 @@
 /**
- * How the store's SCAN walks (`deleteExpired`, `deleteAllSessions`) read key names under the
- * prefix: which keys to match, and what each found key is.
+ * How the store's SCAN walks (`deleteExpired`, `deleteAllSessions`, `deleteAllRememberTokens`) read
+ * key names under the prefix: which keys to match, and what each found key is.
  *
  * @module
  */
 
-/** Keys per SCAN call (and per script) in `deleteExpired` and `deleteAllSessions`. */
+/** Keys per SCAN call (and per script) in `deleteExpired` and the `deleteAll…` walks. */
 const SCAN_BATCH = 1000;
 
 /**
- * Session ids and remember-me selectors are base64url. `deleteAllSessions` deletes a
+ * Session ids and remember-me selectors are base64url. The `deleteAll…` walks delete a
  * `session:`/`remember:` key only when the rest of its name is one, so the keys of a store whose
  * prefix happens to start with ours plus "session:" are not mistaken for our records.
  */
@@ -41,8 +41,9 @@ export async function* scanBatches(
 }
 
 /**
- * What `deleteExpired` does with a key: "f" a failure counter, "s" / "r" a per-user set of
- * sessions / remember-me tokens; undefined leaves it alone (records expire by their own TTL).
+ * What `deleteExpired` does with a key: "f" a counter (`failures:<key>`, whatever it counts), "s" /
+ * "r" a per-user set of sessions / remember-me tokens; undefined leaves it alone (records expire by
+ * their own TTL).
  *
  * @example
  * ```ts
@@ -58,8 +59,9 @@ export function sweepKind(prefix: string, key: string): "f" | "s" | "r" | undefi
 }
 
 /**
- * What `deleteAllSessions` deletes while walking `record` keys: "record" a session or remember-me
- * hash of this store, "set" the per-user set that lists them; undefined leaves the key alone.
+ * What `deleteAllSessions` / `deleteAllRememberTokens` delete while walking `record` keys: "record" a
+ * session or remember-me hash of this store, "set" the per-user set that lists them; undefined
+ * leaves the key alone.
  *
  * @example
  * ```ts

@@ -10,7 +10,7 @@ import { ConfigurationError, StoreError } from "../../core/errors.js";
 import type { SessionRecord } from "../../core/store.js";
 import { hashToken, randomToken } from "../../core/tokens.js";
 import { isIORedis, type RedisStoreClient } from "./clients.js";
-import { RedisStore } from "./index.js";
+import { RedisStore, type RedisStoreOptions } from "./index.js";
 
 const T0 = 2_000_000_000_000;
 const HOUR = 3_600_000;
@@ -148,16 +148,17 @@ async function expectUnavailable(store: RedisStore): Promise<StoreError> {
   const error = await storeError(store.getSession(randomToken(), T0));
   expect(error.unavailable).toBe(true);
   expect(error.code).toBe("ERR_STORE_UNAVAILABLE");
-  const rotation = await storeError(
-    store.rotateRememberToken({
-      selector: randomToken(),
-      presentedValidatorHash: "a",
-      newValidatorHash: "b",
-      now: T0,
-      graceMs: 0,
+  const swap = await storeError(
+    store.swapRememberValidator(randomToken(), "a", {
+      validatorHash: "b",
+      previousValidatorHash: "a",
+      rotatedAt: T0,
+      rotatedBy: "",
     }),
   );
-  expect(rotation.unavailable).toBe(true);
+  expect(swap.unavailable).toBe(true);
+  const counter = await storeError(store.incrementCounter(`epoch:user:${randomToken()}`, T0, HOUR));
+  expect(counter.unavailable).toBe(true);
   expect(Date.now() - started).toBeLessThan(2000);
   return error;
 }
@@ -175,6 +176,30 @@ describe("RedisStore options", () => {
       closeClient(plain);
     },
   );
+
+  it("refuses an unknown option name with a ConfigurationError naming the closest known one", () => {
+    const client = new IORedis6({ lazyConnect: true });
+    const refusal = (options: Options) => {
+      try {
+        new RedisStore(options as unknown as RedisStoreOptions);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigurationError);
+        return (error as Error).message;
+      }
+      throw new Error("no ConfigurationError");
+    };
+    const known = "Known options: client, keyPrefix.";
+    expect(refusal({ client, keyprefix: "app:" })).toBe(
+      `RedisStore: unknown option "keyprefix": did you mean "keyPrefix"? ${known}`,
+    );
+    expect(refusal({ client, prefix: "app:" })).toBe(
+      `RedisStore: unknown option "prefix": did you mean "keyPrefix"? ${known}`,
+    );
+    expect(refusal({ redis: client })).toBe(`RedisStore: unknown option "redis". ${known}`);
+    expect(refusal({ client, keyPrefix: "app:", ttl: 5 })).toBe(`RedisStore: unknown option "ttl". ${known}`);
+    expect(refusal(null as unknown as Options)).toMatch(/^RedisStore needs options/);
+    closeClient(client);
+  });
 });
 
 await describeIfRedis("RedisStore with Redis unavailable", () => {

@@ -89,6 +89,7 @@ function makeToken(overrides: Partial<RememberTokenRecord> = {}): RememberTokenR
     validatorHash: hashToken(randomToken()),
     previousValidatorHash: null,
     rotatedAt: T0,
+    rotatedBy: "",
     userId: `user-${randomToken()}`,
     createdAt: T0,
     expiresAt: T0 + 30 * 24 * HOUR,
@@ -223,7 +224,7 @@ await describeIfRedis("RedisStore", () => {
           await store.createSession(longer);
           await store.createSession(session);
           await store.createRememberToken(token);
-          await store.incrementFailures("ip:127.0.0.1", T0, HOUR);
+          await store.incrementCounter("ip:127.0.0.1", T0, HOUR);
 
           const keys = await keysUnder(prefix);
           expect(keys.sort()).toEqual(
@@ -250,23 +251,26 @@ await describeIfRedis("RedisStore", () => {
           expect(await expireTime(`${prefix}user:${session.userId}:sessions`)).toBe(T0 + 5 * HOUR);
         });
 
-        it("50 concurrent rotations of one token: exactly one rotated", async () => {
+        it("50 concurrent swaps expecting one validator: exactly one true, and its rotation is stored", async () => {
           const token = makeToken();
           await store.createRememberToken(token);
+          const rotations = Array.from({ length: 50 }, (_, i) => ({
+            validatorHash: hashToken(randomToken()),
+            previousValidatorHash: token.validatorHash,
+            rotatedAt: T0 + 1000 + i,
+            rotatedBy: `client-${i}`,
+          }));
           const results = await Promise.all(
-            Array.from({ length: 50 }, () =>
-              store.rotateRememberToken({
-                selector: token.selector,
-                presentedValidatorHash: token.validatorHash,
-                newValidatorHash: hashToken(randomToken()),
-                now: T0 + 1000,
-                graceMs: 10_000,
-              }),
+            rotations.map((rotation) =>
+              store.swapRememberValidator(token.selector, token.validatorHash, rotation),
             ),
           );
-          const outcomes = results.map((result) => result.outcome);
-          expect(outcomes.filter((outcome) => outcome === "rotated")).toHaveLength(1);
-          expect(outcomes.filter((outcome) => outcome === "grace")).toHaveLength(49);
+          const winners = results.flatMap((swapped, i) => (swapped ? [i] : []));
+          expect(winners).toHaveLength(1);
+          expect(await store.getRememberToken(token.selector, T0)).toEqual({
+            ...token,
+            ...rotations[winners[0] ?? -1],
+          });
         });
 
         it("deleteExpired drops members whose keys Redis expired, and counts them", async () => {
@@ -296,14 +300,14 @@ await describeIfRedis("RedisStore", () => {
           );
           await Promise.all(sessions.map((session) => store.createSession(session)));
           await Promise.all(
-            Array.from({ length: 1200 }, (_, i) => store.incrementFailures(`k${i}`, T0, i % 2 ? HOUR : 5)),
+            Array.from({ length: 1200 }, (_, i) => store.incrementCounter(`k${i}`, T0, i % 2 ? HOUR : 5)),
           );
           expect(await store.deleteExpired(T0 + 11)).toBe(1000 + 600);
           expect(await store.deleteExpired(T0 + 11)).toBe(0);
           expect(await store.listUserSessions(userId, T0)).toHaveLength(250);
         });
 
-        it("deleteAllSessions deletes every session, token and user set in SCAN batches, and no other key", async () => {
+        it("deleteAllSessions, then deleteAllRememberTokens, delete their records and user sets in SCAN batches, and no other key", async () => {
           const foreign = `lm-test-foreign:${randomToken()}`;
           const nested = new RedisStore({ client, keyPrefix: `${prefix}session:` });
           const userId = `user-${randomToken()}`;
@@ -324,23 +328,39 @@ await describeIfRedis("RedisStore", () => {
                 store.createRememberToken(makeToken({ userId: i % 3 ? userId : `user-${i % 40}` })),
               ),
             );
-            await store.incrementFailures("account:alice", T0, HOUR);
+            await store.incrementCounter("account:alice", T0, HOUR);
+            await store.incrementCounter(`epoch:user:${userId}`, T0, 400 * 24 * HOUR);
             const unrelated = [`${prefix}notes`, `${prefix}user:${userId}:profile`, `${prefix}remember:a:b`];
             for (const key of [foreign, ...unrelated]) await admin.set(key, "keep");
-            const survivors = [...unrelated, `${prefix}failures:account:alice`, ...nestedKeys];
+            const counters = [`${prefix}failures:account:alice`, `${prefix}failures:epoch:user:${userId}`];
+            const survivors = [...unrelated, ...counters, ...nestedKeys];
 
-            const sent = await commandsSentDuring(client, async () => {
-              expect(await store.deleteAllSessions()).toEqual({ sessions: 1500, rememberTokens: 1200 });
+            const sessionsSent = await commandsSentDuring(client, async () => {
+              expect(await store.deleteAllSessions()).toBe(1500);
+            });
+            expect(await store.listUserSessions(userId, T0)).toEqual([]);
+            expect(await admin.exists(`${prefix}user:${userId}:sessions`)).toBe(0);
+            expect(await admin.scard(`${prefix}user:${userId}:remember`)).toBe(800);
+            const tokensSent = await commandsSentDuring(client, async () => {
+              expect(await store.deleteAllRememberTokens()).toBe(1200);
             });
 
-            const commands = sent.map((args) => args[0]?.toUpperCase());
-            expect(new Set(commands)).toEqual(new Set(["SCAN", "EVALSHA"]));
-            expect(commands.filter((command) => command === "SCAN").length).toBeGreaterThan(2);
+            // The first walk sees about 2,800 keys, the second about 1,250: three and two SCAN batches at least.
+            for (const [sent, batches] of [
+              [sessionsSent, 3],
+              [tokensSent, 2],
+            ] as const) {
+              const commands = sent.map((args) => args[0]?.toUpperCase());
+              expect(new Set(commands)).toEqual(new Set(["SCAN", "EVALSHA"]));
+              expect(commands.filter((command) => command === "SCAN").length).toBeGreaterThanOrEqual(batches);
+            }
             expect((await keysUnder(prefix)).sort()).toEqual(survivors.sort());
             expect(await admin.get(foreign)).toBe("keep");
-            expect(await store.getFailures("account:alice", T0)).toMatchObject({ count: 1 });
+            expect(await store.getCounter("account:alice", T0)).toMatchObject({ count: 1 });
+            expect(await store.getCounter(`epoch:user:${userId}`, T0)).toMatchObject({ count: 1 });
             expect(await nested.getSession(nestedSession.id, T0)).toEqual(nestedSession);
-            expect(await store.listUserSessions(userId, T0)).toEqual([]);
+            expect(await store.deleteAllRememberTokens()).toBe(0);
+            expect(await store.deleteAllSessions()).toBe(0);
           } finally {
             await admin.del(foreign);
             await nested.close();

@@ -1,10 +1,10 @@
 /**
- * Records as Redis keeps them: the hash fields of sessions, remember-me tokens and failure
- * counters, in the order the store reads them with HMGET, and the records rebuilt from the replies.
+ * Records as Redis keeps them: the hash fields of sessions, remember-me tokens and counters, in the
+ * order the store reads them with HMGET, and the records rebuilt from the replies.
  *
  * @module
  */
-import type { FailureRecord, RememberTokenRecord, SessionRecord } from "../../core/store.js";
+import type { CounterRecord, RememberTokenRecord, SessionRecord } from "../../core/store.js";
 
 /**
  * A session hash's fields, in the order `getSession` reads them (the id is the key name).
@@ -28,7 +28,8 @@ export const SESSION_FIELDS = [
   "rememberSelector",
 ] as const;
 /**
- * A remember-me token hash's fields, in the order `getRememberToken` reads them.
+ * A remember-me token hash's fields, in the order `getRememberToken` reads them. `rotatedBy` comes
+ * last: tokens written before it existed lack it.
  *
  * @example
  * ```ts
@@ -42,23 +43,26 @@ export const TOKEN_FIELDS = [
   "userId",
   "createdAt",
   "expiresAt",
+  "rotatedBy",
 ] as const;
 /**
- * A failure counter hash's fields, in the order `getFailures` reads them.
+ * A counter hash's fields, in the order `getCounter` reads them. The names are those of the failure
+ * counters that came first (`firstFailureAt` holds `firstAt`, `lastFailureAt` holds `lastAt`), so
+ * counters written by earlier versions keep working.
  *
  * @example
  * ```ts
- * await send(["HMGET", failureKey, ...FAILURE_FIELDS]);
+ * await send(["HMGET", counterKey, ...COUNTER_FIELDS]);
  * ```
  */
-export const FAILURE_FIELDS = ["count", "firstFailureAt", "lastFailureAt", "expiresAt"] as const;
+export const COUNTER_FIELDS = ["count", "firstFailureAt", "lastFailureAt", "expiresAt"] as const;
 
 /**
  * An HMGET reply, or a script's flat array of them: a field Redis does not have is null.
  *
  * @example
  * ```ts
- * const reply = (await send(["HMGET", key, ...FAILURE_FIELDS])) as Reply;
+ * const reply = (await send(["HMGET", key, ...COUNTER_FIELDS])) as Reply;
  * ```
  */
 export type Reply = (string | null)[];
@@ -121,6 +125,7 @@ export function sessionFromReply(id: string, values: Reply): SessionRecord | nul
 
 /**
  * The remember-me token an HMGET of {@link TOKEN_FIELDS} describes, or null when it does not exist.
+ * A token without `rotatedBy` (written before it existed) reads as `rotatedBy: ""`.
  *
  * @example
  * ```ts
@@ -128,13 +133,14 @@ export function sessionFromReply(id: string, values: Reply): SessionRecord | nul
  * ```
  */
 export function tokenFromReply(selector: string, values: Reply): RememberTokenRecord | null {
-  const [validatorHash, previousValidatorHash, rotatedAt, userId, createdAt, expiresAt] = values;
+  const [validatorHash, previousValidatorHash, rotatedAt, userId, createdAt, expiresAt, rotatedBy] = values;
   if (validatorHash == null || userId == null) return null;
   return {
     selector,
     validatorHash,
     previousValidatorHash: previousValidatorHash ?? null,
     rotatedAt: Number(rotatedAt),
+    rotatedBy: rotatedBy ?? "",
     userId,
     createdAt: Number(createdAt),
     expiresAt: Number(expiresAt),
@@ -142,21 +148,21 @@ export function tokenFromReply(selector: string, values: Reply): RememberTokenRe
 }
 
 /**
- * The failure counter an HMGET of {@link FAILURE_FIELDS} describes, or null when it does not exist.
+ * The counter an HMGET of {@link COUNTER_FIELDS} describes, or null when it does not exist.
  *
  * @example
  * ```ts
- * const record = failureFromReply("account:alice", reply);
+ * const record = counterFromReply("account:alice", reply);
  * ```
  */
-export function failureFromReply(key: string, values: Reply): FailureRecord | null {
-  const [count, firstFailureAt, lastFailureAt, expiresAt] = values;
+export function counterFromReply(key: string, values: Reply): CounterRecord | null {
+  const [count, firstAt, lastAt, expiresAt] = values;
   if (count == null) return null;
   return {
     key,
     count: Number(count),
-    firstFailureAt: Number(firstFailureAt),
-    lastFailureAt: Number(lastFailureAt),
+    firstAt: Number(firstAt),
+    lastAt: Number(lastAt),
     expiresAt: Number(expiresAt),
   };
 }

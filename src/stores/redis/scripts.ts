@@ -153,8 +153,9 @@ return removed
 `);
 
 /**
- * Deletes one SCAN batch of records and per-user sets of one kind, for `deleteAllSessions`: each
- * record key, and each set with every record it lists. Returns how many records existed.
+ * Deletes one SCAN batch of records and per-user sets of one kind, for `deleteAllSessions` and
+ * `deleteAllRememberTokens`: each record key, and each set with every record it lists. Returns how
+ * many records existed.
  * KEYS: record keys and per-user set keys. ARGV: record key prefix (`<prefix>session:` or
  * `<prefix>remember:`), then one kind per key ("record" or "set").
  *
@@ -179,46 +180,36 @@ return removed
 `);
 
 /**
- * Compare-and-set rotation of a remember-me token, using the caller's `now` (not Redis TIME).
- * KEYS: token. ARGV: presented hash, new hash, now, graceMs, newExpiresAt or "", key prefix.
- * Returns { outcome } or { outcome, ...TOKEN_FIELDS values }.
+ * Compare-and-swap of a remember-me token's validator: when the stored `validatorHash` equals the
+ * expected one (constant-time), writes the rotation's fields and returns 1; otherwise changes
+ * nothing and returns 0. No policy: what a stale validator means is the caller's to decide.
+ * KEYS: token. ARGV: expected hash, "1" to clear previousValidatorHash, field/value pairs...
  *
  * @example
  * ```ts
- * const [outcome] = await evalScript(driver, ROTATE_REMEMBER_TOKEN, [tokenKey], args);
+ * const swapped = await evalScript(driver, SWAP_REMEMBER_VALIDATOR, [tokenKey], [expected, "0", ...pairs]);
  * ```
  */
-export const ROTATE_REMEMBER_TOKEN = luaScript(`
-local t = redis.call('HMGET', KEYS[1], 'validatorHash', 'previousValidatorHash', 'rotatedAt', 'userId', 'createdAt', 'expiresAt')
-local now = tonumber(ARGV[3])
-if not t[1] or tonumber(t[6]) <= now then return { 'unknown' } end
-if ct_equal(ARGV[1], t[1]) then
-  redis.call('HSET', KEYS[1], 'validatorHash', ARGV[2], 'previousValidatorHash', ARGV[1], 'rotatedAt', ARGV[3])
-  local expires = t[6]
-  if ARGV[5] ~= '' then
-    expires = ARGV[5]
-    redis.call('HSET', KEYS[1], 'expiresAt', expires)
-    redis.call('PEXPIREAT', KEYS[1], expires)
-    extend_to(ARGV[6] .. 'user:' .. t[4] .. ':remember', expires)
-  end
-  return { 'rotated', ARGV[2], ARGV[1], ARGV[3], t[4], t[5], expires }
-end
-if t[2] and ct_equal(ARGV[1], t[2]) and now - tonumber(t[3]) <= tonumber(ARGV[4]) then
-  return { 'grace', t[1], t[2], t[3], t[4], t[5], t[6] }
-end
-return { 'mismatch', t[1], t[2], t[3], t[4], t[5], t[6] }
+export const SWAP_REMEMBER_VALIDATOR = luaScript(`
+local current = redis.call('HGET', KEYS[1], 'validatorHash')
+if not current or not ct_equal(ARGV[1], current) then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if ARGV[2] == '1' then redis.call('HDEL', KEYS[1], 'previousValidatorHash') end
+return 1
 `);
 
 /**
- * Adds one failure, restarting a counter that expired at `now`; expiry is max(old, now + ttl).
- * KEYS: counter. ARGV: now, now + ttlMs. Returns count, firstFailureAt, lastFailureAt, expiresAt.
+ * Adds one to a counter, restarting one that expired at `now`; expiry is max(old, now + ttl). The
+ * hash keeps the field names of the failure counters it started as (`firstFailureAt` is firstAt,
+ * `lastFailureAt` is lastAt).
+ * KEYS: counter. ARGV: now, now + ttlMs. Returns count, firstAt, lastAt, expiresAt.
  *
  * @example
  * ```ts
- * const [count] = await evalScript(driver, INCREMENT_FAILURES, [counterKey], [String(now), String(now + ttlMs)]);
+ * const [count] = await evalScript(driver, INCREMENT_COUNTER, [counterKey], [String(now), String(now + ttlMs)]);
  * ```
  */
-export const INCREMENT_FAILURES = luaScript(`
+export const INCREMENT_COUNTER = luaScript(`
 local f = redis.call('HMGET', KEYS[1], 'count', 'firstFailureAt', 'expiresAt')
 local count, first, expires = 1, ARGV[1], ARGV[2]
 if f[1] and tonumber(f[3]) > tonumber(ARGV[1]) then
