@@ -1,60 +1,33 @@
+import {
+  describeSession,
+  type LoginOptions,
+  requireFreshLogin,
+  type SessionInfo,
+  sessionHandle,
+} from "./auth-types.js";
 import { clientAddress, requestOrigin } from "./client.js";
 import { CookieJar } from "./cookie-jar.js";
 import { ConfigurationError, LoginManagerError } from "./errors.js";
 import type { FlashMessage } from "./flash.js";
 import type { AuthReply, RequestView, ResponseView } from "./http.js";
-import type { CreatedSession, HeldLogin, IssuedToken } from "./lifecycle/index.js";
-import type { AuthSource, CookieChanges, LoadedState } from "./loader.js";
+import type { CredentialSnapshot, HeldLogin } from "./lifecycle/index.js";
+import { ANONYMOUS_STATE, type AuthSource, type LoadedState } from "./loader.js";
 import { CsrfCookie, FlashQueue } from "./request-extras.js";
-import { checkSecret, type LoginAttemptResult } from "./secret-checks.js";
+import {
+  type LoginAttemptResult,
+  type LoginOutcome,
+  passwordLogin,
+  passwordReauth,
+} from "./secret-checks.js";
 import type { RequestServices } from "./services.js";
-import type { SessionRecord } from "./store.js";
 import type { AnonymousUser, AuthUser } from "./users.js";
 
+export type { LoginOptions, SessionInfo } from "./auth-types.js";
 export type { AuthSource } from "./loader.js";
 export type { LoginAttemptResult } from "./secret-checks.js";
 
-/**
- * Options of {@link AuthContext.loginUser} (Flask-Login's `login_user` arguments).
- *
- * @example
- * ```ts
- * await auth.loginUser(user, { remember: true, durationSeconds: 7 * 86400 });
- * ```
- */
-export interface LoginOptions {
-  /** Also issue a remember-me cookie. @default false */
-  remember?: boolean;
-  /** Lifetime of that remember-me token. @default the manager's `rememberMe.durationSeconds` */
-  durationSeconds?: number;
-  /** Log in even an inactive user. @default false */
-  force?: boolean;
-  /** Mark the login fresh (password just checked). @default true */
-  fresh?: boolean;
-}
-
-/**
- * One of the user's sessions, as shown on an "active sessions" page. `handle` identifies it for
- * {@link AuthContext.revokeSession} without revealing the session id.
- *
- * @example
- * ```ts
- * for (const s of await auth.listSessions()) console.log(s.handle, s.userAgent, s.current);
- * ```
- */
-export interface SessionInfo {
-  handle: string;
-  createdAt: Date;
-  lastSeenAt: Date;
-  userAgent: string;
-  ipAddress: string;
-  current: boolean;
-  remembered: boolean;
-}
-
-const SESSION_HANDLE_PURPOSE = "session-handle";
-/** Verifications of one login attempt when revocations of other users keep racing it (epochs.ts). */
-const MAX_VERIFY_ROUNDS = 3;
+/** What an {@link AuthContext} holds about the login: the loader's state, minus its cookie changes. */
+type LoginState<U extends AuthUser> = Omit<LoadedState<U>, "cookies">;
 
 let servicesOfContext: (value: object) => RequestServices<never> | undefined;
 
@@ -94,11 +67,8 @@ export class AuthContext<U extends AuthUser> {
   readonly #services: RequestServices<U>;
   readonly #jar: CookieJar;
   readonly #https: boolean;
-  #user: U | null;
-  #session: SessionRecord | null;
-  #source: AuthSource;
-  #fresh: boolean;
-  #rememberSelector: string | null;
+  /** Who is logged in on this request and how; replaced whole when a step changes it. */
+  #state: LoginState<U>;
   #anonymous: AnonymousUser | undefined;
   #accessed = false;
   #csrf: CsrfCookie | undefined;
@@ -122,12 +92,8 @@ export class AuthContext<U extends AuthUser> {
     this.request = request;
     this.#https = https;
     this.#jar = new CookieJar(cookies, response, services.options.cookies, https);
-    this.#user = loaded.user;
-    this.#session = loaded.session;
-    this.#source = loaded.source;
-    this.#fresh = loaded.fresh;
-    this.#rememberSelector = loaded.rememberSelector;
-    if (loaded.cookies) this.#applyLoaderCookies(loaded.cookies);
+    this.#state = loaded;
+    if (loaded.cookies) this.#jar.applyLoaderChanges(loaded.cookies);
   }
 
   /** The logged-in user, or the anonymous user. */
@@ -138,42 +104,41 @@ export class AuthContext<U extends AuthUser> {
       const { events } = this.#services;
       if (events.has("accessed")) events.emit("accessed", { request: this.request });
     }
-    if (this.#user) return this.#user;
+    if (this.#state.user) return this.#state.user;
     this.#anonymous ??= this.#services.options.anonymousUser();
     return this.#anonymous;
   }
 
   /** True when a user is logged in and active (what `loginRequired` checks). */
   get isAuthenticated(): boolean {
-    return this.#user?.isAuthenticated === true;
+    return this.#state.user?.isAuthenticated === true;
   }
 
   /** How the current user was authenticated on this request, or null when anonymous. */
   get source(): AuthSource {
-    return this.#user ? this.#source : null;
+    return this.#state.user ? this.#state.source : null;
   }
 
   /** The logged-in user; throws when nobody is (use behind `loginRequired`). */
   requireUser(): U {
-    if (!this.#user)
-      throw new LoginManagerError(
-        "ERR_NOT_AUTHENTICATED",
-        "requireUser() called for an anonymous request; guard the route with loginRequired",
-      );
-    return this.#user;
+    const { user } = this.#state;
+    if (user) return user;
+    throw new LoginManagerError(
+      "ERR_NOT_AUTHENTICATED",
+      "requireUser() called for an anonymous request; guard the route with loginRequired",
+    );
   }
 
   /** True when the login was confirmed with a password on this session (Flask-Login's `login_fresh`). */
   loginFresh(): boolean {
-    return this.#user !== null && this.#fresh;
+    return this.#state.user !== null && this.#state.fresh;
   }
 
   /** True when this session was restored from a remember-me cookie (Flask-Login's `login_remembered`). */
   loginRemembered(): boolean {
+    const { user, rememberSelector } = this.#state;
     return (
-      this.#user !== null &&
-      this.#rememberSelector !== null &&
-      this.#jar.has(this.#services.options.cookies.rememberName)
+      user !== null && rememberSelector !== null && this.#jar.has(this.#services.options.cookies.rememberName)
     );
   }
 
@@ -181,17 +146,16 @@ export class AuthContext<U extends AuthUser> {
    * Logs `user` in: ends any session this browser had, issues a new session id (no fixation), a
    * new CSRF token and, with `remember`, a remember-me token. Resolves false, changing nothing, for an
    * inactive user unless `force`; and false, leaving no session behind, when the user's sessions were
-   * revoked while the login ran (a password change elsewhere, say). Call it inside
-   * {@link AuthContext.attemptLogin}'s `verify` flow, or right after your own check of the password:
-   * `attemptLogin` also catches a change that lands while the password is being verified.
+   * revoked while the login ran (a password change elsewhere, say). {@link AuthContext.attemptLogin}
+   * also catches a change that lands while the password is being verified: prefer it.
    */
-  loginUser(user: U, options: LoginOptions = {}): Promise<boolean> {
-    return this.#login(user, options);
+  async loginUser(user: U, options: LoginOptions = {}): Promise<boolean> {
+    return (await this.#login(user, options)) === "ok";
   }
 
   /** Logs the user out: deletes the session and remember token on the server and clears both cookies. */
   async logoutUser(): Promise<boolean> {
-    const previous = this.#user;
+    const previous = this.#state.user;
     await this.#services.lifecycle.logout(this.#held());
     this.#becomeAnonymous(true);
     this.rotateCsrfToken();
@@ -208,7 +172,6 @@ export class AuthContext<U extends AuthUser> {
   async confirmLogin(): Promise<boolean> {
     const user = this.requireUser();
     if (!(await this.#rotateSession(true, true))) return false;
-    this.#fresh = true;
     this.#services.events.emit("loginConfirmed", { user, request: this.request });
     return true;
   }
@@ -223,8 +186,7 @@ export class AuthContext<U extends AuthUser> {
     // The new session must not point at this browser's remember token: it is deleted below.
     const rotated = await this.#rotateSession(true, false);
     this.#jar.clear(this.#services.options.cookies.rememberName);
-    this.#rememberSelector = null;
-    const keepSessionId = rotated ? this.#session?.id : undefined;
+    const keepSessionId = rotated ? this.#state.session?.id : undefined;
     return this.#services.lifecycle.revokeUser(userId, "password-change", {
       request: this.request,
       ...(keepSessionId ? { keepSessionId } : {}),
@@ -234,15 +196,8 @@ export class AuthContext<U extends AuthUser> {
   /** The user's active sessions, oldest first, the current one marked. */
   async listSessions(): Promise<SessionInfo[]> {
     const sessions = await this.#services.lifecycle.list(this.requireUser().getId());
-    return sessions.map((session) => ({
-      handle: this.#handleOf(session.id),
-      createdAt: new Date(session.createdAt),
-      lastSeenAt: new Date(session.lastSeenAt),
-      userAgent: session.userAgent,
-      ipAddress: session.ipAddress,
-      current: session.id === this.#session?.id,
-      remembered: session.rememberSelector !== null,
-    }));
+    const currentId = this.#state.session?.id;
+    return sessions.map((session) => describeSession(session, this.#handleOf(session.id), currentId));
   }
 
   /**
@@ -250,24 +205,16 @@ export class AuthContext<U extends AuthUser> {
    * Ending another session needs a fresh login, as {@link AuthContext.revokeOtherSessions} does:
    * otherwise it throws (guard the route with `freshLoginRequired`). Ending this session is a logout,
    * which needs none.
-   *
-   * @example
-   * ```ts
-   * app.post("/sessions/:handle/revoke", freshLoginRequired, async (req, res) => {
-   *   res.json({ ended: await req.auth.revokeSession(req.params.handle) });
-   * });
-   * ```
    */
   async revokeSession(handle: string): Promise<boolean> {
     const user = this.requireUser();
-    if (this.#session === null || handle !== this.#handleOf(this.#session.id)) {
-      this.#requireFreshLogin("revokeSession");
-    }
+    const current = this.#state.session;
+    if (current === null || handle !== this.#handleOf(current.id)) this.#requireFreshLogin("revokeSession");
     const sessions = await this.#services.lifecycle.list(user.getId());
     const target = sessions.find((session) => this.#handleOf(session.id) === handle);
     if (!target) return false;
     await this.#services.lifecycle.revokeOne(target, this.request);
-    if (target.id === this.#session?.id) await this.logoutUser();
+    if (target.id === current?.id) await this.logoutUser();
     return true;
   }
 
@@ -276,13 +223,6 @@ export class AuthContext<U extends AuthUser> {
    * browser's (which is replaced by a new one expiring at the same time); resolves to the number of
    * sessions ended. Needs a fresh login: otherwise it throws (guard the route with
    * `freshLoginRequired`).
-   *
-   * @example
-   * ```ts
-   * app.post("/sessions/revoke-others", freshLoginRequired, async (req, res) => {
-   *   res.json({ ended: await req.auth.revokeOtherSessions() });
-   * });
-   * ```
    */
   async revokeOtherSessions(): Promise<number> {
     const userId = this.requireUser().getId();
@@ -291,51 +231,34 @@ export class AuthContext<U extends AuthUser> {
       ...this.#held(),
       userId,
     });
-    this.#rememberSelector = token?.selector ?? null;
-    if (this.#session) this.#session.rememberSelector = this.#rememberSelector;
-    if (token) this.#setRememberCookie(token);
+    const rememberSelector = token?.selector ?? null;
+    const { session } = this.#state;
+    this.#state = { ...this.#state, rememberSelector, session: session && { ...session, rememberSelector } };
+    if (token) this.#jar.setRemember(token.cookieValue, token.maxAgeSeconds);
     return count;
   }
 
   /**
    * Checks a password login with brute-force limits. `verify` must do the same hashing work whether
-   * or not the account exists (call the hasher's `verifyDummy` for unknown users) and resolve the user
-   * on success. Failures are counted per account and per client address; an inactive user counts as a
-   * failure and gets the same answer as a wrong password. `account` is used verbatim: canonicalise
-   * it (trim, case-fold, NFKC) the same way as the user lookup. The account's failure budget is
-   * shared with {@link AuthContext.attemptReauth}, which must be given the same string.
-   *
-   * Each attempt is counted as a failure of the account before `verify` runs and the count is reset
-   * when the login succeeds, so however many processes share the store, an account gets at most
-   * `maxAccountFailures` password checks before it locks (then one per lock period). If `verify` or
-   * the login throws, the error propagates and the attempt stays counted against the account (not the
-   * address). So `verify` should resolve `null` for a wrong password rather than throw.
-   *
-   * A password change (or any revocation of the user's sessions) that lands while `verify` runs or
-   * the session is being created wins: the login answers `invalid` and leaves nothing behind. When
-   * revocations of other users land during `verify`, it runs again (at most three times in all).
+   * or not the account exists (the hasher's `verifyDummy` for unknown users) and resolve the user on
+   * success, or `null` (rather than throw) for a wrong password. `account` is the canonical name the
+   * user lookup uses (trimmed, case-folded, NFKC); {@link AuthContext.attemptReauth} must be given the
+   * same string, because both spend one failure budget per account. Each attempt is counted before
+   * `verify` runs and the count is reset on success, so however many processes share the store, an
+   * account gets at most `throttle.maxAccountFailures` checks before it locks; an inactive user counts
+   * as a wrong password. A password change (or any revocation of the user's sessions) that lands
+   * while `verify` runs or the session is being created wins: `invalid`, and nothing is left behind.
    */
-  async attemptLogin(attempt: {
+  attemptLogin(attempt: {
     account: string;
     verify: () => Promise<U | null | undefined>;
     remember?: boolean;
     durationSeconds?: number;
   }): Promise<LoginAttemptResult<U>> {
-    const { lifecycle } = this.#services;
     const options: LoginOptions = { remember: attempt.remember, durationSeconds: attempt.durationSeconds };
-    return this.#checkSecret(attempt.account, async () => {
-      for (let round = 0; round < MAX_VERIFY_ROUNDS; round++) {
-        const before = await lifecycle.revocationCount();
-        const user = await attempt.verify();
-        if (!user) return { ok: false, reason: "invalid" };
-        const snapshot = await lifecycle.snapshotSince(user.getId(), before);
-        if (!snapshot) continue;
-        return (await this.#login(user, options, snapshot))
-          ? { ok: true, value: user }
-          : { ok: false, reason: "inactive" };
-      }
-      return { ok: false, reason: "invalid" };
-    });
+    return passwordLogin(this.#services, this.request, this.clientAddress, attempt, (user, snapshot) =>
+      this.#login(user, options, snapshot),
+    );
   }
 
   /**
@@ -352,20 +275,14 @@ export class AuthContext<U extends AuthUser> {
    * });
    * ```
    */
-  async attemptReauth(attempt: {
+  attemptReauth(attempt: {
     account: string;
     verify: () => Promise<boolean>;
   }): Promise<LoginAttemptResult<U>> {
-    if (typeof (attempt as unknown) === "function" || typeof attempt?.account !== "string") {
-      throw new ConfigurationError(
-        "attemptReauth takes { account, verify }: account is the string attemptLogin counts for this user (its canonical name), so login and re-authentication share one failure budget",
-      );
-    }
     const user = this.requireUser();
-    return this.#checkSecret(attempt.account, async () => {
-      if (!(await attempt.verify())) return { ok: false, reason: "invalid" };
-      return (await this.confirmLogin()) ? { ok: true, value: user } : { ok: false, reason: "invalid" };
-    });
+    return passwordReauth(this.#services, this.request, this.clientAddress, attempt, async () =>
+      (await this.confirmLogin()) ? user : null,
+    );
   }
 
   /** @internal The CSRF cookie's value, for the manager's CSRF check. */
@@ -383,22 +300,26 @@ export class AuthContext<U extends AuthUser> {
 
   /** The CSRF token to put in forms (`_csrf`) or the `X-CSRF-Token` header; sets its cookie on first use. */
   csrfToken(): string {
-    return this.#csrfCookie().token();
+    this.#csrf ??= new CsrfCookie(this.#jar, this.#services.keys);
+    return this.#csrf.token();
   }
 
   /** Replaces the CSRF secret (done at login and logout); earlier tokens stop working. */
   rotateCsrfToken(): void {
-    this.#csrfCookie().rotate();
+    this.#csrf ??= new CsrfCookie(this.#jar, this.#services.keys);
+    this.#csrf.rotate();
   }
 
   /** Queues a message for the next page (Flask's `flash`). */
   flash(message: string, category = "message"): void {
-    this.#flashQueue().add(message, category);
+    this.#flashes ??= new FlashQueue(this.#jar, this.#services.keys);
+    this.#flashes.add(message, category);
   }
 
   /** Returns and clears the queued messages (Flask's `get_flashed_messages`). */
   takeFlashes(): FlashMessage[] {
-    return this.#flashQueue().take();
+    this.#flashes ??= new FlashQueue(this.#jar, this.#services.keys);
+    return this.#flashes.take();
   }
 
   /** The client address used for throttling and session lists (socket peer unless proxies are trusted). */
@@ -411,12 +332,8 @@ export class AuthContext<U extends AuthUser> {
     return this.#jar.name(base);
   }
 
-  async #login(
-    user: U,
-    options: LoginOptions,
-    snapshot?: Parameters<RequestServices<U>["lifecycle"]["login"]>[2]["snapshot"],
-  ): Promise<boolean> {
-    if (!options.force && !user.isActive) return false;
+  async #login(user: U, options: LoginOptions, snapshot?: CredentialSnapshot): Promise<LoginOutcome> {
+    if (!options.force && !user.isActive) return "inactive";
     const durationSeconds = options.durationSeconds ?? this.#services.options.rememberMe.durationSeconds;
     if (!Number.isInteger(durationSeconds) || durationSeconds <= 0) {
       throw new ConfigurationError(
@@ -424,112 +341,56 @@ export class AuthContext<U extends AuthUser> {
       );
     }
     const fresh = options.fresh ?? true;
-    const started = await this.#services.lifecycle.login(this.request, this.#held(), {
-      userId: user.getId(),
-      fresh,
-      rememberSeconds: options.remember ? durationSeconds : null,
-      ...(snapshot ? { snapshot } : {}),
-    });
+    const rememberSeconds = options.remember ? durationSeconds : null;
+    const login = { userId: user.getId(), fresh, rememberSeconds, ...(snapshot ? { snapshot } : {}) };
+    const started = await this.#services.lifecycle.login(this.request, this.#held(), login);
     if (!started) {
       this.#becomeAnonymous(false);
-      return false;
+      return "revoked";
     }
-    if (started.token) this.#setRememberCookie(started.token);
+    const { created, token } = started;
+    if (token) this.#jar.setRemember(token.cookieValue, token.maxAgeSeconds);
     else this.#jar.clear(this.#services.options.cookies.rememberName);
-    this.#useSession(started.created);
-    this.#user = user;
-    this.#source = "login";
-    this.#fresh = fresh;
-    this.#rememberSelector = started.token?.selector ?? null;
+    this.#jar.setSession(created.cookieValue);
+    const rememberSelector = token?.selector ?? null;
+    this.#state = { user, session: created.session, source: "login", fresh, rememberSelector };
     this.rotateCsrfToken();
     this.#services.events.emit("loggedIn", { user, request: this.request });
-    return true;
+    return "ok";
   }
 
   /** A new session id for this login; false (and anonymous from then on) when it was revoked meanwhile. */
   async #rotateSession(fresh: boolean, keepRemember: boolean): Promise<boolean> {
-    const userId = this.requireUser().getId();
-    const created = await this.#services.lifecycle.rotate(
-      this.request,
-      { ...this.#held(), userId },
-      { fresh, keepRemember },
-    );
+    const held = { ...this.#held(), userId: this.requireUser().getId() };
+    const created = await this.#services.lifecycle.rotate(this.request, held, { fresh, keepRemember });
     if (!created) {
       this.#becomeAnonymous(false);
       return false;
     }
-    this.#useSession(created);
+    this.#jar.setSession(created.cookieValue);
+    const rememberSelector = created.session.rememberSelector;
+    this.#state = { ...this.#state, session: created.session, fresh, rememberSelector };
     return true;
   }
 
   #held(): HeldLogin {
-    return {
-      session: this.#session,
-      rememberSelector: this.#rememberSelector,
-      userId: this.#user?.getId() ?? null,
-    };
+    const { session, rememberSelector, user } = this.#state;
+    return { session, rememberSelector, userId: user?.getId() ?? null };
   }
 
-  #useSession(created: CreatedSession): void {
-    this.#session = created.session;
-    this.#jar.set(this.#services.options.cookies.sessionName, created.cookieValue);
-    // The response carries a session id: no shared or browser cache may keep it (ASVS 14.3.2).
-    this.#jar.noStore();
-  }
-
-  #setRememberCookie(token: IssuedToken): void {
-    this.#jar.set(this.#services.options.cookies.rememberName, token.cookieValue, token.maxAgeSeconds);
-  }
-
-  /** Forgets the login on this request; clears both cookies (`always`: even if not received). */
+  /** Forgets the login on this request and clears its cookies (`always`: even if not received). */
   #becomeAnonymous(always: boolean): void {
-    const { sessionName, rememberName } = this.#services.options.cookies;
-    this.#jar.clear(sessionName, always);
-    this.#jar.clear(rememberName, always);
-    this.#user = null;
-    this.#session = null;
-    this.#source = null;
-    this.#fresh = false;
-    this.#rememberSelector = null;
+    this.#jar.clearLogin(always);
+    this.#state = ANONYMOUS_STATE;
   }
 
-  #applyLoaderCookies(changes: CookieChanges): void {
-    const { sessionName, rememberName } = this.#services.options.cookies;
-    if (changes.clearSession) this.#jar.clear(sessionName);
-    if (changes.clearRemember) this.#jar.clear(rememberName);
-    if (changes.session) this.#jar.set(sessionName, changes.session);
-    if (changes.remember) this.#jar.set(rememberName, changes.remember.value, changes.remember.maxAgeSeconds);
-  }
-
-  #checkSecret(account: string, check: Parameters<typeof checkSecret<U>>[4]): Promise<LoginAttemptResult<U>> {
-    return checkSecret(this.#services, this.request, account, this.clientAddress, check);
-  }
-
-  /**
-   * The one rule for ending sessions other than this one (ASVS 7.5.2): it needs a login confirmed
-   * with a password on this session. Without it, a session restored from a stolen remember-me cookie
-   * (or made stale by session protection) could log the owner out everywhere, one session at a time.
-   */
+  /** Ending sessions other than this one needs a fresh login (see `requireFreshLogin`). */
   #requireFreshLogin(action: string): void {
-    if (this.loginFresh()) return;
-    throw new LoginManagerError(
-      "ERR_NOT_AUTHENTICATED",
-      `${action}() ends other sessions, which needs a fresh login: guard the route with freshLoginRequired, which sends a session restored from remember-me (or made stale by session protection) to refreshView first`,
-    );
+    requireFreshLogin(this.loginFresh(), action);
   }
 
   /** A session's handle for the session list: a keyed digest of its id, which it does not reveal. */
   #handleOf(sessionId: string): string {
-    return this.#services.keys.sign(SESSION_HANDLE_PURPOSE, sessionId).slice(0, 22);
-  }
-
-  #csrfCookie(): CsrfCookie {
-    this.#csrf ??= new CsrfCookie(this.#jar, this.#services.keys);
-    return this.#csrf;
-  }
-
-  #flashQueue(): FlashQueue {
-    this.#flashes ??= new FlashQueue(this.#jar, this.#services.keys);
-    return this.#flashes;
+    return sessionHandle(this.#services.keys, sessionId);
   }
 }

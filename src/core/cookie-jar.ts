@@ -1,5 +1,6 @@
 import { serializeCookie } from "./cookies.js";
 import type { ResponseView } from "./http.js";
+import type { CookieChanges } from "./loader.js";
 import type { CookieSettings } from "./settings.js";
 
 /**
@@ -72,5 +73,30 @@ export class CookieJar {
   /** Marks the response as not to be stored by any cache (it carries or depends on a session). */
   noStore(): void {
     this.#response.setHeader("cache-control", "no-store");
+  }
+
+  /** Sends a new session cookie; the response must then not be cached (ASVS 14.3.2). */
+  setSession(value: string): void {
+    this.set(this.#settings.sessionName, value);
+    this.noStore();
+  }
+
+  /** Sends a remember-me cookie that lasts `maxAgeSeconds`. */
+  setRemember(value: string, maxAgeSeconds: number): void {
+    this.set(this.#settings.rememberName, value, maxAgeSeconds);
+  }
+
+  /** Clears the session and remember-me cookies (unless `always`, only those the request carried). */
+  clearLogin(always: boolean): void {
+    this.clear(this.#settings.sessionName, always);
+    this.clear(this.#settings.rememberName, always);
+  }
+
+  /** Applies what the loader decided: dead cookies cleared, a restored session and rotated token sent. */
+  applyLoaderChanges(changes: CookieChanges): void {
+    if (changes.clearSession) this.clear(this.#settings.sessionName);
+    if (changes.clearRemember) this.clear(this.#settings.rememberName);
+    if (changes.session) this.set(this.#settings.sessionName, changes.session);
+    if (changes.remember) this.setRemember(changes.remember.value, changes.remember.maxAgeSeconds);
   }
 }

@@ -72,7 +72,15 @@ export interface LoaderDeps<U extends AuthUser> {
   readonly events: TypedEvents<LoginManagerEvents<U>>;
 }
 
-const ANONYMOUS: LoadedState<never> = Object.freeze({
+/**
+ * Nobody: the state of an anonymous request.
+ *
+ * @example
+ * ```ts
+ * if (loaded === ANONYMOUS_STATE) console.log("anonymous");
+ * ```
+ */
+export const ANONYMOUS_STATE: LoadedState<never> = Object.freeze({
   user: null,
   session: null,
   source: null,
@@ -217,7 +225,7 @@ function loadFromRequest<U extends AuthUser>(
   cookies: CookieChanges | null,
 ): MaybePromise<LoadedState<U>> {
   return settle(deps.users.fromRequest(request), (user): LoadedState<U> => {
-    if (!user) return cookies ? { ...ANONYMOUS, cookies } : ANONYMOUS;
+    if (!user) return cookies ? { ...ANONYMOUS_STATE, cookies } : ANONYMOUS_STATE;
     deps.events.emit("loadedFromRequest", { user, request });
     return { user, session: null, source: "request", fresh: false, rememberSelector: null, cookies };
   });

@@ -5,8 +5,10 @@
  * @module
  */
 import type { Clock } from "./clock.js";
+import { ConfigurationError } from "./errors.js";
 import type { LoginManagerEvents, TypedEvents } from "./events.js";
 import type { RequestView } from "./http.js";
+import type { CredentialSnapshot, SessionLifecycle } from "./lifecycle/index.js";
 import type { LoginThrottle, SecretCheck, ThrottleStatus } from "./throttle.js";
 import type { AuthUser } from "./users.js";
 
@@ -37,10 +39,11 @@ export type LoginAttemptResult<U> =
  *
  * @example
  * ```ts
- * const deps: SecretCheckDeps<User> = { throttle, clock, events };
+ * const deps: SecretCheckDeps<User> = { lifecycle, throttle, clock, events };
  * ```
  */
 export interface SecretCheckDeps<U extends AuthUser> {
+  readonly lifecycle: SessionLifecycle<U>;
   readonly throttle: LoginThrottle;
   readonly clock: Clock;
   readonly events: TypedEvents<LoginManagerEvents<U>>;
@@ -84,4 +87,81 @@ function invalid<U extends AuthUser>(
   const { retryAfterSeconds } = after;
   deps.events.emit("loginFailed", { account, reason: "locked", retryAfterSeconds, request });
   return { ok: false, reason: "invalid", retryAfterSeconds };
+}
+
+/** Verifications of one login attempt when revocations of other users keep racing it (epochs.ts). */
+const MAX_VERIFY_ROUNDS = 3;
+const WRONG: SecretCheck<never> = Object.freeze({ ok: false, reason: "invalid" });
+
+/**
+ * How a login asked for by a budgeted check ended: logged in, refused for an inactive user, or
+ * undone because the user's sessions were revoked while it ran.
+ *
+ * @example
+ * ```ts
+ * const ended: LoginOutcome = "revoked";
+ * ```
+ */
+export type LoginOutcome = "ok" | "inactive" | "revoked";
+
+/**
+ * A password login against the account's budget (see `AuthContext.attemptLogin`). The revocation
+ * count is read before `verify` runs and the user's epochs after it (epochs.ts), so a password change
+ * landing during the verification wins; when revocations of other users land meanwhile, `verify`
+ * runs again, at most three times in all.
+ *
+ * @example
+ * ```ts
+ * const result = await passwordLogin(deps, request, address, { account, verify }, (user, snapshot) => login(user, snapshot));
+ * ```
+ */
+export function passwordLogin<U extends AuthUser>(
+  deps: SecretCheckDeps<U>,
+  request: RequestView,
+  address: string,
+  attempt: { readonly account: string; readonly verify: () => Promise<U | null | undefined> },
+  login: (user: U, snapshot: CredentialSnapshot) => Promise<LoginOutcome>,
+): Promise<LoginAttemptResult<U>> {
+  return checkSecret(deps, request, attempt.account, address, async (): Promise<SecretCheck<U>> => {
+    for (let round = 0; round < MAX_VERIFY_ROUNDS; round++) {
+      const before = await deps.lifecycle.revocationCount();
+      const user = await attempt.verify();
+      if (!user) return WRONG;
+      const snapshot = await deps.lifecycle.snapshotSince(user.getId(), before);
+      if (!snapshot) continue;
+      const outcome = await login(user, snapshot);
+      if (outcome === "ok") return { ok: true, value: user };
+      return outcome === "inactive" ? { ok: false, reason: "inactive" } : WRONG;
+    }
+    return WRONG;
+  });
+}
+
+/**
+ * A re-authentication against the account's budget (see `AuthContext.attemptReauth`): `verify`
+ * checks the password, then `confirm` rotates the session, resolving the user, or null when the
+ * session was revoked meanwhile (answered as a wrong password).
+ *
+ * @example
+ * ```ts
+ * const result = await passwordReauth(deps, request, address, { account, verify }, () => confirm());
+ * ```
+ */
+export function passwordReauth<U extends AuthUser>(
+  deps: SecretCheckDeps<U>,
+  request: RequestView,
+  address: string,
+  attempt: { readonly account: string; readonly verify: () => Promise<boolean> },
+  confirm: () => Promise<U | null>,
+): Promise<LoginAttemptResult<U>> {
+  if (typeof (attempt as unknown) === "function" || typeof attempt?.account !== "string") {
+    throw new ConfigurationError(
+      "attemptReauth takes { account, verify }: account is the string attemptLogin counts for this user (its canonical name), so login and re-authentication share one failure budget",
+    );
+  }
+  return checkSecret(deps, request, attempt.account, address, async (): Promise<SecretCheck<U>> => {
+    if (!(await attempt.verify())) return WRONG;
+    const user = await confirm();
+    return user ? { ok: true, value: user } : WRONG;
+  });
 }
