@@ -1,13 +1,14 @@
 /**
  * The checks `resolveOptions` (options.ts) applies to each option: one small function per kind of
  * value, each returning the value or its default, or throwing a {@link ConfigurationError} whose
- * message names the option and the fix.
+ * message names the option (by its path, `session.idleTimeoutSeconds`), the value as given and the fix.
  *
  * @module
  */
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import { ConfigurationError } from "./errors.js";
+import { showValue } from "./option-names.js";
 import { SESSION_STORE_METHODS, type SessionStore } from "./store.js";
 
 const MIN_SECRET_LENGTH = 32;
@@ -62,12 +63,14 @@ export function resolveStore(store: unknown): SessionStore {
  *
  * @example
  * ```ts
- * optionalFunction(options.csrfSkip, "csrfSkip");
+ * optionalFunction(csrf.skip, "csrf.skip");
  * ```
  */
 export function optionalFunction<F>(value: F | undefined, name: string): F | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "function") throw new ConfigurationError(`${name} must be a function`);
+  if (typeof value !== "function") {
+    throw new ConfigurationError(`${name} must be a function, got ${showValue(value)}`);
+  }
   return value;
 }
 
@@ -76,7 +79,7 @@ export function optionalFunction<F>(value: F | undefined, name: string): F | und
  *
  * @example
  * ```ts
- * optionalPath("/login", "loginView"); // "/login"
+ * optionalPath("/login", "views.loginView"); // "/login"
  * ```
  */
 export function optionalPath(value: string | null | undefined, name: string): string | null {
@@ -84,7 +87,7 @@ export function optionalPath(value: string | null | undefined, name: string): st
   const relativePath = typeof value === "string" && value.startsWith("/") && !value.startsWith("//");
   if (typeof value !== "string" || !(relativePath || /^https?:\/\//.test(value))) {
     throw new ConfigurationError(
-      `${name} must be a path starting with "/" (or an absolute http(s) URL), got ${String(value)}`,
+      `${name} must be a path starting with "/" (or an absolute http(s) URL), got ${showValue(value)}`,
     );
   }
   return value;
@@ -95,7 +98,7 @@ export function optionalPath(value: string | null | undefined, name: string): st
  *
  * @example
  * ```ts
- * nullableString(null, "loginMessage", "Please log in."); // null
+ * nullableString(null, "views.loginMessage", "Please log in."); // null
  * ```
  */
 export function nullableString(
@@ -104,8 +107,9 @@ export function nullableString(
   fallback: string,
 ): string | null {
   if (value === undefined) return fallback;
-  if (value !== null && typeof value !== "string")
-    throw new ConfigurationError(`${name} must be a string or null`);
+  if (value !== null && typeof value !== "string") {
+    throw new ConfigurationError(`${name} must be a string or null, got ${showValue(value)}`);
+  }
   return value;
 }
 
@@ -114,13 +118,14 @@ export function nullableString(
  *
  * @example
  * ```ts
- * stringOption(undefined, "nextField", "next"); // "next"
+ * stringOption(undefined, "views.nextField", "next"); // "next"
  * ```
  */
 export function stringOption(value: string | undefined, name: string, fallback: string): string {
   if (value === undefined) return fallback;
-  if (typeof value !== "string" || value.length === 0)
-    throw new ConfigurationError(`${name} must be a non-empty string`);
+  if (typeof value !== "string" || value.length === 0) {
+    throw new ConfigurationError(`${name} must be a non-empty string, got ${showValue(value)}`);
+  }
   return value;
 }
 
@@ -129,21 +134,24 @@ export function stringOption(value: string | undefined, name: string, fallback: 
  *
  * @example
  * ```ts
- * booleanOption(undefined, "csrfProtection", true); // true
+ * booleanOption(undefined, "csrf.enabled", true); // true
  * ```
  */
 export function booleanOption(value: boolean | undefined, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== "boolean") throw new ConfigurationError(`${name} must be true or false`);
+  if (typeof value !== "boolean") {
+    throw new ConfigurationError(`${name} must be true or false, got ${showValue(value)}`);
+  }
   return value;
 }
 
 /**
- * A whole number of at least `minimum`, or `fallback` when unset (`??`-style: 0 stays 0).
+ * A whole number of at least `minimum`, or `fallback` when unset (`??`-style: 0 stays 0). A number
+ * written as text (`"1800"`) is refused, and shown quoted so the message makes that visible.
  *
  * @example
  * ```ts
- * wholeNumber(0, "trustProxyHops", 0, 0); // 0
+ * wholeNumber(0, "network.trustProxyHops", 0, 0); // 0
  * ```
  */
 export function wholeNumber(
@@ -154,7 +162,7 @@ export function wholeNumber(
 ): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < minimum) {
-    throw new ConfigurationError(`${name} must be a whole number >= ${minimum}, got ${String(value)}`);
+    throw new ConfigurationError(`${name} must be a whole number >= ${minimum}, got ${showValue(value)}`);
   }
   return value;
 }
@@ -170,13 +178,15 @@ export function wholeNumber(
 export function resolveClock(value: unknown): Clock {
   if (value === undefined) return systemClock;
   if (typeof (value as Clock | null)?.now !== "function") {
-    throw new ConfigurationError("clock must be an object with a now() method returning epoch milliseconds");
+    throw new ConfigurationError(
+      `clock must be an object with a now() method returning epoch milliseconds, got ${showValue(value)}`,
+    );
   }
   return value as Clock;
 }
 
 /**
- * `sessionProtection`: "basic" (the default), "strong" or false.
+ * `session.protection`: "basic" (the default), "strong" or false.
  *
  * @example
  * ```ts
@@ -186,11 +196,13 @@ export function resolveClock(value: unknown): Clock {
 export function resolveProtection(value: unknown): "basic" | "strong" | false {
   if (value === undefined) return "basic";
   if (value === "basic" || value === "strong" || value === false) return value;
-  throw new ConfigurationError(`sessionProtection must be "basic", "strong" or false, got ${String(value)}`);
+  throw new ConfigurationError(
+    `session.protection must be "basic", "strong" or false, got ${showValue(value)}`,
+  );
 }
 
 /**
- * `cookieSecure`: "auto" (the default), true or false.
+ * `cookies.secure`: "auto" (the default), true or false.
  *
  * @example
  * ```ts
@@ -200,11 +212,11 @@ export function resolveProtection(value: unknown): "basic" | "strong" | false {
 export function resolveCookieSecure(value: unknown): "auto" | boolean {
   if (value === undefined) return "auto";
   if (value === "auto" || typeof value === "boolean") return value;
-  throw new ConfigurationError(`cookieSecure must be "auto", true or false, got ${String(value)}`);
+  throw new ConfigurationError(`cookies.secure must be "auto", true or false, got ${showValue(value)}`);
 }
 
 /**
- * `cookieSameSite`: "Lax" (the default) or "Strict"; never "None".
+ * `cookies.sameSite`: "Lax" (the default) or "Strict"; never "None".
  *
  * @example
  * ```ts
@@ -215,7 +227,7 @@ export function resolveSameSite(value: unknown): "Lax" | "Strict" {
   if (value === undefined) return "Lax";
   if (value === "Lax" || value === "Strict") return value;
   throw new ConfigurationError(
-    `cookieSameSite must be "Lax" or "Strict" (None would send cookies cross-site), got ${String(value)}`,
+    `cookies.sameSite must be "Lax" or "Strict" (None would send cookies cross-site), got ${showValue(value)}`,
   );
 }
 
@@ -224,21 +236,21 @@ export function resolveSameSite(value: unknown): "Lax" | "Strict" {
  *
  * @example
  * ```ts
- * cookieName(undefined, "sessionCookieName", "session"); // "session"
+ * cookieName(undefined, "cookies.sessionName", "session"); // "session"
  * ```
  */
 export function cookieName(value: string | undefined, name: string, fallback: string): string {
   if (value === undefined) return fallback;
   if (typeof value !== "string" || !COOKIE_NAME.test(value) || value.startsWith("__")) {
     throw new ConfigurationError(
-      `${name} must be 1-64 letters, digits, "_" or "-" without a "__" prefix (it is added over HTTPS)`,
+      `${name} must be 1-64 letters, digits, "_" or "-" without a "__" prefix (it is added over HTTPS), got ${showValue(value)}`,
     );
   }
   return value;
 }
 
 /**
- * `trustedOrigins`: bare origins (`https://admin.example.com`), frozen; [] when unset.
+ * `csrf.trustedOrigins`: bare origins (`https://admin.example.com`), frozen; [] when unset.
  *
  * @example
  * ```ts
@@ -247,7 +259,9 @@ export function cookieName(value: string | undefined, name: string, fallback: st
  */
 export function resolveOrigins(value: readonly string[] | undefined): readonly string[] {
   if (value === undefined) return Object.freeze([]);
-  if (!Array.isArray(value)) throw new ConfigurationError("trustedOrigins must be an array of origins");
+  if (!Array.isArray(value)) {
+    throw new ConfigurationError(`csrf.trustedOrigins must be an array of origins, got ${showValue(value)}`);
+  }
   return Object.freeze(
     value.map((origin) => {
       let parsed: URL;
@@ -255,12 +269,12 @@ export function resolveOrigins(value: readonly string[] | undefined): readonly s
         parsed = new URL(origin);
       } catch {
         throw new ConfigurationError(
-          `trustedOrigins entry ${String(origin)} is not a URL origin like https://example.com`,
+          `csrf.trustedOrigins entry ${showValue(origin)} is not a URL origin like https://example.com`,
         );
       }
       if (parsed.origin !== origin) {
         throw new ConfigurationError(
-          `trustedOrigins entry ${origin} must be a bare origin like ${parsed.origin}`,
+          `csrf.trustedOrigins entry ${showValue(origin)} must be a bare origin like ${JSON.stringify(parsed.origin)}`,
         );
       }
       return origin;

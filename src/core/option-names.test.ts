@@ -22,6 +22,8 @@ describe("closestName", () => {
   it("finds a name that contains the one given, after any close typo", () => {
     expect(closestName("memory", ["timeCost", "memoryCostKiB"])).toBe("memoryCostKiB");
     expect(closestName("nextFeld", ["nextFieldName", "nextField"])).toBe("nextField");
+    expect(closestName("ttl", ["maxEntries", "ttlSeconds"])).toBe("ttlSeconds");
+    expect(closestName("sec", ["clock", "session"])).toBeUndefined();
   });
 
   it("gives nothing when no candidate is close, nor for short names that match anything short", () => {

@@ -13,6 +13,8 @@ import { ConfigurationError } from "./errors.js";
 const MAX_HINT_EDITS = 3;
 /** Containment ("memory" in "memoryCostKiB") counts only for names at least this long. */
 const MIN_CONTAINED_LENGTH = 4;
+/** A name that starts another ("ttl" in "ttlSeconds") counts from this length. */
+const MIN_PREFIX_LENGTH = 3;
 /** Longest rendering of an object or array value in a message. */
 const MAX_SHOWN_LENGTH = 80;
 
@@ -155,7 +157,10 @@ function nameDistance(wanted: string, candidate: string): number | undefined {
   if (edits <= limit) return edits;
   const shorter = wanted.length <= candidate.length ? wanted : candidate;
   const longer = shorter === wanted ? candidate : wanted;
-  if (shorter.length >= MIN_CONTAINED_LENGTH && longer.includes(shorter)) return MAX_HINT_EDITS + 0.5;
+  const contained = shorter.length >= MIN_CONTAINED_LENGTH && longer.includes(shorter);
+  // A short abbreviation counts when it is how the longer name starts ("ttl" for "ttlSeconds").
+  const abbreviation = shorter.length >= MIN_PREFIX_LENGTH && longer.startsWith(shorter);
+  if (contained || abbreviation) return MAX_HINT_EDITS + 0.5;
   return undefined;
 }
 

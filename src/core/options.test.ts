@@ -34,10 +34,10 @@ function deepFreeze<T>(value: T): T {
 }
 
 describe("resolveOptions defaults", () => {
-  it("applies the documented safe defaults", () => {
+  it("applies the documented safe defaults, group by group", () => {
     const resolved = resolveOptions(base());
-    expect(resolved).toMatchObject({
-      secrets: [SECRET],
+    expect(resolved.secrets).toEqual([SECRET]);
+    expect(resolved.views).toEqual({
       loginView: null,
       loginMessage: "Please log in to access this page.",
       loginMessageCategory: "message",
@@ -45,50 +45,68 @@ describe("resolveOptions defaults", () => {
       needsRefreshMessage: "Please reauthenticate to access this page.",
       needsRefreshMessageCategory: "message",
       nextField: "next",
-      sessionProtection: "basic",
+      unauthorizedHandler: undefined,
+      needsRefreshHandler: undefined,
+    });
+    expect(resolved.session).toEqual({
+      protection: "basic",
       idleTimeoutSeconds: 1800,
       absoluteTimeoutSeconds: 43_200,
       touchIntervalSeconds: 60,
-      rememberDurationSeconds: 30 * 86_400,
-      rememberRaceGraceSeconds: 10,
-      sessionCookieName: "session",
-      rememberCookieName: "remember_token",
-      csrfCookieName: "csrf",
-      flashCookieName: "flash",
-      cookieSecure: "auto",
-      cookieSameSite: "Lax",
-      trustProxyHops: 0,
-      csrfProtection: true,
-      csrfFieldName: "_csrf",
-      csrfHeaderName: "x-csrf-token",
+    });
+    expect(resolved.rememberMe).toEqual({ durationSeconds: 30 * 86_400, raceGraceSeconds: 10 });
+    expect(resolved.cookies).toEqual({
+      sessionName: "session",
+      rememberName: "remember_token",
+      csrfName: "csrf",
+      flashName: "flash",
+      secure: "auto",
+      sameSite: "Lax",
+    });
+    expect(resolved.csrf).toEqual({
+      enabled: true,
+      fieldName: "_csrf",
+      headerName: "x-csrf-token",
       trustedOrigins: [],
-      userCacheSeconds: 0,
+      skip: undefined,
+      onFailure: undefined,
+    });
+    expect(resolved.throttle).toEqual({
       maxAccountFailures: 5,
       maxAddressFailures: 50,
       lockBaseSeconds: 30,
       lockMaxSeconds: 3600,
       failureWindowSeconds: 86_400,
     });
+    expect(resolved.userCache).toEqual({ ttlSeconds: 0, maxEntries: 10_000 });
+    expect(resolved.network).toEqual({
+      trustProxyHops: 0,
+      allowedHosts: [".localhost", "127.0.0.1", "[::1]"],
+    });
+    expect(resolved.asyncContext).toBe(true);
     expect(resolved.clock).toBe(systemClock);
     expect(resolved.requestLoader).toBeUndefined();
-    expect(resolved.unauthorizedHandler).toBeUndefined();
-    expect(resolved.needsRefreshHandler).toBeUndefined();
-    expect(resolved.csrfSkip).toBeUndefined();
     expect(resolved.anonymousUser()).toBeInstanceOf(AnonymousUserMixin);
   });
 
   it("keeps a remember-me lifetime of at most 30 days, not Flask-Login's 365 (checklist I.62)", () => {
-    expect(resolveOptions(base()).rememberDurationSeconds).toBeLessThanOrEqual(30 * 86_400);
+    expect(resolveOptions(base()).rememberMe.durationSeconds).toBeLessThanOrEqual(30 * 86_400);
   });
 
   it("keeps a deliberate 0 instead of replacing it with the default", () => {
-    const resolved = resolveOptions({ ...base(), touchIntervalSeconds: 0, rememberRaceGraceSeconds: 0 });
-    expect(resolved.touchIntervalSeconds).toBe(0);
-    expect(resolved.rememberRaceGraceSeconds).toBe(0);
+    const resolved = resolveOptions({
+      ...base(),
+      session: { touchIntervalSeconds: 0 },
+      rememberMe: { raceGraceSeconds: 0 },
+    });
+    expect(resolved.session.touchIntervalSeconds).toBe(0);
+    expect(resolved.rememberMe.raceGraceSeconds).toBe(0);
   });
 
   it("lower-cases the CSRF header name (adapters look headers up in lower case)", () => {
-    expect(resolveOptions({ ...base(), csrfHeaderName: "X-My-Token" }).csrfHeaderName).toBe("x-my-token");
+    expect(resolveOptions({ ...base(), csrf: { headerName: "X-My-Token" } }).csrf.headerName).toBe(
+      "x-my-token",
+    );
   });
 
   it("accepts a list of secrets in order (the first signs)", () => {
@@ -102,43 +120,193 @@ describe("resolveOptions defaults", () => {
     expect(resolved.userLoader).toBeUndefined();
     expect(resolved.requestLoader).toBeTypeOf("function");
   });
+
+  it("accepts empty groups as all defaults", () => {
+    const empty = resolveOptions({
+      ...base(),
+      views: {},
+      session: {},
+      rememberMe: {},
+      cookies: {},
+      csrf: {},
+      throttle: {},
+      userCache: {},
+      network: {},
+    });
+    const { store: _store, anonymousUser: _anonymous, userLoader: _loader, ...groups } = empty;
+    const { store: _s, anonymousUser: _a, userLoader: _l, ...defaults } = resolveOptions(base());
+    expect(groups).toEqual(defaults);
+  });
+});
+
+describe("resolveOptions puts every option in its place", () => {
+  it("carries each given value to the same name in the resolved group", () => {
+    const onFailure = () => undefined;
+    const skip = () => false;
+    const handler = () => undefined;
+    const clock = { now: () => 0 };
+    const resolved = resolveOptions({
+      ...base(),
+      asyncContext: false,
+      clock,
+      views: {
+        loginView: "/login",
+        loginMessage: null,
+        loginMessageCategory: "info",
+        refreshView: "https://id.example/refresh",
+        needsRefreshMessage: "Again, please.",
+        needsRefreshMessageCategory: "warning",
+        nextField: "back",
+        unauthorizedHandler: handler,
+        needsRefreshHandler: handler,
+      },
+      session: {
+        protection: "strong",
+        idleTimeoutSeconds: 600,
+        absoluteTimeoutSeconds: 3600,
+        touchIntervalSeconds: 30,
+      },
+      rememberMe: { durationSeconds: 86_400, raceGraceSeconds: 5 },
+      cookies: {
+        sessionName: "s",
+        rememberName: "r",
+        csrfName: "c",
+        flashName: "f",
+        secure: true,
+        sameSite: "Strict",
+      },
+      csrf: {
+        enabled: false,
+        fieldName: "token",
+        headerName: "x-t",
+        trustedOrigins: ["https://a.example"],
+        skip,
+        onFailure,
+      },
+      throttle: {
+        maxAccountFailures: 10,
+        maxAddressFailures: 20,
+        lockBaseSeconds: 1,
+        lockMaxSeconds: 2,
+        failureWindowSeconds: 3,
+      },
+      userCache: { ttlSeconds: 30, maxEntries: 7 },
+      network: { trustProxyHops: 2, allowedHosts: ["App.Example.com"] },
+    });
+    expect(resolved.asyncContext).toBe(false);
+    expect(resolved.clock).toBe(clock);
+    expect(resolved.views).toEqual({
+      loginView: "/login",
+      loginMessage: null,
+      loginMessageCategory: "info",
+      refreshView: "https://id.example/refresh",
+      needsRefreshMessage: "Again, please.",
+      needsRefreshMessageCategory: "warning",
+      nextField: "back",
+      unauthorizedHandler: handler,
+      needsRefreshHandler: handler,
+    });
+    expect(resolved.session).toEqual({
+      protection: "strong",
+      idleTimeoutSeconds: 600,
+      absoluteTimeoutSeconds: 3600,
+      touchIntervalSeconds: 30,
+    });
+    expect(resolved.rememberMe).toEqual({ durationSeconds: 86_400, raceGraceSeconds: 5 });
+    expect(resolved.cookies).toEqual({
+      sessionName: "s",
+      rememberName: "r",
+      csrfName: "c",
+      flashName: "f",
+      secure: true,
+      sameSite: "Strict",
+    });
+    expect(resolved.csrf).toEqual({
+      enabled: false,
+      fieldName: "token",
+      headerName: "x-t",
+      trustedOrigins: ["https://a.example"],
+      skip,
+      onFailure,
+    });
+    expect(resolved.throttle).toEqual({
+      maxAccountFailures: 10,
+      maxAddressFailures: 20,
+      lockBaseSeconds: 1,
+      lockMaxSeconds: 2,
+      failureWindowSeconds: 3,
+    });
+    expect(resolved.userCache).toEqual({ ttlSeconds: 30, maxEntries: 7 });
+    expect(resolved.network).toEqual({ trustProxyHops: 2, allowedHosts: ["app.example.com"] });
+  });
 });
 
 describe("resolveOptions result", () => {
-  it("is frozen, and so are its lists", () => {
-    const resolved = resolveOptions({ ...base(), secret: [SECRET], trustedOrigins: ["https://a.example"] });
+  it("is frozen, and so are every group and every list", () => {
+    const resolved = resolveOptions({
+      ...base(),
+      secret: [SECRET],
+      csrf: { trustedOrigins: ["https://a.example"] },
+      network: { allowedHosts: ["app.example.com"] },
+    });
     expect(Object.isFrozen(resolved)).toBe(true);
+    for (const group of [
+      "views",
+      "session",
+      "rememberMe",
+      "cookies",
+      "csrf",
+      "throttle",
+      "userCache",
+      "network",
+    ]) {
+      expect(Object.isFrozen(resolved[group as keyof typeof resolved]), group).toBe(true);
+    }
     expect(Object.isFrozen(resolved.secrets)).toBe(true);
-    expect(Object.isFrozen(resolved.trustedOrigins)).toBe(true);
+    expect(Object.isFrozen(resolved.csrf.trustedOrigins)).toBe(true);
+    expect(Object.isFrozen(resolved.network.allowedHosts)).toBe(true);
     expect(() => {
-      (resolved as { idleTimeoutSeconds: number }).idleTimeoutSeconds = 5;
+      (resolved.session as { idleTimeoutSeconds: number }).idleTimeoutSeconds = 5;
+    }).toThrow(TypeError);
+    expect(() => {
+      (resolved as { session: unknown }).session = {};
     }).toThrow(TypeError);
   });
 
-  it("does not mutate the caller's object (which may itself be frozen)", () => {
-    const secrets = [SECRET];
-    const origins = ["https://a.example"];
-    const options = { ...base(), secret: secrets, trustedOrigins: origins, idleTimeoutSeconds: 600 };
-    const before = { ...options };
-    deepFreeze(secrets);
-    deepFreeze(origins);
-    Object.freeze(options);
+  it("does not mutate the caller's object or its groups (which may themselves be frozen)", () => {
+    const options = deepFreeze({
+      ...base(),
+      secret: [SECRET],
+      session: { idleTimeoutSeconds: 600 },
+      csrf: { trustedOrigins: ["https://a.example"] },
+      network: { allowedHosts: ["app.example.com"] },
+    });
+    const before = structuredClone({ ...options, store: undefined, userLoader: undefined });
     const resolved = resolveOptions(options);
-    expect(options).toEqual(before);
-    expect(Object.keys(options).sort()).toEqual(Object.keys(before).sort());
+    expect({ ...options, store: undefined, userLoader: undefined }).toEqual(before);
+    expect(Object.keys(options.session)).toEqual(["idleTimeoutSeconds"]);
     expect(resolved).not.toBe(options);
-    expect(resolved.secrets).not.toBe(secrets);
-    expect(resolved.trustedOrigins).not.toBe(origins);
+    expect(resolved.session).not.toBe(options.session);
+    expect(resolved.csrf).not.toBe(options.csrf);
+    expect(resolved.secrets).not.toBe(options.secret);
+    expect(resolved.csrf.trustedOrigins).not.toBe(options.csrf.trustedOrigins);
+    expect(resolved.network.allowedHosts).not.toBe(options.network.allowedHosts);
   });
 
-  it("copies lists, so later changes to the caller's arrays change nothing", () => {
+  it("keeps nothing of the caller's: later changes to its groups and lists change nothing", () => {
     const secrets = [SECRET];
-    const origins = ["https://a.example"];
-    const resolved = resolveOptions({ ...base(), secret: secrets, trustedOrigins: origins });
+    const session = { idleTimeoutSeconds: 600 };
+    const csrf = { trustedOrigins: ["https://a.example"] };
+    const network = { allowedHosts: ["app.example.com"] };
+    const resolved = resolveOptions({ ...base(), secret: secrets, session, csrf, network });
     secrets.push("x".repeat(40));
-    origins.push("https://evil.example");
+    session.idleTimeoutSeconds = 5;
+    csrf.trustedOrigins.push("https://evil.example");
+    network.allowedHosts.push("evil.example");
     expect(resolved.secrets).toEqual([SECRET]);
-    expect(resolved.trustedOrigins).toEqual(["https://a.example"]);
+    expect(resolved.session.idleTimeoutSeconds).toBe(600);
+    expect(resolved.csrf.trustedOrigins).toEqual(["https://a.example"]);
+    expect(resolved.network.allowedHosts).toEqual(["app.example.com"]);
   });
 });
 
@@ -147,6 +315,7 @@ describe("resolveOptions rejects bad options with a ConfigurationError naming th
     expect(configurationError(undefined).message).toMatch(/options/);
     expect(configurationError(null).message).toMatch(/options/);
     expect(configurationError("secret").message).toMatch(/options/);
+    expect(configurationError([base()]).message).toMatch(/options/);
   });
 
   it.each([
@@ -160,6 +329,11 @@ describe("resolveOptions rejects bad options with a ConfigurationError naming th
     ["a Buffer", Buffer.alloc(64)],
   ])("secret: %s", (_label, secret) => {
     expect(configurationError({ ...base(), secret }).message).toMatch(/secret/);
+  });
+
+  it("never shows a secret in its message", () => {
+    const short = "short-but-secret-value";
+    expect(configurationError({ ...base(), secret: [SECRET, short] }).message).not.toContain(short);
   });
 
   it.each([
@@ -190,115 +364,6 @@ describe("resolveOptions rejects bad options with a ConfigurationError naming th
   it("store: names the missing methods", () => {
     const message = configurationError({ ...base(), store: { createSession() {}, getSession() {} } }).message;
     expect(message).toContain("updateSession");
-    expect(message).toContain("rotateRememberToken");
-  });
-
-  const bad: ReadonlyArray<[keyof LoginManagerOptions<AuthUser>, unknown]> = [
-    ["userLoader", "findUser"],
-    ["requestLoader", {}],
-    ["anonymousUser", new AnonymousUserMixin()],
-    ["unauthorizedHandler", 401],
-    ["needsRefreshHandler", true],
-    ["csrfSkip", "/api"],
-    ["loginView", "login"],
-    ["loginView", "javascript:alert(1)"],
-    ["loginView", 42],
-    ["refreshView", "refresh"],
-    ["loginMessage", 42],
-    ["needsRefreshMessage", {}],
-    ["loginMessageCategory", ""],
-    ["needsRefreshMessageCategory", 1],
-    ["nextField", ""],
-    ["csrfFieldName", ""],
-    ["csrfHeaderName", 5],
-    ["sessionProtection", "paranoid"],
-    ["sessionProtection", true],
-    ["sessionProtection", null],
-    ["idleTimeoutSeconds", 0],
-    ["idleTimeoutSeconds", 1.5],
-    ["idleTimeoutSeconds", "1800"],
-    ["idleTimeoutSeconds", Number.NaN],
-    ["idleTimeoutSeconds", Number.POSITIVE_INFINITY],
-    ["absoluteTimeoutSeconds", -1],
-    ["touchIntervalSeconds", -1],
-    ["rememberDurationSeconds", 0],
-    ["rememberDurationSeconds", "30d"],
-    ["rememberRaceGraceSeconds", -1],
-    ["sessionCookieName", "__Host-session"],
-    ["sessionCookieName", "my session"],
-    ["sessionCookieName", "a;b"],
-    ["sessionCookieName", ""],
-    ["rememberCookieName", "x".repeat(65)],
-    ["csrfCookieName", "__Secure-csrf"],
-    ["flashCookieName", "fl=ash"],
-    ["cookieSecure", "yes"],
-    ["cookieSameSite", "None"],
-    ["cookieSameSite", "lax"],
-    ["trustProxyHops", -1],
-    ["trustProxyHops", 0.5],
-    ["csrfProtection", "false"],
-    ["trustedOrigins", "https://a.example"],
-    ["trustedOrigins", ["a.example"]],
-    ["trustedOrigins", ["https://a.example/"]],
-    ["trustedOrigins", ["https://a.example/path"]],
-    ["userCacheSeconds", -1],
-    ["userCacheMaxEntries", 0],
-    ["maxAccountFailures", 0],
-    ["maxAddressFailures", 0],
-    ["lockBaseSeconds", 0],
-    ["lockMaxSeconds", 0],
-    ["failureWindowSeconds", 0],
-    ["clock", {}],
-    ["clock", "system"],
-    ["clock", { now: 5 }],
-  ];
-
-  it.each(bad)("%s = %j", (name, value) => {
-    const error = configurationError({ ...base(), [name]: value });
-    expect(error.message).toContain(name);
-  });
-
-  it("rejects an idle timeout longer than the absolute timeout", () => {
-    const message = configurationError({
-      ...base(),
-      idleTimeoutSeconds: 7200,
-      absoluteTimeoutSeconds: 3600,
-    }).message;
-    expect(message).toContain("idleTimeoutSeconds");
-    expect(message).toContain("absoluteTimeoutSeconds");
-  });
-
-  it("rejects a touch interval not shorter than the idle timeout", () => {
-    const message = configurationError({
-      ...base(),
-      idleTimeoutSeconds: 60,
-      touchIntervalSeconds: 60,
-    }).message;
-    expect(message).toContain("touchIntervalSeconds");
-  });
-
-  it("rejects a base lock longer than the longest lock", () => {
-    const message = configurationError({ ...base(), lockBaseSeconds: 600, lockMaxSeconds: 300 }).message;
-    expect(message).toContain("lockBaseSeconds");
-  });
-
-  it("rejects more than 100 account failures before locking (NIST SP 800-63B 3.2.2, checklist C.21)", () => {
-    expect(resolveOptions({ ...base(), maxAccountFailures: 100 }).maxAccountFailures).toBe(100);
-    expect(configurationError({ ...base(), maxAccountFailures: 101 }).message).toContain(
-      "maxAccountFailures",
-    );
-  });
-
-  it("rejects two cookies with the same name", () => {
-    const message = configurationError({ ...base(), csrfCookieName: "session" }).message;
-    expect(message).toContain("csrfCookieName");
-  });
-});
-
-describe("loginView and refreshView refuse scheme-relative URLs", () => {
-  it("throws for //host/login, which a browser would treat as another site", () => {
-    expect(() =>
-      resolveOptions({ secret: "s".repeat(32), store: new MemoryStore(), loginView: "//evil.example/login" }),
-    ).toThrow(/loginView must be a path/);
+    expect(message).toContain("swapRememberValidator");
   });
 });
