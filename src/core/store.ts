@@ -105,6 +105,56 @@ export interface CounterStorage {
 }
 
 /**
+ * The one-time token part of the store contract: single-use tokens for a purpose (a password reset
+ * link, an e-mail verification link, a magic link), kept as SHA-256 hashes only. What a token may do,
+ * and whether the user's credentials changed since it was issued, is the core's business.
+ *
+ * Not yet part of {@link SessionStore}: the core's account-recovery helpers check for it at setup.
+ *
+ * @example
+ * ```ts
+ * const record = await store.consumeOneTimeToken(hashToken(token), now);
+ * if (record?.purpose === "password-reset") resetPasswordOf(record.userId);
+ * ```
+ */
+export interface OneTimeTokenStorage {
+  /** Inserts a new token. Hashes are of random tokens and never reused. */
+  createOneTimeToken(token: OneTimeTokenRecord): Promise<void>;
+  /** Returns the token with this hash if it has not expired at `now`, without consuming it. */
+  findOneTimeToken(tokenHash: string, now: number): Promise<OneTimeTokenRecord | null>;
+  /**
+   * Atomically deletes and returns the token with this hash if it has not expired at `now`; null
+   * otherwise. Of several concurrent callers with the same hash, exactly one gets the record.
+   */
+  consumeOneTimeToken(tokenHash: string, now: number): Promise<OneTimeTokenRecord | null>;
+  /** Deletes the user's tokens of `purpose` (of every purpose when null); resolves to the number deleted. */
+  deleteUserOneTimeTokens(userId: string, purpose: string | null): Promise<number>;
+}
+
+/**
+ * A one-time token: the link carries the token, the store keeps its hash.
+ *
+ * @example
+ * ```ts
+ * const record: OneTimeTokenRecord = { tokenHash, purpose: "password-reset", userId: "42", data: "",
+ *   epoch: 3, createdAt: now, expiresAt: now + 1_800_000 };
+ * ```
+ */
+export interface OneTimeTokenRecord {
+  /** base64url SHA-256 of the token. */
+  tokenHash: string;
+  /** What the token is for, e.g. `"password-reset"`, `"email-verify"` (at most 64 characters). */
+  purpose: string;
+  userId: string;
+  /** Data bound to the token, e.g. the address being verified (at most 1024 characters). */
+  data: string;
+  /** The user's credential epoch when the token was issued: a revocation since voids it. */
+  epoch: number;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/**
  * Housekeeping every store provides.
  *
  * @example
