@@ -34,7 +34,7 @@ export interface LoginManagerEvents<U extends AuthUser> {
   /** `request` is absent when the app revoked sessions outside a request (`manager.revokeUserSessions`). */
   sessionsRevoked: {
     userId: string;
-    reason: "password-change" | "revoke-others" | "revoke-one" | "theft" | "admin";
+    reason: "password-change" | "password-reset" | "revoke-others" | "revoke-one" | "theft" | "admin";
     count: number;
     request?: RequestView;
   };

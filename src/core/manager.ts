@@ -9,7 +9,7 @@ import { TypedEvents } from "./events.js";
 import { Guards } from "./guards.js";
 import { HostPolicy } from "./hosts.js";
 import type { AuthReply, RequestView, ResponseView } from "./http.js";
-import { SessionLifecycle } from "./lifecycle/index.js";
+import { type OneTimeGrant, type OneTimeIssue, SessionLifecycle } from "./lifecycle/index.js";
 import { type LoadedState, loadRequestUser } from "./loader.js";
 import { isPromiseLike, type MaybePromise, settle } from "./maybe-promise.js";
 import { type LoginManagerOptions, resolveOptions } from "./options.js";
@@ -109,8 +109,62 @@ export class LoginManager<U extends AuthUser = AuthUser> {
    * await manager.revokeUserSessions(user.getId());
    * ```
    */
-  revokeUserSessions(userId: string): Promise<number> {
-    return this.#services.lifecycle.revokeUser(userId, "admin");
+  revokeUserSessions(userId: string, options?: { reason?: "admin" | "password-reset" }): Promise<number> {
+    return this.#services.lifecycle.revokeUser(userId, options?.reason ?? "admin");
+  }
+
+  /**
+   * Issues a one-time token for a purpose (`"password-reset"`, `"email-verify"`, ...) and a user; only
+   * its hash is stored. Any revocation of the user's sessions before it is used (a password change by
+   * any path) voids it. Put the token in a link built from configuration, never from the Host header.
+   *
+   * @example
+   * ```ts
+   * const token = await manager.issueOneTimeToken({ purpose: "password-reset", userId: user.getId(), ttlSeconds: 1800 });
+   * const link = `${config.baseUrl}/password/reset?token=${encodeURIComponent(token)}`;
+   * ```
+   */
+  issueOneTimeToken(issue: OneTimeIssue): Promise<string> {
+    return this.#services.lifecycle.issueOneTime(issue);
+  }
+
+  /**
+   * What a valid one-time token of `purpose` grants, without consuming it (for the GET that shows a
+   * form: mail scanners fetch links); null for an unknown, expired, used or voided token.
+   *
+   * @example
+   * ```ts
+   * const grant = await manager.peekOneTimeToken("password-reset", req.query.token);
+   * ```
+   */
+  peekOneTimeToken(purpose: string, token: string): Promise<OneTimeGrant | null> {
+    return this.#services.lifecycle.peekOneTime(purpose, token);
+  }
+
+  /**
+   * Consumes a valid one-time token of `purpose`, once (of concurrent uses, exactly one wins), and
+   * returns what it grants; null as for {@link LoginManager.peekOneTimeToken}.
+   *
+   * @example
+   * ```ts
+   * const grant = await manager.consumeOneTimeToken("password-reset", req.body.token);
+   * if (!grant) return res.status(400).send("This link has expired or was used.");
+   * ```
+   */
+  consumeOneTimeToken(purpose: string, token: string): Promise<OneTimeGrant | null> {
+    return this.#services.lifecycle.consumeOneTime(purpose, token);
+  }
+
+  /**
+   * Deletes a user's outstanding one-time tokens of `purpose` (every purpose when null).
+   *
+   * @example
+   * ```ts
+   * await manager.revokeOneTimeTokens(user.getId(), "email-verify");
+   * ```
+   */
+  revokeOneTimeTokens(userId: string, purpose: string | null): Promise<number> {
+    return this.#services.lifecycle.revokeOneTime(userId, purpose);
   }
 
   /**

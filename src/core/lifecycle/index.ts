@@ -22,6 +22,14 @@ import {
   type StartedLogin,
   startLogin,
 } from "./login.js";
+import {
+  consumeOneTimeToken,
+  issueOneTimeToken,
+  type OneTimeGrant,
+  type OneTimeIssue,
+  peekOneTimeToken,
+  revokeOneTimeTokens,
+} from "./one-time.js";
 import type { IssuedToken } from "./remember.js";
 import { type Restored, restoreFromToken } from "./restore.js";
 import { type RevocationReason, revokeEveryone, revokeSession, revokeUser } from "./revocation.js";
@@ -38,6 +46,7 @@ import {
 export type { LifecycleDeps } from "./deps.js";
 export type { CredentialSnapshot } from "./epochs.js";
 export type { HeldLogin, LoginRequest, StartedLogin } from "./login.js";
+export type { OneTimeGrant, OneTimeIssue } from "./one-time.js";
 export type { IssuedToken } from "./remember.js";
 export type { Restored } from "./restore.js";
 export type { RevocationReason } from "./revocation.js";
@@ -163,5 +172,25 @@ export class SessionLifecycle<U extends AuthUser> {
   /** Ends every session and token of every user. */
   revokeEveryone(): Promise<DeletedSessionCounts> {
     return revokeEveryone(this.#deps);
+  }
+
+  /** Issues a one-time token (password reset, e-mail verification) bound to the user's epoch. */
+  issueOneTime(issue: OneTimeIssue): Promise<string> {
+    return issueOneTimeToken(this.#deps, issue);
+  }
+
+  /** The grant of a valid one-time token, without consuming it. */
+  peekOneTime(purpose: string, token: string): Promise<OneTimeGrant | null> {
+    return peekOneTimeToken(this.#deps, purpose, token);
+  }
+
+  /** Consumes a valid one-time token once and returns its grant. */
+  consumeOneTime(purpose: string, token: string): Promise<OneTimeGrant | null> {
+    return consumeOneTimeToken(this.#deps, purpose, token);
+  }
+
+  /** Deletes a user's outstanding one-time tokens of a purpose (all when null). */
+  revokeOneTime(userId: string, purpose: string | null): Promise<number> {
+    return revokeOneTimeTokens(this.#deps, userId, purpose);
   }
 }

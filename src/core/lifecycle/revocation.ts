@@ -24,7 +24,13 @@ import { endSessionAndToken } from "./sessions.js";
  * const reason: RevocationReason = "password-change";
  * ```
  */
-export type RevocationReason = "password-change" | "revoke-others" | "revoke-one" | "theft" | "admin";
+export type RevocationReason =
+  | "password-change"
+  | "password-reset"
+  | "revoke-others"
+  | "revoke-one"
+  | "theft"
+  | "admin";
 
 /**
  * Ends every session (but `keepSessionId`) and every remember-me token of `userId`, forgets the
