@@ -6,7 +6,8 @@
  * tsc build in dist/, or the sources with BENCH_LIB=src).
  */
 
-import { currentUser, LoginManager, type RequestView, type ResponseView, UserMixin } from "../src/index.js";
+import type { ResponseView } from "../src/adapter/index.js";
+import { currentUser, LoginManager, type RequestView, UserMixin } from "../src/index.js";
 import { MemoryStore } from "../src/stores/memory/index.js";
 import { createLoginCookie } from "../src/testing/index.js";
 

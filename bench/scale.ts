@@ -14,7 +14,8 @@
 import { createHash } from "node:crypto";
 import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { SessionRecord, SessionStore } from "../src/index.js";
+import type { SessionStore } from "../src/index.js";
+import type { SessionRecord } from "../src/store/index.js";
 import { importLib } from "./lib/lib.js";
 
 const N = Number(process.env.BENCH_SCALE_N ?? 1_000_000);

@@ -1,8 +1,28 @@
-export type { AuthSource, LoginAttemptResult, LoginOptions, SessionInfo } from "./core/auth-context.js";
+/**
+ * `login-manager`: what an application uses (at most 35 names, checked by
+ * `test/architecture/public-api.test.ts`). The rest lives in subpaths: `login-manager/express`,
+ * `/fastify` and `/hono` (the adapters), `/options` (the named option groups), `/store` (the store
+ * contract, for custom stores), `/adapter` (the pieces adapters are built from), `/password`,
+ * `/stores/*` and `/testing`.
+ *
+ * @example
+ * ```ts
+ * import { LoginManager, UserMixin, currentUser, safeNextUrl } from "login-manager";
+ * import { MemoryStore } from "login-manager/stores/memory";
+ *
+ * class User extends UserMixin {
+ *   constructor(readonly id: string) {
+ *     super();
+ *   }
+ * }
+ * const manager = new LoginManager<User>({ secret: process.env.SECRET_KEY!, store: new MemoryStore() });
+ * manager.userLoader((id) => new User(id));
+ * ```
+ *
+ * @module
+ */
+export type { LoginAttemptResult, LoginOptions, SessionInfo } from "./core/auth-context.js";
 export { AuthContext } from "./core/auth-context.js";
-export { clientAddress, isHttps } from "./core/client.js";
-export type { Clock } from "./core/clock.js";
-export { systemClock } from "./core/clock.js";
 export {
   confirmLogin,
   currentAuth,
@@ -11,49 +31,22 @@ export {
   loginRemembered,
   loginUser,
   logoutUser,
-  runWithAuth,
 } from "./core/context.js";
-export type { CookieAttributes } from "./core/cookies.js";
-export { readCookies, replaceSetCookie, serializeCookie } from "./core/cookies.js";
-export type { CsrfFailure } from "./core/csrf.js";
-export { describeCsrfFailure } from "./core/csrf.js";
-export type { LoginManagerErrorCode } from "./core/errors.js";
 export {
   ConfigurationError,
   LoginManagerError,
   NoRequestContextError,
   PasswordInputError,
   StoreError,
-  unavailableStoreError,
 } from "./core/errors.js";
-export type { Listener, LoginManagerEvents } from "./core/events.js";
-export type { FlashMessage } from "./core/flash.js";
-export { DEFAULT_ALLOWED_HOSTS, resolveAllowedHosts } from "./core/hosts.js";
-export type { AuthReply, RequestView, ResponseView } from "./core/http.js";
+export type { LoginManagerEvents } from "./core/events.js";
+export type { RequestView } from "./core/http.js";
 export { LoginManager } from "./core/manager.js";
-export type { MaybePromise } from "./core/maybe-promise.js";
-export { isPromiseLike } from "./core/maybe-promise.js";
-export type {
-  LoginManagerOptions,
-  ReplyHandler,
-  RequestLoader,
-  ResolvedOptions,
-  UserLoader,
-} from "./core/options.js";
+export type { LoginManagerOptions } from "./core/options.js";
 export { isSafeNextUrl, loginUrl, makeNextParam, safeNextUrl } from "./core/redirects.js";
-export type {
-  DeletedSessionCounts,
-  FailureRecord,
-  RememberTokenRecord,
-  RotateRememberInput,
-  RotateRememberResult,
-  SessionPatch,
-  SessionRecord,
-  SessionStore,
-} from "./core/store.js";
-export { addressBucket } from "./core/throttle.js";
-export type { PreparedUsername, UsernameRefusal } from "./core/usernames.js";
-export { MAX_USERNAME_INPUT_LENGTH, prepareUsername } from "./core/usernames.js";
+export type { RequestLoader, UserLoader } from "./core/settings.js";
+export type { SessionStore } from "./core/store.js";
+export { prepareUsername } from "./core/usernames.js";
 export type { AnonymousUser, AuthUser, Register, RegisteredUser } from "./core/users.js";
 export { AnonymousUserMixin, UserMixin } from "./core/users.js";
 export { mergeVary } from "./core/vary.js";

@@ -7,24 +7,19 @@ import type {
   Response,
 } from "express";
 import express from "express";
-import { managerOf } from "../core/auth-context.js";
-import { NodeRequestView } from "../core/node-request-view.js";
-import type {
-  AuthContext,
-  AuthReply,
-  LoginManager,
-  RegisteredUser,
-  RequestView,
-  ResponseView,
-} from "../index.js";
 import {
-  ConfigurationError,
+  type AuthReply,
+  guardReply,
   isPromiseLike,
   mergeVary,
+  NodeRequestView,
+  type RequestView,
+  type ResponseView,
   replaceSetCookie,
-  type StoreError,
   unavailableStoreError,
-} from "../index.js";
+} from "../adapter/index.js";
+import type { LoginManager, RegisteredUser, StoreError } from "../index.js";
+import { AuthContext, ConfigurationError } from "../index.js";
 
 declare global {
   namespace Express {
@@ -77,27 +72,22 @@ export function initApp<U extends RegisteredUser>(
     throw new ConfigurationError("bodyLimitBytes must be a positive whole number");
   const parseForm = express.urlencoded({ extended: false, limit, parameterLimit: 100 });
   const parseJson = express.json({ limit });
-  const authenticate = identifyMiddleware(manager, options);
+  const admit = admitMiddleware(manager, options);
   // One layer instead of three: every Express layer costs a router dispatch on every request, and
   // most requests (GET, HEAD) have no body for the parsers to read.
-  const parseThenAuthenticate = async (
-    req: Request,
-    res: Response,
-    next: NextFunction,
-    view: NodeRequestView,
-  ) => {
+  const parseThenAdmit = async (req: Request, res: Response, next: NextFunction, view: NodeRequestView) => {
     const error = (await runParser(parseForm, req, res)) ?? (await runParser(parseJson, req, res));
     if (error) return next(error);
-    return authenticate(req, res, next, view);
+    return admit(req, res, next, view, true);
   };
-  // Not async itself: a request without a body gets authenticate()'s own promise, not a second one
+  // Not async itself: a request without a body gets admit()'s own promise, if any, not a second one
   // wrapping it (every promise pays AsyncLocalStorage's hook on Node 20).
   app.use(function loginManagerWithBodies(req: Request, res: Response, next: NextFunction) {
     const view = new NodeRequestView(req);
+    if (!mayHaveBody(req)) return admit(req, res, next, view, false);
+    // The Host check before the parsers read a byte; admit() then skips it.
     if (refuseHost(manager, view, res)) return;
-    return mayHaveBody(req)
-      ? parseThenAuthenticate(req, res, next, view)
-      : authenticate(req, res, next, view);
+    return parseThenAdmit(req, res, next, view);
   });
 }
 
@@ -151,59 +141,64 @@ export function loginManagerMiddleware<U extends RegisteredUser>(
   manager: LoginManager<U>,
   options: ExpressAdapterOptions = {},
 ): RequestHandler {
-  const authenticate = identifyMiddleware(manager, options);
+  const admit = admitMiddleware(manager, options);
   return function loginManager(req: Request, res: Response, next: NextFunction): void | Promise<void> {
-    const view = new NodeRequestView(req);
-    if (refuseHost(manager, view, res)) return;
-    return authenticate(req, res, next, view);
+    return admit(req, res, next, new NodeRequestView(req), false);
   };
 }
 
-type IdentifyMiddleware = (
+type AdmitMiddleware = (
   req: Request,
   res: Response,
   next: NextFunction,
   view: NodeRequestView,
+  hostChecked: boolean,
 ) => void | Promise<void>;
 
-/** {@link loginManagerMiddleware} after the Host check, with the request's view already made. */
-function identifyMiddleware<U extends RegisteredUser>(
+/** Shared, so that the common case allocates no options object. */
+const HOST_CHECKED = Object.freeze({ hostChecked: true });
+
+/**
+ * {@link loginManagerMiddleware}'s work with the request's view already made: one `manager.admit`
+ * (Host check unless `hostChecked`, identification, CSRF check), then the rest of the stack inside
+ * the request's context, or the manager's reply.
+ */
+function admitMiddleware<U extends RegisteredUser>(
   manager: LoginManager<U>,
   options: ExpressAdapterOptions,
-): IdentifyMiddleware {
+): AdmitMiddleware {
   const storeErrors = storeErrorHandler(manager, options);
   let storeErrorsMounted = false;
   // Not async: when the manager answers synchronously (memory or SQLite store) no promise is made.
-  return function loginManager(req, res, next, view) {
+  return function loginManager(req, res, next, view, hostChecked) {
     if (!storeErrorsMounted) {
       // On the first request: by then the app's routes and error handlers are in place.
       storeErrorsMounted = true;
       mountBeforeErrorHandlers(req.app, storeErrors);
     }
-    const identified = manager.identify(view, responseView(res));
-    if (!isPromiseLike(identified)) return admit(manager, req, res, next, identified);
-    return identified.then(
-      (auth) => admit(manager, req, res, next, auth),
-      (error: unknown) => handleAuthenticateError(manager, error, req, res, next, options),
+    const admitted = manager.admit(view, responseView(res), hostChecked ? HOST_CHECKED : undefined);
+    if (!isPromiseLike(admitted)) return proceed(manager, req, res, next, admitted);
+    return admitted.then(
+      (result) => proceed(manager, req, res, next, result),
+      (error: unknown) => handleAdmitError(manager, error, req, res, next, options),
     );
   };
 }
 
-/** Attaches the context, checks CSRF, and runs the rest of the stack inside the context. */
-function admit<U extends RegisteredUser>(
+/** Sends the manager's reply, or attaches the context and runs the rest of the stack inside it. */
+function proceed<U extends RegisteredUser>(
   manager: LoginManager<U>,
   req: Request,
   res: Response,
   next: NextFunction,
-  auth: AuthContext<U>,
+  result: AuthContext<U> | AuthReply,
 ): void {
-  req.auth = auth as unknown as AuthContext<RegisteredUser>;
-  const csrfReply = manager.checkCsrf(auth);
-  if (csrfReply) {
-    sendReply(res, csrfReply);
+  if (!(result instanceof AuthContext)) {
+    sendReply(res, result);
     return;
   }
-  manager.runInContext(auth, next);
+  req.auth = result as unknown as AuthContext<RegisteredUser>;
+  manager.runInContext(result, next);
 }
 
 /**
@@ -251,8 +246,8 @@ export function sendReply(res: Response, reply: AuthReply): void {
 }
 
 function guard(req: Request, res: Response, next: NextFunction, fresh: boolean): void {
-  const manager = managerOf(req.auth);
-  if (!manager) {
+  const reply = guardReply(req.auth, { fresh });
+  if (reply === undefined) {
     next(
       new ConfigurationError(
         "loginRequired needs the login-manager middleware: call initApp(app, manager) before your routes",
@@ -260,12 +255,11 @@ function guard(req: Request, res: Response, next: NextFunction, fresh: boolean):
     );
     return;
   }
-  const reply = manager.guard(req.auth as unknown as AuthContext<never>, { fresh });
   if (reply) sendReply(res, reply);
   else next();
 }
 
-function handleAuthenticateError<U extends RegisteredUser>(
+function handleAdmitError<U extends RegisteredUser>(
   manager: LoginManager<U>,
   error: unknown,
   req: Request,

@@ -8,26 +8,20 @@ import type {
   preHandlerHookHandler,
 } from "fastify";
 import fp from "fastify-plugin";
-import { managerOf } from "../core/auth-context.js";
-import { NodeRequestView } from "../core/node-request-view.js";
-import type {
-  AuthContext,
-  AuthReply,
-  LoginManager,
-  MaybePromise,
-  Register,
-  RegisteredUser,
-  RequestView,
-  ResponseView,
-} from "../index.js";
 import {
-  ConfigurationError,
+  type AuthReply,
+  guardReply,
   isPromiseLike,
+  type MaybePromise,
   mergeVary,
+  NodeRequestView,
+  type RequestView,
+  type ResponseView,
   replaceSetCookie,
-  type StoreError,
   unavailableStoreError,
-} from "../index.js";
+} from "../adapter/index.js";
+import type { LoginManager, Register, RegisteredUser, StoreError } from "../index.js";
+import { AuthContext, ConfigurationError } from "../index.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -68,7 +62,7 @@ export interface FastifyAdapterOptions {
 
 const plugin: FastifyPluginCallback<FastifyAdapterOptions> = (fastify, options, done) => {
   const { manager } = options;
-  if (!manager || typeof manager.authenticate !== "function") {
+  if (!manager || typeof manager.admit !== "function") {
     done(new ConfigurationError("login-manager/fastify: register the plugin with { manager }"));
     return;
   }
@@ -90,18 +84,18 @@ const plugin: FastifyPluginCallback<FastifyAdapterOptions> = (fastify, options, 
   // handler, which Fastify calls synchronously from `done`, so entering the AsyncLocalStorage context
   // around `done` puts all of them inside it (`currentUser()` works there, also after an await).
   fastify.addHook("preHandler", function loginManagerHook(request, reply, next) {
-    let identified: MaybePromise<AuthContext<RegisteredUser> | null>;
+    let admitted: MaybePromise<AuthContext<RegisteredUser> | null>;
     try {
-      identified = identify(manager, options, request, reply);
+      admitted = admit(manager, options, request, reply);
     } catch (error) {
       next(error as Error);
       return;
     }
-    if (!isPromiseLike(identified)) {
-      if (identified) manager.runInContext(identified, next);
+    if (!isPromiseLike(admitted)) {
+      if (admitted) manager.runInContext(admitted, next);
       return;
     }
-    identified.then(
+    admitted.then(
       (auth) => {
         if (auth) manager.runInContext(auth, next);
       },
@@ -197,22 +191,25 @@ export function sendReply(reply: FastifyReply, authReply: AuthReply): FastifyRep
   return reply.type("application/json; charset=utf-8").send(JSON.stringify(authReply.body));
 }
 
+/** Shared, so that no options object is made per request. */
+const HOST_CHECKED = Object.freeze({ hostChecked: true });
+
 /**
- * Authenticates and checks CSRF: the context, or null when a reply was already sent. Synchronous
- * when the manager answers synchronously (see `LoginManager.identify`); failures other than an
- * unreachable store reject.
+ * One `manager.admit` (the `onRequest` hook already checked the Host): the context, attached to the
+ * request, or null when a reply was sent instead (the manager's 403, or the 503 for an unreachable
+ * store). Synchronous when the manager answers synchronously (see `LoginManager.identify`); failures
+ * other than an unreachable store reject.
  */
-function identify<U extends RegisteredUser>(
+function admit<U extends RegisteredUser>(
   manager: LoginManager<U>,
   options: FastifyAdapterOptions,
   request: FastifyRequest,
   reply: FastifyReply,
 ): MaybePromise<AuthContext<U> | null> {
-  const view = requestView(request);
-  const identified = manager.identify(view, responseView(reply));
-  if (!isPromiseLike(identified)) return admit(manager, request, reply, identified);
-  return identified.then(
-    (auth) => admit(manager, request, reply, auth),
+  const admitted = manager.admit(requestView(request), responseView(reply), HOST_CHECKED);
+  if (!isPromiseLike(admitted)) return proceed(request, reply, admitted);
+  return admitted.then(
+    (result) => proceed(request, reply, result),
     async (error: unknown) => {
       const storeError = unavailableStoreError(error);
       if (!storeError) throw error;
@@ -220,6 +217,20 @@ function identify<U extends RegisteredUser>(
       return null;
     },
   );
+}
+
+/** Attaches the context to the request and returns it, or sends the manager's reply and returns null. */
+function proceed<U extends RegisteredUser>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  result: AuthContext<U> | AuthReply,
+): AuthContext<U> | null {
+  if (!(result instanceof AuthContext)) {
+    sendReply(reply, result);
+    return null;
+  }
+  request.auth = result as unknown as AuthContext<RegisteredUser>;
+  return result;
 }
 
 type RouteErrorHandler = (
@@ -259,25 +270,9 @@ function answerStoreUnavailable<U extends RegisteredUser>(
   return sendReply(reply, manager.storeUnavailable(requestView(request)));
 }
 
-/** Attaches the context to the request and checks CSRF: the context, or null after a 403. */
-function admit<U extends RegisteredUser>(
-  manager: LoginManager<U>,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  auth: AuthContext<U>,
-): AuthContext<U> | null {
-  request.auth = auth as unknown as AuthContext<RegisteredUser>;
-  const csrfReply = manager.checkCsrf(auth);
-  if (csrfReply) {
-    sendReply(reply, csrfReply);
-    return null;
-  }
-  return auth;
-}
-
 function guard(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, fresh: boolean) {
-  const manager = managerOf(request.auth);
-  if (!manager) {
+  const authReply = guardReply(request.auth, { fresh });
+  if (authReply === undefined) {
     done(
       new ConfigurationError(
         "loginRequired needs the login-manager plugin: await app.register(loginManagerPlugin, { manager }) before your routes",
@@ -285,7 +280,6 @@ function guard(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDo
     );
     return;
   }
-  const authReply = manager.guard(request.auth as unknown as AuthContext<never>, { fresh });
   if (authReply) sendReply(reply, authReply);
   else done();
 }

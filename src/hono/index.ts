@@ -2,9 +2,15 @@ import type { Context, MiddlewareHandler, Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
-import { managerOf } from "../core/auth-context.js";
-import type { AuthContext, AuthReply, LoginManager, RegisteredUser, RequestView } from "../index.js";
-import { ConfigurationError, isPromiseLike, type StoreError, unavailableStoreError } from "../index.js";
+import {
+  type AuthReply,
+  guardReply,
+  isPromiseLike,
+  type RequestView,
+  unavailableStoreError,
+} from "../adapter/index.js";
+import type { LoginManager, RegisteredUser, StoreError } from "../index.js";
+import { AuthContext, ConfigurationError } from "../index.js";
 import { HonoRequestView, ResponseCookies } from "./views.js";
 
 declare module "hono" {
@@ -87,15 +93,15 @@ export function loginManager<U extends RegisteredUser>(
   // Not async: a GET or HEAD whose user the manager knows at once (memory or SQLite store) makes one
   // promise here, next()'s continuation, instead of one per await.
   return function loginManagerMiddleware(c, next) {
-    // The Host check first, before the body is read: another host gets 400 (allowedHosts).
-    const bodiless = new HonoRequestView(c, undefined);
-    const refused = hostRefusal(manager, c, bodiless);
-    if (refused) return Promise.resolve(refused);
     // A GET or HEAD Request never has a body (the Fetch API refuses one): skip readBody, which would
     // make @hono/node-server build a full Request object just to find that out.
-    if (hasNoBody(c)) return identifyThenNext(manager, options, c, next, bodiless);
+    if (hasNoBody(c))
+      return admitThenNext(manager, options, c, next, new HonoRequestView(c, undefined), false);
+    // The Host check first, before the body is read: another host gets 400 (allowedHosts).
+    const refused = hostRefusal(manager, c, new HonoRequestView(c, undefined));
+    if (refused) return Promise.resolve(refused);
     return readBody(c, limitBody).then((body) =>
-      identifyThenNext(manager, options, c, next, new HonoRequestView(c, body)),
+      admitThenNext(manager, options, c, next, new HonoRequestView(c, body), true),
     );
   };
 }
@@ -132,18 +138,23 @@ function hostRefusal<U extends RegisteredUser>(
   return c.res;
 }
 
-function identifyThenNext<U extends RegisteredUser>(
+/** Shared, so that no options object is made per request. */
+const HOST_CHECKED = Object.freeze({ hostChecked: true });
+
+/** One `manager.admit` (Host check unless `hostChecked`, identification, CSRF check), then the rest. */
+function admitThenNext<U extends RegisteredUser>(
   manager: LoginManager<U>,
   options: HonoAdapterOptions,
   c: Context,
   next: Next,
   request: HonoRequestView,
+  hostChecked: boolean,
 ): Promise<Response | undefined> {
   const cookies = new ResponseCookies(c);
-  const identified = manager.identify(request, cookies);
-  if (!isPromiseLike(identified)) return admit(manager, options, c, next, cookies, identified);
-  return identified.then(
-    (auth) => admit(manager, options, c, next, cookies, auth),
+  const admitted = manager.admit(request, cookies, hostChecked ? HOST_CHECKED : undefined);
+  if (!isPromiseLike(admitted)) return proceed(manager, options, c, next, cookies, admitted);
+  return admitted.then(
+    (result) => proceed(manager, options, c, next, cookies, result),
     async (error: unknown) => {
       const storeError = unavailableStoreError(error);
       if (!storeError) throw error;
@@ -180,31 +191,30 @@ async function replaceWithStoreUnavailable<U extends RegisteredUser>(
 }
 
 /**
- * Attaches the context, checks CSRF, runs the rest inside the context (answering an unreachable store
- * there with the 503), then writes the cookies and the Vary field into the response.
+ * Sends the manager's reply, or attaches the context and runs the rest inside it (answering an
+ * unreachable store there with the 503); then writes the cookies and the Vary field into the response.
  */
-function admit<U extends RegisteredUser>(
+function proceed<U extends RegisteredUser>(
   manager: LoginManager<U>,
   options: HonoAdapterOptions,
   c: Context,
   next: Next,
   cookies: ResponseCookies,
-  auth: AuthContext<U>,
+  result: AuthContext<U> | AuthReply,
 ): Promise<Response | undefined> {
-  c.set("auth", auth as unknown as AuthContext<RegisteredUser>);
-  const csrfReply = manager.checkCsrf(auth);
-  if (csrfReply) {
-    c.res = sendReply(c, csrfReply);
+  if (!(result instanceof AuthContext)) {
+    c.res = sendReply(c, result);
     cookies.flush();
     return Promise.resolve(c.res);
   }
-  return manager.runInContext(auth, next).then(() => {
+  c.set("auth", result as unknown as AuthContext<RegisteredUser>);
+  return manager.runInContext(result, next).then(() => {
     const storeError = unavailableStoreError(c.error);
     if (!storeError) {
       cookies.flush();
       return undefined;
     }
-    return replaceWithStoreUnavailable(manager, options, storeError, c, auth.request).then(() => {
+    return replaceWithStoreUnavailable(manager, options, storeError, c, result.request).then(() => {
       cookies.flush();
       return undefined;
     });
@@ -258,16 +268,14 @@ export function sendReply(c: Context, reply: AuthReply): Response {
  * another one (every promise pays AsyncLocalStorage's hook inside the request context).
  */
 function guard(c: Context, next: Next, fresh: boolean): Promise<Response | undefined> {
-  const auth = c.get("auth") as AuthContext<RegisteredUser> | undefined;
-  const manager = managerOf(auth);
-  if (!auth || !manager) {
+  const reply = guardReply(c.get("auth"), { fresh });
+  if (reply === undefined) {
     return Promise.reject(
       new ConfigurationError(
         "loginRequired needs the login-manager middleware: app.use(loginManager(manager)) before your routes",
       ),
     );
   }
-  const reply = manager.guard(auth as unknown as AuthContext<never>, { fresh });
   if (reply) return Promise.resolve(sendReply(c, reply));
   return next() as Promise<undefined>;
 }

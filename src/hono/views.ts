@@ -6,8 +6,8 @@
  * @module
  */
 import type { Context } from "hono";
-import type { RequestView, ResponseView } from "../index.js";
-import { mergeVary, replaceSetCookie } from "../index.js";
+import type { RequestView, ResponseView } from "../adapter/index.js";
+import { mergeVary, replaceSetCookie } from "../adapter/index.js";
 
 interface NodeBindings {
   incoming?: { url?: string; socket?: { remoteAddress?: string; encrypted?: boolean } };

@@ -4,8 +4,10 @@
  * when the response may delete the cookie. The same behaviours over HTTP on all three frameworks:
  * test/adapters/cookie-tossing.test.ts.
  */
-import type { RequestView, ResponseView } from "login-manager";
-import { isPromiseLike, LoginManager, UserMixin } from "login-manager";
+import type { RequestView } from "login-manager";
+import { LoginManager, UserMixin } from "login-manager";
+import type { ResponseView } from "login-manager/adapter";
+import { isPromiseLike } from "login-manager/adapter";
 import { MemoryStore } from "login-manager/stores/memory";
 import { createLoginCookie, fakeRequest } from "login-manager/testing";
 import type request from "supertest";

@@ -17,7 +17,7 @@
  * - 0.6.3's LOGIN_DISABLED (test_decorators_are_disabled): removed upstream (#697, #868); the guards
  *   cannot be switched off globally.
  */
-import type { AuthReply } from "login-manager";
+import type { AuthReply } from "login-manager/adapter";
 import { freshLoginRequired, loginRequired } from "login-manager/express";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HarnessSetup } from "./helpers.js";

@@ -1,9 +1,10 @@
 import type { Server } from "node:http";
 import type { Express, NextFunction, Request, Response } from "express";
 import express from "express";
-import type { AuthContext, LoginManagerEvents, LoginManagerOptions, SessionRecord } from "login-manager";
+import type { AuthContext, LoginManagerEvents, LoginManagerOptions } from "login-manager";
 import { LoginManager, StoreError, UserMixin } from "login-manager";
 import { freshLoginRequired, initApp, loginRequired, sendReply } from "login-manager/express";
+import type { SessionRecord } from "login-manager/store";
 import { MemoryStore } from "login-manager/stores/memory";
 import request from "supertest";
 

@@ -3,8 +3,10 @@
  * context back without a promise when nothing has to be waited for (each promise is a microtask and,
  * on Node 20 with AsyncLocalStorage in use, a promise-hook call), and it never throws.
  */
-import type { RequestView, ResponseView, SessionStore, UserLoader } from "login-manager";
-import { isPromiseLike, LoginManager, StoreError, UserMixin } from "login-manager";
+import type { RequestView, SessionStore, UserLoader } from "login-manager";
+import { LoginManager, StoreError, UserMixin } from "login-manager";
+import type { ResponseView } from "login-manager/adapter";
+import { isPromiseLike } from "login-manager/adapter";
 import { MemoryStore } from "login-manager/stores/memory";
 import { SqliteStore } from "login-manager/stores/sqlite";
 import { createLoginCookie, fakeRequest } from "login-manager/testing";

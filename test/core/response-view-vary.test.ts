@@ -2,8 +2,9 @@
  * How the core asks a `ResponseView` for Vary: Cookie on a logged-in request. `appendVary` is
  * optional, so custom adapters written before it existed keep working through `setHeader`.
  */
-import type { RequestView, ResponseView } from "login-manager";
+import type { RequestView } from "login-manager";
 import { LoginManager, UserMixin } from "login-manager";
+import type { ResponseView } from "login-manager/adapter";
 import { MemoryStore } from "login-manager/stores/memory";
 import { createLoginCookie, fakeRequest } from "login-manager/testing";
 import { describe, expect, it } from "vitest";

@@ -2,9 +2,11 @@
 // cookie sizes, storage at rest, and what the manager's events expose to loggers.
 import { createHash } from "node:crypto";
 import { inspect } from "node:util";
-import type { RequestView, ResponseView, SessionRecord } from "login-manager";
+import type { RequestView } from "login-manager";
 import { StoreError } from "login-manager";
+import type { ResponseView } from "login-manager/adapter";
 import { freshLoginRequired, loginRequired } from "login-manager/express";
+import type { SessionRecord } from "login-manager/store";
 import { MemoryStore } from "login-manager/stores/memory";
 import { fakeRequest } from "login-manager/testing";
 import request from "supertest";

@@ -2,8 +2,10 @@
 // the library never throws past its boundary and never grants what only a real token may grant.
 import { validateHeaderValue } from "node:http";
 import * as fc from "fast-check";
-import type { RequestView, ResponseView } from "login-manager";
-import { clientAddress, isHttps, isSafeNextUrl, safeNextUrl } from "login-manager";
+import type { RequestView } from "login-manager";
+import { isSafeNextUrl, safeNextUrl } from "login-manager";
+import type { ResponseView } from "login-manager/adapter";
+import { clientAddress, isHttps } from "login-manager/adapter";
 import { type FakeRequestOptions, fakeRequest } from "login-manager/testing";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
-import { ConfigurationError, resolveAllowedHosts } from "login-manager";
+import { ConfigurationError } from "login-manager";
+import { resolveAllowedHosts } from "login-manager/options";
 
 /** The app's settings, read once from the environment at start-up. */
 export interface AppConfig {

@@ -1,4 +1,5 @@
-import { clientAddress, type LoginManager, type RequestView } from "login-manager";
+import type { LoginManager, RequestView } from "login-manager";
+import { clientAddress } from "login-manager/adapter";
 import type { Logger } from "pino";
 import type { User, UserRepository } from "./users.js";
 

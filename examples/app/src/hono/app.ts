@@ -1,7 +1,7 @@
 import { type Context, type Handler, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
-import { unavailableStoreError } from "login-manager";
+import { unavailableStoreError } from "login-manager/adapter";
 import { allowedHostsOnly, freshLoginRequired, loginManager, loginRequired } from "login-manager/hono";
 import {
   type AppDeps,

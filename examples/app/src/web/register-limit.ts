@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { addressBucket, type LoginManager } from "login-manager";
+import type { LoginManager } from "login-manager";
+import { addressBucket } from "login-manager/adapter";
 import type { User } from "../domain/users.js";
 
 /** How long a client address's count lives after its last counted attempt. */

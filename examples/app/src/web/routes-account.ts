@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { clientAddress } from "login-manager";
+import { clientAddress } from "login-manager/adapter";
 import { type FieldErrors, setNewPassword } from "../domain/accounts.js";
 import { notificationFor } from "../domain/notifier.js";
 import { logSecurityEvent } from "../domain/security-log.js";

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { clientAddress, isSafeNextUrl, safeNextUrl } from "login-manager";
+import { isSafeNextUrl, safeNextUrl } from "login-manager";
+import { clientAddress } from "login-manager/adapter";
 import { registerAccount, rehashIfNeeded, verifyCredentials } from "../domain/accounts.js";
 import { usernameKey } from "../domain/policy.js";
 import { logSecurityEvent } from "../domain/security-log.js";

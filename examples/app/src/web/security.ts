@@ -1,4 +1,4 @@
-import { isHttps } from "login-manager";
+import { isHttps } from "login-manager/adapter";
 
 /**
  * The Content-Security-Policy of every response: no inline scripts or styles at all, images from the

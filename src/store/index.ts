@@ -1,0 +1,48 @@
+/**
+ * `login-manager/store`: the session store contract, for authors of a custom store. Applications
+ * only pick a store (`login-manager/stores/memory`, `/sqlite`, `/postgres`, `/redis`) and pass it as
+ * `store`; `SessionStore` is also exported by `login-manager` for them.
+ *
+ * The contract has four parts ({@link SessionStorage}, {@link RememberTokenStorage},
+ * {@link CounterStorage}, {@link StoreMaintenance}); `login-manager/testing` has one conformance
+ * suite per part. A store fails with a {@link StoreError}, flagged `unavailable` when its server
+ * cannot be reached (adapters then answer 503). Times are the manager's clock, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import type { SessionRecord, SessionStorage } from "login-manager/store";
+ * import { StoreError } from "login-manager/store";
+ *
+ * class KeyValueSessions implements Pick<SessionStorage, "createSession"> {
+ *   constructor(private readonly kv: { set(key: string, value: string): Promise<void> }) {}
+ *
+ *   async createSession(session: SessionRecord): Promise<void> {
+ *     try {
+ *       await this.kv.set(`session:${session.id}`, JSON.stringify(session));
+ *     } catch (cause) {
+ *       throw new StoreError("createSession failed", { cause, unavailable: true });
+ *     }
+ *   }
+ * }
+ * ```
+ *
+ * @module
+ */
+export type { Clock } from "../core/clock.js";
+export { systemClock } from "../core/clock.js";
+export { StoreError } from "../core/errors.js";
+export type { MaybePromise } from "../core/maybe-promise.js";
+export type {
+  CounterRecord,
+  CounterStorage,
+  DeletedSessionCounts,
+  RememberRotation,
+  RememberTokenRecord,
+  RememberTokenStorage,
+  SessionPatch,
+  SessionRecord,
+  SessionStorage,
+  SessionStore,
+  StoreMaintenance,
+} from "../core/store.js";
+export { constantTimeEqual } from "../core/tokens.js";
