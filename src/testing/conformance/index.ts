@@ -1,6 +1,7 @@
 import type { SessionStore } from "../../core/store.js";
 import { defineCounterStorageTests, registerCounterStorageTests } from "./counters.js";
 import { defineStoreMaintenanceTests, registerStoreMaintenanceTests } from "./maintenance.js";
+import { defineOneTimeTokenStorageTests, type OneTimeTokenStore } from "./one-time-tokens.js";
 import { defineRememberTokenStorageTests, registerRememberTokenStorageTests } from "./remember-tokens.js";
 import { defineSessionStorageTests, registerSessionStorageTests } from "./sessions.js";
 import { defineSuite, type StoreConformanceOptions } from "./shared.js";
@@ -8,9 +9,11 @@ import { defineSuite, type StoreConformanceOptions } from "./shared.js";
 export { CONFORMANCE_BASE_TIME, type StoreConformanceOptions } from "./shared.js";
 export {
   defineCounterStorageTests,
+  defineOneTimeTokenStorageTests,
   defineRememberTokenStorageTests,
   defineSessionStorageTests,
   defineStoreMaintenanceTests,
+  type OneTimeTokenStore,
 };
 
 /**
