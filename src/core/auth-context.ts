@@ -11,7 +11,7 @@ import { ConfigurationError, LoginManagerError } from "./errors.js";
 import type { FlashMessage } from "./flash.js";
 import type { AuthReply, RequestView, ResponseView } from "./http.js";
 import type { CredentialSnapshot, HeldLogin } from "./lifecycle/index.js";
-import { ANONYMOUS_STATE, type AuthSource, type LoadedState } from "./loader.js";
+import { ANONYMOUS_STATE, type AuthSource, type LoadedState } from "./login-state.js";
 import { CsrfCookie, FlashQueue } from "./request-extras.js";
 import {
   type LoginAttemptResult,
@@ -23,7 +23,7 @@ import type { RequestServices } from "./services.js";
 import type { AnonymousUser, AuthUser } from "./users.js";
 
 export type { LoginOptions, SessionInfo } from "./auth-types.js";
-export type { AuthSource } from "./loader.js";
+export type { AuthSource } from "./login-state.js";
 export type { LoginAttemptResult } from "./secret-checks.js";
 
 /** What an {@link AuthContext} holds about the login: the loader's state, minus its cookie changes. */

@@ -9,7 +9,7 @@
  */
 
 import { cookieValues } from "./cookies.js";
-import type { LoadedState } from "./loader.js";
+import type { LoadedState } from "./login-state.js";
 import { type MaybePromise, settle } from "./maybe-promise.js";
 import { parseTokenPair } from "./tokens.js";
 import type { AuthUser } from "./users.js";

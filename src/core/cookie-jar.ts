@@ -1,6 +1,6 @@
 import { serializeCookie } from "./cookies.js";
 import type { ResponseView } from "./http.js";
-import type { CookieChanges } from "./loader.js";
+import type { CookieChanges } from "./login-state.js";
 import type { CookieSettings } from "./settings.js";
 
 /**

@@ -9,54 +9,12 @@ import { isLoaded, tryOtherValues, type ValueOutcome } from "./cookie-candidates
 import type { LoginManagerEvents, TypedEvents } from "./events.js";
 import type { RequestView } from "./http.js";
 import type { SessionLifecycle } from "./lifecycle/index.js";
+import { ANONYMOUS_STATE, type CookieChanges, type LoadedState } from "./login-state.js";
 import { type MaybePromise, settle } from "./maybe-promise.js";
 import type { SessionRecord } from "./store.js";
 import { parseTokenPair } from "./tokens.js";
 import type { UserSource } from "./user-source.js";
 import type { AuthUser } from "./users.js";
-
-/**
- * How the current user was authenticated on this request.
- *
- * @example
- * ```ts
- * if (auth.source === "remember") console.log("restored from remember-me");
- * ```
- */
-export type AuthSource = "session" | "remember" | "request" | "login" | null;
-
-/**
- * Cookies the loader decided to set or clear: a dead session or remember cookie to clear, a session
- * restored from remember-me and the rotated remember token to send.
- *
- * @example
- * ```ts
- * const changes: CookieChanges = { clearSession: true, clearRemember: false };
- * ```
- */
-export interface CookieChanges {
-  readonly clearSession: boolean;
-  readonly clearRemember: boolean;
-  readonly session?: string;
-  readonly remember?: { readonly value: string; readonly maxAgeSeconds: number };
-}
-
-/**
- * What the loader found for a request, and the cookies it wants changed (null: none).
- *
- * @example
- * ```ts
- * const anonymous: LoadedState<User> = { user: null, session: null, source: null, fresh: false, rememberSelector: null, cookies: null };
- * ```
- */
-export interface LoadedState<U extends AuthUser> {
-  readonly user: U | null;
-  readonly session: SessionRecord | null;
-  readonly source: AuthSource;
-  readonly fresh: boolean;
-  readonly rememberSelector: string | null;
-  readonly cookies: CookieChanges | null;
-}
 
 /**
  * What the loader works with.
@@ -71,23 +29,6 @@ export interface LoaderDeps<U extends AuthUser> {
   readonly users: UserSource<U>;
   readonly events: TypedEvents<LoginManagerEvents<U>>;
 }
-
-/**
- * Nobody: the state of an anonymous request.
- *
- * @example
- * ```ts
- * if (loaded === ANONYMOUS_STATE) console.log("anonymous");
- * ```
- */
-export const ANONYMOUS_STATE: LoadedState<never> = Object.freeze({
-  user: null,
-  session: null,
-  source: null,
-  fresh: false,
-  rememberSelector: null,
-  cookies: null,
-});
 
 const CLEAR_SESSION: CookieChanges = Object.freeze({ clearSession: true, clearRemember: false });
 

@@ -4,9 +4,13 @@
  *
  * @module
  */
+
+import type { Clock } from "./clock.js";
 import type { CsrfFailure } from "./csrf.js";
 import type { AuthReply, RequestView } from "./http.js";
-import type { ReplyHandler } from "./settings.js";
+import type { ReplyHandler, RequestLoader, UserLoader } from "./settings.js";
+import type { SessionStore } from "./store.js";
+import type { AnonymousUser, AuthUser } from "./users.js";
 
 /**
  * `views`: where anonymous visitors and stale logins are sent, and what they are told (Flask-Login's
@@ -218,4 +222,64 @@ export interface NetworkOptions {
    * @default [".localhost", "127.0.0.1", "[::1]"]
    */
   allowedHosts?: readonly string[];
+}
+
+/**
+ * Options of `LoginManager`. Only `secret` and `store` are required; every default is the safe
+ * choice. Durations are whole seconds. Unknown names, at the top level or in a group, are refused
+ * with the closest known one (`loginview` -> `views.loginView`), and so are the names of the former
+ * flat shape, each with its new place (`sessionCookieName` -> `cookies.sessionName`).
+ *
+ * @example
+ * ```ts
+ * const manager = new LoginManager<User>({
+ *   secret: process.env.SECRET_KEY!,
+ *   store: new SqliteStore({ database: "data/app.db" }),
+ *   userLoader: (id) => users.findById(id),
+ *   views: { loginView: "/login" },
+ *   session: { idleTimeoutSeconds: 900 },
+ *   network: { trustProxyHops: 1, allowedHosts: ["app.example.com"] },
+ * });
+ * ```
+ */
+export interface LoginManagerOptions<U extends AuthUser> {
+  /**
+   * Key(s) for HMACs (CSRF tokens, flash cookies, session handles): at least 32 characters each.
+   * An array rotates keys: the first signs, all verify.
+   */
+  secret: string | readonly string[];
+  /** Where sessions, remember tokens and failure counters live. */
+  store: SessionStore;
+  /** Loads the user whose id a session carries. Required unless `requestLoader` is given. */
+  userLoader?: UserLoader<U>;
+  /** Authenticates requests without a session (API keys). */
+  requestLoader?: RequestLoader<U>;
+  /** Builds the anonymous user. @default () => new AnonymousUserMixin() */
+  anonymousUser?: () => AnonymousUser;
+  /**
+   * Run each request inside an AsyncLocalStorage context, so the free helpers (`currentUser()`,
+   * `loginUser()`, …) work anywhere in its handlers. Set false when the app only uses the request's
+   * own `auth` (`req.auth`, `request.auth`, `c.var.auth`): on Node 20 AsyncLocalStorage installs a
+   * promise hook that every promise of the process pays, routes without login-manager included. The
+   * free helpers then throw `NoRequestContextError`. @default true
+   */
+  asyncContext?: boolean;
+  /** Time source; inject a fake in tests. @default systemClock */
+  clock?: Clock;
+  /** Login and re-authentication pages, their flashed messages, and custom replies. */
+  views?: ViewOptions;
+  /** Session protection and timeouts. */
+  session?: SessionOptions;
+  /** Remember-me token lifetime. */
+  rememberMe?: RememberMeOptions;
+  /** Cookie names and attributes. */
+  cookies?: CookieOptions;
+  /** The CSRF check. */
+  csrf?: CsrfOptions;
+  /** Failure budgets and locks of logins and re-authentications. */
+  throttle?: ThrottleOptions;
+  /** The per-process cache of loaded users (off by default). */
+  userCache?: UserCacheOptions;
+  /** Trusted proxies and allowed host names. */
+  network?: NetworkOptions;
 }

@@ -6,8 +6,8 @@
  * @module
  */
 import { ConfigurationError } from "./errors.js";
+import type { LoginManagerOptions } from "./option-groups.js";
 import { rejectUnknownKeys, showValue } from "./option-names.js";
-import type { LoginManagerOptions } from "./options.js";
 import type { AuthUser } from "./users.js";
 
 type Options = Required<LoginManagerOptions<AuthUser>>;

@@ -5,7 +5,7 @@
  * @module
  */
 import { timingSafeEqual } from "node:crypto";
-import type { LegacyHashReading } from "./legacy.js";
+import type { LegacyHashReading } from "./legacy-types.js";
 
 /**
  * 2^14 rounds: about 1.2 s of bcryptjs on the test machine (cost 10, the usual default, is 70 ms).

@@ -7,7 +7,7 @@
  * @module
  */
 import { pbkdf2, scrypt, timingSafeEqual } from "node:crypto";
-import type { LegacyHashReading } from "./legacy.js";
+import type { LegacyHashReading } from "./legacy-types.js";
 
 /** Werkzeug 3.1's default is 1,000,000; twice that is about 0.3 s of SHA-256, 0.7 s of SHA-512 here. */
 export const PBKDF2_MAX_ITERATIONS = 2_000_000;
