@@ -1,4 +1,4 @@
--- login-manager: PostgreSQL tables for PostgresStore, schema version 2.
+-- login-manager: PostgreSQL tables for PostgresStore, schema version 3.
 --
 -- By default PostgresStore creates these tables itself on first use (option `migrate`, default
 -- true). Teams that run migrations with their own tool apply this file instead and construct the
@@ -16,7 +16,8 @@
 --   harmless. It is the exact DDL the store runs itself (a test checks that both give the same
 --   catalog).
 -- * Upgrading: apply this file again over tables of an earlier version. It adds what is missing
---   (version 2: remember_tokens.rotated_by) and leaves the rows alone. Needs PostgreSQL 9.6 or later.
+--   (version 2: remember_tokens.rotated_by; version 3: the one_time_tokens table) and leaves the
+--   rows alone. Needs PostgreSQL 9.6 or later.
 -- * Timestamps are bigint milliseconds since the epoch taken from the application's clock.
 
 BEGIN;
@@ -73,6 +74,21 @@ CREATE TABLE IF NOT EXISTS login_manager_failures (
 );
 CREATE INDEX IF NOT EXISTS login_manager_failures_expires_at_idx ON login_manager_failures (expires_at);
 
-INSERT INTO login_manager_schema_version (version) VALUES (2) ON CONFLICT (version) DO NOTHING;
+-- Version 3: one-time tokens (password reset, e-mail verification, magic links). The link holds the
+-- token; only its SHA-256 is stored. A token is consumed by deleting its row.
+CREATE TABLE IF NOT EXISTS login_manager_one_time_tokens (
+  token_hash text PRIMARY KEY,
+  purpose text NOT NULL,
+  user_id text NOT NULL,
+  data text NOT NULL,
+  epoch bigint NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL
+);
+-- Revoking a user's tokens (of one purpose or all).
+CREATE INDEX IF NOT EXISTS login_manager_one_time_tokens_user_id_idx ON login_manager_one_time_tokens (user_id);
+CREATE INDEX IF NOT EXISTS login_manager_one_time_tokens_expires_at_idx ON login_manager_one_time_tokens (expires_at);
+
+INSERT INTO login_manager_schema_version (version) VALUES (3) ON CONFLICT (version) DO NOTHING;
 
 COMMIT;

@@ -10,8 +10,8 @@ import { toStoreError } from "./errors.js";
 import { migrate, type TableNames } from "./schema.js";
 
 /**
- * What the statement modules (`sessions.ts`, `remember-tokens.ts`, `counters.ts`, `maintenance.ts`)
- * need: the table names, a name for each prepared statement, and a query that migrates first and
+ * What the statement modules (`sessions.ts`, `remember-tokens.ts`, `counters.ts`,
+ * `one-time-tokens.ts`, `maintenance.ts`) need: the table names, a name for each prepared statement, and a query that migrates first and
  * rejects only with a `StoreError`.
  *
  * @example

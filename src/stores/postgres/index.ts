@@ -1,13 +1,15 @@
 /**
  * `login-manager/stores/postgres`: the {@link SessionStore} on PostgreSQL through `pg`. The class
  * below hands each part of the contract to its statements: `sessions.ts`, `remember-tokens.ts`,
- * `counters.ts` and `maintenance.ts`, run through `connection.ts` on the tables of `schema.ts`;
- * options are checked in `options.ts`, errors mapped in `errors.ts`.
+ * `counters.ts`, `one-time-tokens.ts` and `maintenance.ts`, run through `connection.ts` on the
+ * tables of `schema.ts`; options are checked in `options.ts`, errors mapped in `errors.ts`.
  *
  * @module
  */
 import type {
   CounterRecord,
+  OneTimeTokenRecord,
+  OneTimeTokenStorage,
   RememberRotation,
   RememberTokenRecord,
   SessionPatch,
@@ -17,6 +19,7 @@ import type {
 import { PostgresConnection } from "./connection.js";
 import { PostgresCounters } from "./counters.js";
 import { deleteExpiredRows } from "./maintenance.js";
+import { PostgresOneTimeTokens } from "./one-time-tokens.js";
 import { type PostgresStoreOptions, resolvePostgresOptions } from "./options.js";
 import { PostgresRememberTokens } from "./remember-tokens.js";
 import { PostgresSessions } from "./sessions.js";
@@ -36,7 +39,8 @@ export type { PostgresStoreOptions } from "./options.js";
 export { SCHEMA_VERSION } from "./schema.js";
 
 /**
- * A {@link SessionStore} on PostgreSQL (9.6 or later) through `pg`. Timestamps are `bigint`
+ * A {@link SessionStore} on PostgreSQL (9.6 or later) through `pg`, with one-time tokens
+ * ({@link OneTimeTokenStorage}) for password resets and e-mail verification. Timestamps are `bigint`
  * milliseconds; every method is one statement (the table-wide deletes, one per batch of 1,000
  * rows); `getSession` is one named prepared statement by primary key. Named statements need
  * session-level connections: with PgBouncer use session pooling (or 1.21+ with
@@ -59,11 +63,12 @@ export { SCHEMA_VERSION } from "./schema.js";
  * const store = new PostgresStore({ pool, migrate: false });
  * ```
  */
-export class PostgresStore implements SessionStore {
+export class PostgresStore implements SessionStore, OneTimeTokenStorage {
   readonly #db: PostgresConnection;
   readonly #sessions: PostgresSessions;
   readonly #tokens: PostgresRememberTokens;
   readonly #counters: PostgresCounters;
+  readonly #oneTimeTokens: PostgresOneTimeTokens;
 
   /**
    * Checks the options (an unknown or misspelt name throws a `ConfigurationError` with the closest
@@ -80,6 +85,7 @@ export class PostgresStore implements SessionStore {
     this.#sessions = new PostgresSessions(this.#db);
     this.#tokens = new PostgresRememberTokens(this.#db);
     this.#counters = new PostgresCounters(this.#db);
+    this.#oneTimeTokens = new PostgresOneTimeTokens(this.#db);
   }
 
   /**
@@ -255,7 +261,53 @@ export class PostgresStore implements SessionStore {
   }
 
   /**
-   * Deletes expired sessions, tokens and counters, 1,000 rows per statement, skipping rows other
+   * @example
+   * ```ts
+   * await store.createOneTimeToken({ tokenHash: hashToken(token), purpose: "password-reset", userId: "42",
+   *   data: "", epoch, createdAt: now, expiresAt: now + 1_800_000 });
+   * ```
+   */
+  createOneTimeToken(token: OneTimeTokenRecord): Promise<void> {
+    return this.#oneTimeTokens.createOneTimeToken(token);
+  }
+
+  /**
+   * One `SELECT` by primary key; the token is not consumed.
+   *
+   * @example
+   * ```ts
+   * const pending = await store.findOneTimeToken(hashToken(token), Date.now());
+   * ```
+   */
+  findOneTimeToken(tokenHash: string, now: number): Promise<OneTimeTokenRecord | null> {
+    return this.#oneTimeTokens.findOneTimeToken(tokenHash, now);
+  }
+
+  /**
+   * One `DELETE ... WHERE token_hash = $1 AND expires_at > $2 RETURNING`: of several concurrent
+   * callers with the same hash, exactly one gets the record.
+   *
+   * @example
+   * ```ts
+   * const record = await store.consumeOneTimeToken(hashToken(token), Date.now());
+   * ```
+   */
+  consumeOneTimeToken(tokenHash: string, now: number): Promise<OneTimeTokenRecord | null> {
+    return this.#oneTimeTokens.consumeOneTimeToken(tokenHash, now);
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const removed = await store.deleteUserOneTimeTokens("42", null); // every purpose
+   * ```
+   */
+  deleteUserOneTimeTokens(userId: string, purpose: string | null): Promise<number> {
+    return this.#oneTimeTokens.deleteUserOneTimeTokens(userId, purpose);
+  }
+
+  /**
+   * Deletes expired sessions, tokens, counters and one-time tokens, 1,000 rows per statement, skipping rows other
    * transactions hold.
    *
    * @example

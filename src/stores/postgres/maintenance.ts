@@ -14,7 +14,7 @@ const SWEEP_BATCH = 1000;
 const DELETE_ALL_BATCH = 1000;
 
 /**
- * Deletes the expired rows of the sessions, remember-me and counters tables, {@link SWEEP_BATCH}
+ * Deletes the expired rows of the sessions, remember-me, counters and one-time token tables, {@link SWEEP_BATCH}
  * at a time per statement (skipping rows other transactions hold), until a batch comes back short.
  * Resolves to the number of rows removed.
  *
@@ -28,6 +28,7 @@ export async function deleteExpiredRows(db: PostgresDb, now: number): Promise<nu
     { table: db.names.sessions, key: "id", statement: "sweep_sessions" },
     { table: db.names.rememberTokens, key: "selector", statement: "sweep_remember_tokens" },
     { table: db.names.counters, key: "key", statement: "sweep_counters" },
+    { table: db.names.oneTimeTokens, key: "token_hash", statement: "sweep_one_time_tokens" },
   ];
   let removed = 0;
   for (const { table, key, statement } of tables) {

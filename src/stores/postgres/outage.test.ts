@@ -38,6 +38,7 @@ await describeIfPostgres("PostgresStore when the server is unavailable", () => {
         ["deleteAllSessions", () => store.deleteAllSessions()],
         ["deleteAllRememberTokens", () => store.deleteAllRememberTokens()],
         ["deleteExpired", () => store.deleteExpired(T0)],
+        ["consumeOneTimeToken", () => store.consumeOneTimeToken(token.validatorHash, T0)],
       ];
       for (const [operation, call] of calls) {
         const again = await storeError(call());

@@ -130,14 +130,19 @@ await describeIfPostgres("PostgresStore", () => {
       `INSERT INTO "${schema}".login_manager_failures SELECT 'k' || i, 1, $1::bigint, $1::bigint, $1::bigint + i FROM generate_series(1, 1200) AS i`,
       [T0 - HOUR],
     );
+    await pool.query(
+      `INSERT INTO "${schema}".login_manager_one_time_tokens SELECT 't' || i, 'p', 'u', '', 0, $1::bigint, $1::bigint + i FROM generate_series(1, 1100) AS i`,
+      [T0 - HOUR],
+    );
     const spy = vi.spyOn(pool, "query");
 
-    expect(await store.deleteExpired(T0)).toBe(3700);
+    expect(await store.deleteExpired(T0)).toBe(4800);
 
     const deletes = spy.mock.calls.filter(([config]) =>
       String((config as unknown as pg.QueryConfig).text).startsWith("DELETE"),
     );
-    expect(deletes.length).toBe(3 + 1 + 2);
+    // Sessions, remember-me tokens (none), counters, one-time tokens: each until a batch comes back short.
+    expect(deletes.length).toBe(3 + 1 + 2 + 2);
     const left = await pool.query(`SELECT count(*)::int AS n FROM ${sessions}`);
     expect(left.rows).toEqual([{ n: 1 }]);
     expect((await store.getCounter("live", T0))?.count).toBe(1);

@@ -10,11 +10,12 @@ import {
   T0,
 } from "../../../test/helpers/postgres.js";
 import { describeIfPostgres, postgresUrl } from "../../../test/helpers/services.js";
-import type { SessionRecord } from "../../core/store.js";
-import { randomToken } from "../../core/tokens.js";
+import type { OneTimeTokenRecord, SessionRecord } from "../../core/store.js";
+import { hashToken, randomToken } from "../../core/tokens.js";
 import { PostgresStore, SCHEMA_VERSION } from "./index.js";
 
 const V1_SQL_FILE = new URL("./testdata/schema-v1.sql", import.meta.url);
+const V2_SQL_FILE = new URL("./testdata/schema-v2.sql", import.meta.url);
 
 await describeIfPostgres("PostgresStore schema", () => {
   const schemas = schemaScope();
@@ -95,14 +96,14 @@ await describeIfPostgres("PostgresStore schema", () => {
     return { schema, session, token };
   }
 
-  it("is version 2, and sql/postgres.sql and the store's own migration produce the same catalog", async () => {
-    expect(SCHEMA_VERSION).toBe(2);
+  it("is version 3, and sql/postgres.sql and the store's own migration produce the same catalog", async () => {
+    expect(SCHEMA_VERSION).toBe(3);
     const migrated = await migratedSchema();
     const fromFile = schemas.newSchema();
     await schemas.applySql(fromFile);
 
     const expected = await catalog(migrated);
-    expect(expected.columns).toHaveLength(27);
+    expect(expected.columns).toHaveLength(34);
     expect(expected.columns).toContainEqual({
       table_name: "login_manager_remember_tokens",
       column_name: "rotated_by",
@@ -111,9 +112,24 @@ await describeIfPostgres("PostgresStore schema", () => {
       is_nullable: "NO",
       column_default: "''::text",
     });
+    const oneTime = expected.columns.filter(
+      (column) => (column as { table_name: string }).table_name === "login_manager_one_time_tokens",
+    );
+    expect(oneTime.map((column) => (column as { column_name: string }).column_name)).toEqual([
+      "token_hash",
+      "purpose",
+      "user_id",
+      "data",
+      "epoch",
+      "created_at",
+      "expires_at",
+    ]);
+    expect(expected.indexes).toContainEqual(
+      expect.objectContaining({ indexname: "login_manager_one_time_tokens_user_id_idx" }),
+    );
     expect(await catalog(fromFile)).toEqual(expected);
-    expect(await versions(migrated)).toEqual([2]);
-    expect(await versions(fromFile)).toEqual([2]);
+    expect(await versions(migrated)).toEqual([3]);
+    expect(await versions(fromFile)).toEqual([3]);
   });
 
   it("the store's migration upgrades a version 1 database in place: same catalog as a new one, rows kept", async () => {
@@ -141,14 +157,14 @@ await describeIfPostgres("PostgresStore schema", () => {
       await store.close();
     }
     expect(await catalog(schema)).toEqual(await catalog(await migratedSchema()));
-    expect(await versions(schema)).toEqual([1, 2]);
+    expect(await versions(schema)).toEqual([1, 3]);
   });
 
   it("applying the current sql/postgres.sql over a version 1 database upgrades it the same way", async () => {
     const { schema, token } = await versionOneSchema();
     await schemas.applySql(schema);
     expect(await catalog(schema)).toEqual(await catalog(await migratedSchema()));
-    expect(await versions(schema)).toEqual([1, 2]);
+    expect(await versions(schema)).toEqual([1, 3]);
     const store = new PostgresStore({ connectionString: postgresUrl(), schema, migrate: false });
     try {
       expect(await store.getRememberToken(token.selector, T0)).toEqual({ ...token, rotatedBy: "" });
@@ -187,6 +203,74 @@ await describeIfPostgres("PostgresStore schema", () => {
     }
   });
 
+  /** A database as the release before one-time tokens left it: version 2 tables, with a live session. */
+  async function versionTwoSchema() {
+    const schema = schemas.newSchema();
+    await schemas.applySql(schema, V2_SQL_FILE);
+    const session = makeSession();
+    await admin.query(
+      `INSERT INTO "${schema}".login_manager_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      Object.values(session),
+    );
+    return { schema, session };
+  }
+
+  function oneTimeToken(): OneTimeTokenRecord {
+    return {
+      tokenHash: hashToken(randomToken()),
+      purpose: "password-reset",
+      userId: `user-${randomToken()}`,
+      data: "",
+      epoch: 1,
+      createdAt: T0,
+      expiresAt: T0 + HOUR,
+    };
+  }
+
+  it("the store's migration gives a version 2 database the one-time token table: same catalog as a new one, rows kept", async () => {
+    const { schema, session } = await versionTwoSchema();
+    const store = new PostgresStore({ connectionString: postgresUrl(), schema });
+    try {
+      expect(await store.getSession(session.id, T0)).toEqual(session);
+      const token = oneTimeToken();
+      await store.createOneTimeToken(token);
+      expect(await store.consumeOneTimeToken(token.tokenHash, T0)).toEqual(token);
+    } finally {
+      await store.close();
+    }
+    expect(await catalog(schema)).toEqual(await catalog(await migratedSchema()));
+    expect(await versions(schema)).toEqual([2, 3]);
+  });
+
+  it("applying the current sql/postgres.sql over a version 2 database upgrades it the same way", async () => {
+    const { schema, session } = await versionTwoSchema();
+    await schemas.applySql(schema);
+    expect(await catalog(schema)).toEqual(await catalog(await migratedSchema()));
+    expect(await versions(schema)).toEqual([2, 3]);
+    const store = new PostgresStore({ connectionString: postgresUrl(), schema, migrate: false });
+    try {
+      expect(await store.getSession(session.id, T0)).toEqual(session);
+      const token = oneTimeToken();
+      await store.createOneTimeToken(token);
+      expect(await store.findOneTimeToken(token.tokenHash, T0)).toEqual(token);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("migrate: false on version 2 tables: sessions work, one-time tokens fail with a StoreError naming the table", async () => {
+    const { schema, session } = await versionTwoSchema();
+    const store = new PostgresStore({ connectionString: postgresUrl(), schema, migrate: false });
+    try {
+      expect(await store.getSession(session.id, T0)).toEqual(session);
+      const error = await storeError(store.createOneTimeToken(oneTimeToken()));
+      expect(error.unavailable).toBe(false);
+      expect(error.message).toContain("one_time_tokens");
+    } finally {
+      await store.close();
+    }
+  });
+
   it("applying sql/postgres.sql twice, then migrating over it, changes nothing", async () => {
     const schema = schemas.newSchema();
     await schemas.applySql(schema);
@@ -196,7 +280,7 @@ await describeIfPostgres("PostgresStore schema", () => {
     await store.createSession(makeSession());
     await store.close();
     expect(await catalog(schema)).toEqual(before);
-    expect(await versions(schema)).toEqual([2]);
+    expect(await versions(schema)).toEqual([3]);
   });
 
   it("migration is idempotent across stores and runs once per store", async () => {
@@ -213,7 +297,7 @@ await describeIfPostgres("PostgresStore schema", () => {
       await second.listUserSessions(session.userId, T0);
       await first.getSession(session.id, T0);
       expect(roundTrips() - before).toBe(2);
-      expect(await versions(schema)).toEqual([2]);
+      expect(await versions(schema)).toEqual([3]);
     } finally {
       await pool.end();
     }
@@ -231,7 +315,7 @@ await describeIfPostgres("PostgresStore schema", () => {
       for (const [i, store] of stores.entries()) {
         expect(await store.getSession((sessions[i] as SessionRecord).id, T0)).toEqual(sessions[i]);
       }
-      expect(await versions(schema)).toEqual([2]);
+      expect(await versions(schema)).toEqual([3]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }
@@ -246,7 +330,7 @@ await describeIfPostgres("PostgresStore schema", () => {
     try {
       const found = await Promise.all(stores.map((store) => store.getRememberToken(token.selector, T0)));
       expect(found).toEqual(stores.map(() => ({ ...token, rotatedBy: "" })));
-      expect(await versions(schema)).toEqual([1, 2]);
+      expect(await versions(schema)).toEqual([1, 3]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }

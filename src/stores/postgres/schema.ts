@@ -4,8 +4,9 @@ import { ConfigurationError } from "../../core/errors.js";
 
 /**
  * The schema version this code creates, recorded in the `<prefix>schema_version` table;
- * `sql/postgres.sql` produces the same version. Version 2 added `remember_tokens.rotated_by`; a
- * version 1 database is brought up to date by the store's migration or by applying the file again.
+ * `sql/postgres.sql` produces the same version. Version 2 added `remember_tokens.rotated_by`,
+ * version 3 the `one_time_tokens` table; an older database is brought up to date by the store's
+ * migration or by applying the file again.
  *
  * @example
  * ```ts
@@ -13,11 +14,12 @@ import { ConfigurationError } from "../../core/errors.js";
  * if (rows[0].v < SCHEMA_VERSION) console.warn("apply sql/postgres.sql");
  * ```
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-// Capped at 30 so the longest derived name ("<prefix>remember_tokens_expires_at_idx") fits in
-// PostgreSQL's 63-byte identifier limit instead of being silently truncated.
+// Capped at 30 so the longest derived names ("<prefix>remember_tokens_expires_at_idx" and
+// "<prefix>one_time_tokens_expires_at_idx") fit in PostgreSQL's 63-byte identifier limit instead
+// of being silently truncated.
 const TABLE_PREFIX = /^[a-z_][a-z0-9_]{0,29}$/;
 
 /**
@@ -36,6 +38,8 @@ export interface TableNames {
   rememberTokens: string;
   /** The counters table. Its name (`<prefix>failures`) predates the counter contract and stays. */
   counters: string;
+  /** Version 3: password-reset, e-mail verification and other one-time tokens. */
+  oneTimeTokens: string;
   schemaVersion: string;
 }
 
@@ -65,6 +69,7 @@ export function tableNames(schema: string, prefix: string): TableNames {
     sessions: table("sessions"),
     rememberTokens: table("remember_tokens"),
     counters: table("failures"),
+    oneTimeTokens: table("one_time_tokens"),
     schemaVersion: table("schema_version"),
   };
 }
@@ -121,6 +126,18 @@ export function schemaStatements(names: TableNames): string[] {
   expires_at bigint NOT NULL
 )`,
     `CREATE INDEX IF NOT EXISTS ${index("failures_expires_at_idx")} ON ${names.counters} (expires_at)`,
+    // Version 3.
+    `CREATE TABLE IF NOT EXISTS ${names.oneTimeTokens} (
+  token_hash text PRIMARY KEY,
+  purpose text NOT NULL,
+  user_id text NOT NULL,
+  data text NOT NULL,
+  epoch bigint NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL
+)`,
+    `CREATE INDEX IF NOT EXISTS ${index("one_time_tokens_user_id_idx")} ON ${names.oneTimeTokens} (user_id)`,
+    `CREATE INDEX IF NOT EXISTS ${index("one_time_tokens_expires_at_idx")} ON ${names.oneTimeTokens} (expires_at)`,
   ];
 }
 
