@@ -17,7 +17,7 @@ function allows(hosts: HostPolicy, headers: Record<string, string>, encrypted = 
 describe("allowedHosts, resolved [checklist J.69; issue 16.7]", () => {
   it("defaults to the loopback names, as Django does while DEBUG is on", () => {
     expect(resolveAllowedHosts(undefined)).toEqual([".localhost", "127.0.0.1", "[::1]"]);
-    expect(resolveOptions({ secret: "x".repeat(32), store: new MemoryStore() }).allowedHosts).toBe(
+    expect(resolveOptions({ secret: "x".repeat(32), store: new MemoryStore() }).network.allowedHosts).toBe(
       DEFAULT_ALLOWED_HOSTS,
     );
   });

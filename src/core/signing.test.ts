@@ -42,7 +42,7 @@ async function issuedCsrfToken(): Promise<{ token: string; cookieValue: string }
   let cookieValue = "";
   const response: ResponseView = {
     setCookie: (name, serialized) => {
-      if (name === manager.options.csrfCookieName)
+      if (name === manager.options.cookies.csrfName)
         cookieValue = serialized.slice(serialized.indexOf("=") + 1).split(";")[0] ?? "";
     },
     setHeader: () => undefined,
