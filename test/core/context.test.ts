@@ -171,8 +171,8 @@ describe("inside a request", () => {
             res.json({ anonymous: currentUser().isAnonymous });
           });
           app.post("/free-confirm", async (_req, res) => {
-            await confirmLogin();
-            res.json({ fresh: loginFresh() });
+            const confirmed = await confirmLogin();
+            res.json({ confirmed, fresh: loginFresh() });
           });
         },
       },
@@ -182,7 +182,7 @@ describe("inside a request", () => {
     expect((await browser.whoami()).name).toBe("Steve");
     browser.cookies.delete("session");
     expect((await browser.whoami()).fresh).toBe(false);
-    expect((await browser.post("/free-confirm")).body).toEqual({ fresh: true });
+    expect((await browser.post("/free-confirm")).body).toEqual({ confirmed: true, fresh: true });
     expect((await browser.post("/free-logout")).body).toEqual({ anonymous: true });
     expect((await browser.whoami()).anonymous).toBe(true);
   });

@@ -3,6 +3,8 @@ import type { Express, NextFunction, Request, Response } from "express";
 import express from "express";
 import type { AuthContext, LoginManagerEvents, LoginManagerOptions } from "login-manager";
 import { LoginManager, StoreError, UserMixin } from "login-manager";
+import type { AuthReply } from "login-manager/adapter";
+import { guardReply } from "login-manager/adapter";
 import { freshLoginRequired, initApp, loginRequired, sendReply } from "login-manager/express";
 import type { SessionRecord } from "login-manager/store";
 import { MemoryStore } from "login-manager/stores/memory";
@@ -85,13 +87,14 @@ const WRITE_METHODS = new Set([
   "updateSession",
   "deleteSession",
   "deleteUserSessions",
+  "deleteAllSessions",
   "createRememberToken",
-  "rotateRememberToken",
+  "swapRememberValidator",
   "deleteRememberToken",
   "deleteUserRememberTokens",
-  "deleteAllSessions",
-  "incrementFailures",
-  "resetFailures",
+  "deleteAllRememberTokens",
+  "incrementCounter",
+  "deleteCounter",
 ]);
 
 /** Wraps a MemoryStore to count calls and to simulate an unreachable server. */
@@ -172,7 +175,7 @@ export class Harness {
     setup.before?.(this.app);
     initApp(this.app, this.manager);
     setup.routes?.(this.app, this.manager);
-    mountDefaultRoutes(this.app, this.manager, this.users, this.counters);
+    mountDefaultRoutes(this.app, this.users, this.counters);
     this.app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
       this.errors.push(error);
       res.status(500).json({ error: error instanceof Error ? error.message : String(error) });
@@ -202,12 +205,7 @@ function auth(req: Request): AuthContext<User> {
   return req.auth as unknown as AuthContext<User>;
 }
 
-function mountDefaultRoutes(
-  app: Express,
-  manager: LoginManager<User>,
-  users: Map<string, User>,
-  counters: { verify: number },
-): void {
+function mountDefaultRoutes(app: Express, users: Map<string, User>, counters: { verify: number }): void {
   app.get("/", (_req, res) => {
     res.send("Welcome!");
   });
@@ -246,8 +244,7 @@ function mountDefaultRoutes(
     res.json({ ok: await auth(req).logoutUser() });
   });
   app.post("/confirm", async (req, res) => {
-    await auth(req).confirmLogin();
-    res.json({ ok: true });
+    res.json({ ok: await auth(req).confirmLogin() });
   });
   app.post("/attempt", async (req, res) => {
     const body = req.body as Record<string, unknown>;
@@ -297,12 +294,20 @@ function mountDefaultRoutes(
   app.get("/flashes", (req, res) => {
     res.json(req.auth.takeFlashes());
   });
+  // The guards' replies, asked for directly (Flask-Login's unauthorized() and needs_refresh()): the
+  // tests call /secret anonymously and /needs-refresh with a stale login, so both are refused.
   app.get("/secret", (req, res) => {
-    sendReply(res, manager.unauthorized(auth(req)));
+    sendGuardReply(res, guardReply(auth(req), { fresh: false }));
   });
   app.get("/needs-refresh", (req, res) => {
-    sendReply(res, manager.needsRefresh(auth(req)));
+    sendGuardReply(res, guardReply(auth(req), { fresh: true }));
   });
+}
+
+/** Sends a guard's reply; a request the guard lets through gets 200 "not refused". */
+function sendGuardReply(res: Response, reply: AuthReply | null | undefined): void {
+  if (reply) sendReply(res, reply);
+  else res.send("not refused");
 }
 
 /** One parsed Set-Cookie header. */

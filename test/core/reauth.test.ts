@@ -71,7 +71,7 @@ describe("attemptReauth", () => {
   });
 
   it("says on the wrong password that reaches maxAccountFailures that it started a lock", async () => {
-    harness = reauthHarness({ maxAccountFailures: 3 });
+    harness = reauthHarness({ throttle: { maxAccountFailures: 3 } });
     const browser = await remembered();
     const failures = [];
     for (let i = 0; i < 3; i++) failures.push((await browser.post("/reauth", { password: "wrong" })).body);
@@ -79,7 +79,7 @@ describe("attemptReauth", () => {
   });
 
   it("locks after maxAccountFailures wrong passwords without checking the password again", async () => {
-    harness = reauthHarness({ maxAccountFailures: 3 });
+    harness = reauthHarness({ throttle: { maxAccountFailures: 3 } });
     const browser = await remembered();
     for (let i = 0; i < 3; i++)
       expect((await browser.post("/reauth", { password: "wrong" })).status).toBe(401);
@@ -93,7 +93,7 @@ describe("attemptReauth", () => {
   });
 
   it("resets the re-authentication counter on success", async () => {
-    harness = reauthHarness({ maxAccountFailures: 3 });
+    harness = reauthHarness({ throttle: { maxAccountFailures: 3 } });
     const browser = await remembered();
     for (let i = 0; i < 2; i++) await browser.post("/reauth", { password: "wrong" });
     expect((await browser.post("/reauth", { password: "right" })).status).toBe(200);
@@ -116,7 +116,7 @@ describe("one failure budget per account for login and re-authentication (issue 
   const wrongReauth = (browser: Browser) => browser.post("/reauth", { password: "wrong" });
 
   it("wrong logins and wrong re-authentications add up: the lock starts at the same count as with logins alone", async () => {
-    harness = reauthHarness({ maxAccountFailures: 4 });
+    harness = reauthHarness({ throttle: { maxAccountFailures: 4 } });
     const browser = await remembered();
     const guesser = harness.browser();
     const answers = [
@@ -139,7 +139,7 @@ describe("one failure budget per account for login and re-authentication (issue 
   });
 
   it("a lock started by wrong re-authentications refuses the login form, without checking the password", async () => {
-    harness = reauthHarness({ maxAccountFailures: 3 });
+    harness = reauthHarness({ throttle: { maxAccountFailures: 3 } });
     const browser = await remembered();
     for (let i = 0; i < 3; i++) await wrongReauth(browser);
     const login = await rightLogin(harness.browser());
@@ -151,7 +151,7 @@ describe("one failure budget per account for login and re-authentication (issue 
   });
 
   it("a lock started by wrong logins refuses re-authentication, without checking the password", async () => {
-    harness = reauthHarness({ maxAccountFailures: 3 });
+    harness = reauthHarness({ throttle: { maxAccountFailures: 3 } });
     const browser = await remembered();
     const guesser = harness.browser();
     for (let i = 0; i < 3; i++) await wrongLogin(guesser);
@@ -163,7 +163,7 @@ describe("one failure budget per account for login and re-authentication (issue 
   });
 
   it("a right password at either form resets the budget for both", async () => {
-    harness = reauthHarness({ maxAccountFailures: 3 });
+    harness = reauthHarness({ throttle: { maxAccountFailures: 3 } });
     const browser = await remembered();
     const guesser = harness.browser();
     await wrongLogin(guesser);
@@ -178,7 +178,7 @@ describe("one failure budget per account for login and re-authentication (issue 
   });
 
   it("reports both kinds of failure under the account's name", async () => {
-    harness = reauthHarness({ maxAccountFailures: 2 });
+    harness = reauthHarness({ throttle: { maxAccountFailures: 2 } });
     const browser = await remembered();
     await wrongLogin(harness.browser());
     await wrongReauth(browser);
@@ -219,6 +219,6 @@ describe("one failure budget per account for login and re-authentication (issue 
     const res = await browser.post("/old-reauth");
     expect(res.body).toMatchObject({ threw: true, message: expect.stringContaining("{ account, verify }") });
     expect(verified).toBe(0);
-    expect(harness.probe.count("incrementFailures")).toBe(0);
+    expect(harness.probe.count("incrementCounter")).toBe(0);
   });
 });

@@ -140,7 +140,7 @@ describe("revokeOtherSessions [A5 7.5.2] [checklist G.54]", () => {
     harness = new Harness();
     const { laptop, phone } = await devices();
     // Both browsers were closed and their server sessions timed out; only remember tokens live.
-    harness.clock.advance(harness.manager.options.idleTimeoutSeconds);
+    harness.clock.advance(harness.manager.options.session.idleTimeoutSeconds);
     phone.cookies.delete("session");
     expect((await phone.whoami()).source).toBe("remember");
     // The laptop's login is not listed, yet its remember cookie would still log it in.
@@ -333,7 +333,17 @@ describe("manager.revokeAllSessions (admin: log everyone out)", () => {
     harness.probe.reset();
 
     expect(await harness.manager.revokeAllSessions()).toEqual({ sessions: 3, rememberTokens: 3 });
-    expect(harness.probe.writes()).toEqual(["deleteAllSessions"]);
+    // Revocation raises the credential epochs first (so a login racing it is undone), then empties
+    // the remember tokens, then the sessions.
+    expect(harness.probe.writes()).toEqual([
+      "incrementCounter",
+      "incrementCounter",
+      "deleteAllRememberTokens",
+      "deleteAllSessions",
+    ]);
+    expect(
+      harness.probe.calls.filter((call) => call.method === "incrementCounter").map((call) => call.args[0]),
+    ).toEqual(["epoch:any", "epoch:all"]);
 
     for (const browser of [laptop, phone, steve, ...afterRestart]) {
       expect((await browser.whoami()).anonymous).toBe(true);
@@ -345,7 +355,7 @@ describe("manager.revokeAllSessions (admin: log everyone out)", () => {
   });
 
   it("[A5 7.4.5] keeps the login failure counters: a locked account stays locked", async () => {
-    harness = new Harness({ maxAccountFailures: 2 });
+    harness = new Harness({ throttle: { maxAccountFailures: 2 } });
     const attacker = harness.browser();
     for (let i = 0; i < 2; i++) {
       expect((await attacker.post("/attempt", { account: "Notch", password: "guess" })).status).toBe(401);
@@ -360,7 +370,10 @@ describe("manager.revokeAllSessions (admin: log everyone out)", () => {
   });
 
   it("empties the user cache, so users load afresh on their next login", async () => {
-    harness = new Harness({ userCacheSeconds: 600, userLoader: (id) => harness.users.get(id) ?? null });
+    harness = new Harness({
+      userCache: { ttlSeconds: 600 },
+      userLoader: (id) => harness.users.get(id) ?? null,
+    });
     const browser = harness.browser();
     await browser.login(1);
     expect((await browser.whoami()).name).toBe("Notch");
