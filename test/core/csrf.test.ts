@@ -161,7 +161,7 @@ describe("origin checks [checklist J.69]", () => {
   });
 
   it("expects an https Origin over HTTPS behind a trusted proxy", async () => {
-    harness = new Harness({ trustProxyHops: 1 }, thingRoutes);
+    harness = new Harness({ network: { trustProxyHops: 1 } }, thingRoutes);
     const browser = harness.browser({ "x-forwarded-proto": "https" });
     const token = await browser.csrfToken();
     expect(browser.cookies.has("__Host-csrf")).toBe(true);
@@ -172,8 +172,8 @@ describe("origin checks [checklist J.69]", () => {
     expect((await post(origin())).status).toBe(403);
   });
 
-  it("accepts an Origin listed in trustedOrigins", async () => {
-    harness = new Harness({ trustedOrigins: ["https://admin.example.com"] }, thingRoutes);
+  it("accepts an Origin listed in csrf.trustedOrigins", async () => {
+    harness = new Harness({ csrf: { trustedOrigins: ["https://admin.example.com"] } }, thingRoutes);
     const browser = harness.browser();
     const token = await browser.csrfToken();
     const res = await browser.post(
@@ -231,16 +231,18 @@ describe("token lifecycle [checklist J.67-J.68]", () => {
   });
 });
 
-describe("csrfFailureHandler", () => {
+describe("csrf.onFailure", () => {
   it("builds the reply from the failure reason, and falls back to the default when it declines", async () => {
     const reasons: string[] = [];
     harness = new Harness(
       {
-        csrfFailureHandler: (request, reason) => {
-          reasons.push(reason);
-          return request.url === "/thing"
-            ? { status: 419, headers: {}, body: { expired: reason } }
-            : undefined;
+        csrf: {
+          onFailure: (request, reason) => {
+            reasons.push(reason);
+            return request.url === "/thing"
+              ? { status: 419, headers: {}, body: { expired: reason } }
+              : undefined;
+          },
         },
       },
       thingRoutes,
@@ -257,16 +259,16 @@ describe("csrfFailureHandler", () => {
 });
 
 describe("configuration", () => {
-  it("skips the check when csrfProtection is false", async () => {
-    harness = new Harness({ csrfProtection: false }, thingRoutes);
+  it("skips the check when csrf.enabled is false", async () => {
+    harness = new Harness({ csrf: { enabled: false } }, thingRoutes);
     const res = await harness
       .browser()
       .post("/thing", {}, { csrf: false, headers: { "sec-fetch-site": "cross-site" } });
     expect(res.status).toBe(200);
   });
 
-  it("skips the check for requests csrfSkip selects (a bearer-token API) and only those", async () => {
-    harness = new Harness({ csrfSkip: (request) => request.url.startsWith("/api/") }, thingRoutes);
+  it("skips the check for requests csrf.skip selects (a bearer-token API) and only those", async () => {
+    harness = new Harness({ csrf: { skip: (request) => request.url.startsWith("/api/") } }, thingRoutes);
     const browser = harness.browser();
     expect((await browser.post("/api/thing", {}, { csrf: false })).status).toBe(200);
     expect((await browser.post("/thing", {}, { csrf: false })).status).toBe(403);
@@ -274,7 +276,7 @@ describe("configuration", () => {
 
   it("reads custom field and header names", async () => {
     harness = new Harness(
-      { csrfFieldName: "authenticity_token", csrfHeaderName: "X-XSRF-Token" },
+      { csrf: { fieldName: "authenticity_token", headerName: "X-XSRF-Token" } },
       thingRoutes,
     );
     const browser = harness.browser();

@@ -106,7 +106,7 @@ describe("payloads", () => {
   });
 
   it("sessionProtected carries the user id and mode; rememberTheft and sessionsRevoked the user id", async () => {
-    harness = new Harness({ sessionProtection: "basic" });
+    harness = new Harness({ session: { protection: "basic" } });
     const browser = harness.browser({ "user-agent": "a" });
     await browser.login(1, { remember: true });
     await browser.get("/whoami", { "user-agent": "b" });

@@ -43,7 +43,7 @@ const anyMethodRoutes: HarnessSetup = {
 
 describe("OPTIONS requests (item 4)", () => {
   it("pass loginRequired and freshLoginRequired for an anonymous visitor", async () => {
-    harness = new Harness({ loginView: "/login" }, anyMethodRoutes);
+    harness = new Harness({ views: { loginView: "/login" } }, anyMethodRoutes);
     const browser = harness.browser();
     expect((await browser.options("/secret-endpoint")).status).toBe(200);
     expect((await browser.get("/secret-endpoint")).status).toBe(302);
@@ -89,7 +89,7 @@ describe("loginRequired (item 55) [checklist C.26]", () => {
 
 describe("freshLoginRequired (item 56) [checklist H.58]", () => {
   it("is unauthorized when anonymous, runs when fresh, needs refresh when stale, runs after confirmLogin", async () => {
-    harness = new Harness({ loginView: "/login", refreshView: "/reauth" });
+    harness = new Harness({ views: { loginView: "/login", refreshView: "/reauth" } });
     const browser = harness.browser();
     const anonymous = await browser.get("/very-protected");
     expect(anonymous.status).toBe(302);
@@ -133,7 +133,7 @@ describe("unauthorized replies (items 16-20, 25)", () => {
   });
 
   it("redirects (302) to the login view with next=<path> (item 20)", async () => {
-    harness = new Harness({ loginView: "/login" });
+    harness = new Harness({ views: { loginView: "/login" } });
     const res = await harness.browser().get("/secret");
     expect(res.status).toBe(302);
     expect(res.headers.location).toBe("/login?next=%2Fsecret");
@@ -141,19 +141,19 @@ describe("unauthorized replies (items 16-20, 25)", () => {
   });
 
   it("keeps the query string in next", async () => {
-    harness = new Harness({ loginView: "/login" });
+    harness = new Harness({ views: { loginView: "/login" } });
     const res = await harness.browser().get("/protected?tab=2&q=a%20b");
     expect(res.headers.location).toBe("/login?next=%2Fprotected%3Ftab%3D2%26q%3Da%2520b");
   });
 
   it("uses a custom next field and keeps the login view's own query", async () => {
-    harness = new Harness({ loginView: "/login?lang=en", nextField: "return_to" });
+    harness = new Harness({ views: { loginView: "/login?lang=en", nextField: "return_to" } });
     const res = await harness.browser().get("/protected");
     expect(res.headers.location).toBe("/login?lang=en&return_to=%2Fprotected");
   });
 
   it("never puts the request's Host in the Location (item 25, Flask-Login #353)", async () => {
-    harness = new Harness({ loginView: "/login", allowedHosts: ["foo.com"] });
+    harness = new Harness({ views: { loginView: "/login" }, network: { allowedHosts: ["foo.com"] } });
     const res = await harness.browser().get("/secret", { host: "foo.com" });
     expect(res.headers.location).toBe("/login?next=%2Fsecret");
   });
@@ -162,21 +162,27 @@ describe("unauthorized replies (items 16-20, 25)", () => {
   it.each([
     [
       "gives a login view on another origin the request's full URL as next, so it can send the user back",
-      { loginView: AUTH_SERVICE, allowedHosts: ["app.example.com"] },
+      { views: { loginView: AUTH_SERVICE }, network: { allowedHosts: ["app.example.com"] } },
       "/protected?tab=2",
       { host: "app.example.com" },
       `${AUTH_SERVICE}?next=http%3A%2F%2Fapp.example.com%2Fprotected%3Ftab%3D2`,
     ],
     [
       "builds that URL with https when a trusted proxy says the request came over HTTPS",
-      { loginView: AUTH_SERVICE, trustProxyHops: 1, allowedHosts: ["app.example.com"] },
+      {
+        views: { loginView: AUTH_SERVICE },
+        network: { trustProxyHops: 1, allowedHosts: ["app.example.com"] },
+      },
       "/secret",
       { host: "app.example.com", "x-forwarded-proto": "https" },
       `${AUTH_SERVICE}?next=https%3A%2F%2Fapp.example.com%2Fsecret`,
     ],
     [
       "keeps next a path when the absolute login view is on the request's own origin",
-      { loginView: "http://app.example.com/login", allowedHosts: ["app.example.com"] },
+      {
+        views: { loginView: "http://app.example.com/login" },
+        network: { allowedHosts: ["app.example.com"] },
+      },
       "/secret",
       { host: "app.example.com" },
       "http://app.example.com/login?next=%2Fsecret",
@@ -184,7 +190,7 @@ describe("unauthorized replies (items 16-20, 25)", () => {
     [
       "falls back to the path for an absolute login view when the Host header is not a host name",
       // Only with the Host check off: otherwise such a Host gets 400 before any guard runs.
-      { loginView: AUTH_SERVICE, allowedHosts: ["*"] },
+      { views: { loginView: AUTH_SERVICE }, network: { allowedHosts: ["*"] } },
       "/secret",
       { host: "evil.example/phish?" },
       `${AUTH_SERVICE}?next=%2Fsecret`,
@@ -198,8 +204,8 @@ describe("unauthorized replies (items 16-20, 25)", () => {
 
   it("gives a refresh view on another origin the full URL too", async () => {
     harness = new Harness({
-      refreshView: "https://auth.example.com/reauth",
-      allowedHosts: ["127.0.0.1", "app.example.com"],
+      views: { refreshView: "https://auth.example.com/reauth" },
+      network: { allowedHosts: ["127.0.0.1", "app.example.com"] },
     });
     const browser = harness.browser();
     await browser.login(1, { remember: true });
@@ -211,7 +217,7 @@ describe("unauthorized replies (items 16-20, 25)", () => {
   });
 
   it("flashes the login message under its category, shown once on the next page (item 17)", async () => {
-    harness = new Harness({ loginView: "/login" });
+    harness = new Harness({ views: { loginView: "/login" } });
     const browser = harness.browser();
     await browser.get("/protected");
     expect((await browser.get("/flashes")).body).toEqual([
@@ -221,21 +227,23 @@ describe("unauthorized replies (items 16-20, 25)", () => {
   });
 
   it("flashes a custom login message and category (item 17)", async () => {
-    harness = new Harness({ loginView: "/login", loginMessage: "Log in!", loginMessageCategory: "login" });
+    harness = new Harness({
+      views: { loginView: "/login", loginMessage: "Log in!", loginMessageCategory: "login" },
+    });
     const browser = harness.browser();
     await browser.get("/protected");
     expect((await browser.get("/flashes")).body).toEqual([{ category: "login", message: "Log in!" }]);
   });
 
   it("flashes nothing when loginMessage is null", async () => {
-    harness = new Harness({ loginView: "/login", loginMessage: null });
+    harness = new Harness({ views: { loginView: "/login", loginMessage: null } });
     const browser = harness.browser();
     await browser.get("/protected");
     expect((await browser.get("/flashes")).body).toEqual([]);
   });
 
   it("answers 401 JSON instead of redirecting when the client asks for JSON (Flask-Login #491)", async () => {
-    harness = new Harness({ loginView: "/login" });
+    harness = new Harness({ views: { loginView: "/login" } });
     const browser = harness.browser();
     const variants: Array<Record<string, string>> = [
       { accept: "application/json" },
@@ -250,7 +258,7 @@ describe("unauthorized replies (items 16-20, 25)", () => {
   });
 
   it("still redirects a browser whose Accept lists text/html", async () => {
-    harness = new Harness({ loginView: "/login" });
+    harness = new Harness({ views: { loginView: "/login" } });
     const res = await harness
       .browser()
       .get("/protected", { accept: "text/html,application/xhtml+xml,application/json;q=0.9" });
@@ -259,7 +267,7 @@ describe("unauthorized replies (items 16-20, 25)", () => {
 
   it("returns a custom handler's reply as-is (item 18)", async () => {
     const reply: AuthReply = { status: 401, headers: { "x-custom": "1" }, body: "This is secret!" };
-    harness = new Harness({ loginView: "/login", unauthorizedHandler: () => reply });
+    harness = new Harness({ views: { loginView: "/login", unauthorizedHandler: () => reply } });
     const res = await harness.browser().get("/protected");
     expect(res.status).toBe(401);
     expect(res.text).toBe("This is secret!");
@@ -270,11 +278,13 @@ describe("unauthorized replies (items 16-20, 25)", () => {
   it("routes sections to their own login pages with a handler (the blueprint login views of items 23-24)", async () => {
     harness = new Harness(
       {
-        loginView: "/app_login",
-        unauthorizedHandler: (request) =>
-          request.url.startsWith("/admin/")
-            ? { status: 302, headers: { location: `/admin_login?next=${encodeURIComponent(request.url)}` } }
-            : undefined,
+        views: {
+          loginView: "/app_login",
+          unauthorizedHandler: (request) =>
+            request.url.startsWith("/admin/")
+              ? { status: 302, headers: { location: `/admin_login?next=${encodeURIComponent(request.url)}` } }
+              : undefined,
+        },
       },
       {
         routes: (app) => {
@@ -292,7 +302,7 @@ describe("unauthorized replies (items 16-20, 25)", () => {
   });
 
   it("treats a forced-in inactive user like an anonymous visitor", async () => {
-    harness = new Harness({ loginView: "/login" });
+    harness = new Harness({ views: { loginView: "/login" } });
     const browser = harness.browser();
     await browser.post("/login", { id: 3, force: true });
     const res = await browser.get("/protected");
@@ -311,7 +321,7 @@ describe("needs-refresh replies (items 39-43)", () => {
 
   it("returns a custom needsRefreshHandler's reply (item 39)", async () => {
     harness = new Harness({
-      needsRefreshHandler: () => ({ status: 200, headers: {}, body: "Needs Refresh!" }),
+      views: { needsRefreshHandler: () => ({ status: 200, headers: {}, body: "Needs Refresh!" }) },
     });
     const browser = await staleBrowser();
     expect((await browser.get("/very-protected")).text).toBe("Needs Refresh!");
@@ -327,9 +337,11 @@ describe("needs-refresh replies (items 39-43)", () => {
 
   it("flashes the refresh message in its category when redirecting (item 41)", async () => {
     harness = new Harness({
-      refreshView: "/refresh-view",
-      needsRefreshMessage: "Refresh",
-      needsRefreshMessageCategory: "refresh",
+      views: {
+        refreshView: "/refresh-view",
+        needsRefreshMessage: "Refresh",
+        needsRefreshMessageCategory: "refresh",
+      },
     });
     const browser = await staleBrowser();
     await browser.get("/needs-refresh");
@@ -337,7 +349,7 @@ describe("needs-refresh replies (items 39-43)", () => {
   });
 
   it("answers 401 without a refresh view (item 42)", async () => {
-    harness = new Harness({ loginView: "/login" });
+    harness = new Harness({ views: { loginView: "/login" } });
     const browser = await staleBrowser();
     const res = await browser.get("/needs-refresh");
     expect(res.status).toBe(401);
@@ -348,7 +360,7 @@ describe("needs-refresh replies (items 39-43)", () => {
   });
 
   it("redirects to the refresh view with next (item 43)", async () => {
-    harness = new Harness({ refreshView: "/refresh-view" });
+    harness = new Harness({ views: { refreshView: "/refresh-view" } });
     const browser = await staleBrowser();
     const res = await browser.get("/needs-refresh");
     expect(res.status).toBe(302);
@@ -356,7 +368,7 @@ describe("needs-refresh replies (items 39-43)", () => {
   });
 
   it("lets a stale login through OPTIONS on a fresh-only route", async () => {
-    harness = new Harness({ refreshView: "/refresh-view" }, anyMethodRoutes);
+    harness = new Harness({ views: { refreshView: "/refresh-view" } }, anyMethodRoutes);
     const browser = await staleBrowser();
     expect((await browser.options("/secret-endpoint")).status).toBe(200);
     expect((await browser.get("/secret-endpoint")).status).toBe(302);
@@ -367,10 +379,12 @@ describe("custom handlers that decline", () => {
   it("fall back to the default reply when they return undefined", async () => {
     let calls = 0;
     harness = new Harness({
-      loginView: "/login",
-      unauthorizedHandler: () => {
-        calls++;
-        return undefined;
+      views: {
+        loginView: "/login",
+        unauthorizedHandler: () => {
+          calls++;
+          return undefined;
+        },
       },
     });
     const res = await harness.browser().get("/protected");
@@ -381,7 +395,7 @@ describe("custom handlers that decline", () => {
 
 describe("fresh-only route for an anonymous visitor", () => {
   it("uses the unauthorized reply, not the refresh reply", async () => {
-    harness = new Harness({ refreshView: "/refresh-view" });
+    harness = new Harness({ views: { refreshView: "/refresh-view" } });
     const res = await harness.browser().get("/very-protected");
     expect(res.status).toBe(401);
     expect(res.body).toMatchObject({ error: "unauthorized" });

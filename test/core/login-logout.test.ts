@@ -278,7 +278,7 @@ describe("cookie attributes [A5 3.3.1] [A5 3.3.3] [checklist F.36-F.38]", () => 
   });
 
   it("uses __Host- names with Secure over HTTPS behind a trusted proxy (X-Forwarded-Proto: https)", async () => {
-    harness = new Harness({ trustProxyHops: 1 });
+    harness = new Harness({ network: { trustProxyHops: 1 } });
     const browser = harness.browser({ "x-forwarded-proto": "https" });
     const res = await browser.post(
       "/login",
@@ -306,7 +306,7 @@ describe("cookie attributes [A5 3.3.1] [A5 3.3.3] [checklist F.36-F.38]", () => 
   });
 
   it("does not accept a plain 'session' cookie on an HTTPS request (only __Host-session)", async () => {
-    harness = new Harness({ trustProxyHops: 1 });
+    harness = new Harness({ network: { trustProxyHops: 1 } });
     const plain = harness.browser();
     await plain.login(1);
     const res = await plain.get("/whoami", { "x-forwarded-proto": "https" });

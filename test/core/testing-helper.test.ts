@@ -45,7 +45,7 @@ function get(path: string, cookie: string, headers: Record<string, string> = {})
 
 describe("createLoginCookie (item 68)", () => {
   it("gives a Cookie header that logs the user in, fresh, with a real stored session", async () => {
-    harness = new Harness({ sessionProtection: false });
+    harness = new Harness({ session: { protection: false } });
     const cookie = await createLoginCookie(harness.manager, harness.users.get("1") as User);
     expect(cookie).toMatch(/(^|; )session=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}(;|$)/);
     const res = await get("/whoami", cookie);
@@ -61,14 +61,14 @@ describe("createLoginCookie (item 68)", () => {
   });
 
   it("makes a stale login with fresh: false", async () => {
-    harness = new Harness({ sessionProtection: false });
+    harness = new Harness({ session: { protection: false } });
     const cookie = await createLoginCookie(harness.manager, harness.users.get("1") as User, { fresh: false });
     expect((await get("/whoami", cookie)).body).toMatchObject({ name: "Notch", fresh: false });
     expect((await get("/very-protected", cookie)).status).toBe(401);
   });
 
   it("adds a remember-me cookie with remember: true that restores the login", async () => {
-    harness = new Harness({ sessionProtection: false });
+    harness = new Harness({ session: { protection: false } });
     const cookie = await createLoginCookie(harness.manager, harness.users.get("1") as User, {
       remember: true,
     });
@@ -78,7 +78,7 @@ describe("createLoginCookie (item 68)", () => {
   });
 
   it("includes a CSRF cookie, so the test can post with a token from the app", async () => {
-    harness = new Harness({ sessionProtection: false });
+    harness = new Harness({ session: { protection: false } });
     const cookie = await createLoginCookie(harness.manager, harness.users.get("1") as User);
     expect(cookie).toMatch(/(^|; )csrf=/);
     const token = ((await get("/csrf", cookie)).body as { token: string }).token;
@@ -92,14 +92,14 @@ describe("createLoginCookie (item 68)", () => {
   });
 
   it("logs in an inactive user (forced), whom the guards still reject", async () => {
-    harness = new Harness({ sessionProtection: false });
+    harness = new Harness({ session: { protection: false } });
     const cookie = await createLoginCookie(harness.manager, harness.users.get("3") as User);
     expect((await get("/whoami", cookie)).body).toMatchObject({ name: "Creeper", authenticated: false });
     expect((await get("/protected", cookie)).status).toBe(401);
   });
 
   it("builds __Host- cookies for an HTTPS app with https: true", async () => {
-    harness = new Harness({ sessionProtection: false, trustProxyHops: 1 });
+    harness = new Harness({ session: { protection: false }, network: { trustProxyHops: 1 } });
     const cookie = await createLoginCookie(harness.manager, harness.users.get("1") as User, { https: true });
     expect(cookie).toMatch(/(^|; )__Host-session=/);
     expect(cookie).not.toMatch(/(^|; )session=/);
@@ -114,7 +114,7 @@ describe("createLoginCookie (item 68)", () => {
       secret: SECRET,
       store: new MemoryStore(),
       userLoader: (id) => (id === "1" ? user : null),
-      sessionProtection: false,
+      session: { protection: false },
     });
     const app = express();
     initApp(app, manager);
@@ -130,7 +130,7 @@ describe("session protection modes (item 69)", () => {
   it.each([false, "basic", "strong"] as const)(
     "protection %s: logged in and fresh for the client it was made for",
     async (mode) => {
-      harness = new Harness({ sessionProtection: mode });
+      harness = new Harness({ session: { protection: mode } });
       const remoteAddress = await loopbackAddress();
       const cookie = await createLoginCookie(harness.manager, harness.users.get("1") as User, {
         remoteAddress,
@@ -144,7 +144,7 @@ describe("session protection modes (item 69)", () => {
   );
 
   it("basic: a different User-Agent keeps the login but not its freshness", async () => {
-    harness = new Harness({ sessionProtection: "basic" });
+    harness = new Harness({ session: { protection: "basic" } });
     const remoteAddress = await loopbackAddress();
     const cookie = await createLoginCookie(harness.manager, harness.users.get("1") as User, {
       remoteAddress,
@@ -157,7 +157,7 @@ describe("session protection modes (item 69)", () => {
   });
 
   it("strong: another client address ends the session", async () => {
-    harness = new Harness({ sessionProtection: "strong" });
+    harness = new Harness({ session: { protection: "strong" } });
     const cookie = await createLoginCookie(harness.manager, harness.users.get("1") as User, {
       remoteAddress: "192.0.2.10",
     });

@@ -27,12 +27,14 @@ async function keepAlive(browser: Browser, seconds: number): Promise<void> {
   }
 }
 
-function timed(extra: Record<string, unknown> = {}): Harness {
+function timed(session: Record<string, unknown> = {}): Harness {
   return new Harness({
-    idleTimeoutSeconds: IDLE,
-    absoluteTimeoutSeconds: ABSOLUTE,
-    touchIntervalSeconds: TOUCH,
-    ...extra,
+    session: {
+      idleTimeoutSeconds: IDLE,
+      absoluteTimeoutSeconds: ABSOLUTE,
+      touchIntervalSeconds: TOUCH,
+      ...session,
+    },
   });
 }
 

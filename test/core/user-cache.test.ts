@@ -1,5 +1,5 @@
 /**
- * The optional in-process user cache (`userCacheSeconds`), `manager.forgetUser` and its interplay with
+ * The optional in-process user cache (`userCache.ttlSeconds`), `manager.forgetUser` and its interplay with
  * revocation. Flask-Login calls user_loader on every request (#122, #46); the cache is off by default.
  */
 import { afterEach, describe, expect, it } from "vitest";
@@ -25,7 +25,7 @@ function cached(options: Record<string, unknown> = {}, asynchronous = false): Ha
   return created;
 }
 
-describe("userCacheSeconds", () => {
+describe("userCache.ttlSeconds", () => {
   it("is off by default: every request calls the user loader", async () => {
     harness = cached();
     const browser = harness.browser();
@@ -36,7 +36,7 @@ describe("userCacheSeconds", () => {
   });
 
   it.each([false, true])("calls the loader once per TTL (async loader: %s)", async (asynchronous) => {
-    harness = cached({ userCacheSeconds: 60 }, asynchronous);
+    harness = cached({ userCache: { ttlSeconds: 60 } }, asynchronous);
     const browser = harness.browser();
     await browser.login(1);
     loads = [];
@@ -48,7 +48,7 @@ describe("userCacheSeconds", () => {
   });
 
   it("still checks the session on every request: logout and revocation are immediate", async () => {
-    harness = cached({ userCacheSeconds: 600 });
+    harness = cached({ userCache: { ttlSeconds: 600 } });
     const browser = harness.browser();
     await browser.login(1);
     await browser.whoami();
@@ -62,7 +62,7 @@ describe("userCacheSeconds", () => {
   });
 
   it("serves the cached user until forgetUser evicts it", async () => {
-    harness = cached({ userCacheSeconds: 600 });
+    harness = cached({ userCache: { ttlSeconds: 600 } });
     const browser = harness.browser();
     await browser.login(1);
     await browser.whoami();
@@ -73,7 +73,7 @@ describe("userCacheSeconds", () => {
   });
 
   it("never caches a missing user", async () => {
-    harness = cached({ userCacheSeconds: 600 });
+    harness = cached({ userCache: { ttlSeconds: 600 } });
     const browser = harness.browser();
     await browser.login(1);
     const removed = harness.users.get("1") as User;
@@ -87,8 +87,8 @@ describe("userCacheSeconds", () => {
     expect(loads).toEqual(["1"]);
   });
 
-  it("drops the oldest entry beyond userCacheMaxEntries", async () => {
-    harness = cached({ userCacheSeconds: 600, userCacheMaxEntries: 1 });
+  it("drops the oldest entry beyond userCache.maxEntries", async () => {
+    harness = cached({ userCache: { ttlSeconds: 600, maxEntries: 1 } });
     const notch = harness.browser();
     await notch.login(1);
     const steve = harness.browser();
