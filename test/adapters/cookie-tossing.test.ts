@@ -129,7 +129,7 @@ describe.each(CASES)("$name adapter, store answering $timing", ({ build, timing 
     });
 
     it("strong protection ends a tossed live session of another client, but logs this one in and deletes nothing", async () => {
-      const { env, app } = await setup({ sessionProtection: "strong" });
+      const { env, app } = await setup({ session: { protection: "strong" } });
       const attacker = new Browser(app);
       attacker.userAgent = "AttackerBrowser/9";
       await attacker.login("bob");
@@ -176,7 +176,7 @@ describe.each(CASES)("$name adapter, store answering $timing", ({ build, timing 
       const stale = attacker.remember as string;
       attacker.browser.jar.delete("session");
       await attacker.browser.whoami(); // rotates bob's token: `stale` is now a stale validator
-      env.clock.advance(env.manager.options.rememberRaceGraceSeconds + 1);
+      env.clock.advance(env.manager.options.rememberMe.raceGraceSeconds + 1);
       const { remember } = await loggedIn(app, "alice", true);
       const res = await sendCookies(app, `remember_token=${stale}; remember_token=${remember}`);
       expect(res.json()).toMatchObject({ user: "1", source: "remember" });

@@ -75,12 +75,11 @@ export function createEnv(
     secret: TEST_SECRET,
     store: withOutageSwitch(store, outage, timing),
     userLoader: (id) => [...USERS.values()].find((user) => user.id === id) ?? null,
-    loginView: "/login",
-    refreshView: "/reauth",
-    idleTimeoutSeconds: 600,
-    absoluteTimeoutSeconds: 3600,
     clock,
     ...overrides,
+    // Groups the test app sets are merged with the overrides' groups of the same name.
+    views: { loginView: "/login", refreshView: "/reauth", ...overrides.views },
+    session: { idleTimeoutSeconds: 600, absoluteTimeoutSeconds: 3600, ...overrides.session },
   });
   const events: TestEnv["events"] = [];
   manager.on("rememberTheft", ({ userId }) => events.push({ name: "rememberTheft", userId }));

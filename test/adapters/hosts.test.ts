@@ -57,7 +57,7 @@ describe.each(ADAPTERS)("$name adapter", ({ build }) => {
     it.each(["GET", "POST"])(
       "answers 400 to %s for another host, before reading the session (the store is down)",
       async (method) => {
-        const { env, app } = await setup({ allowedHosts: ["app.example.com"] });
+        const { env, app } = await setup({ network: { allowedHosts: ["app.example.com"] } });
         env.outage.down = true;
         const res = await app.send({
           method,
@@ -90,7 +90,7 @@ describe.each(ADAPTERS)("$name adapter", ({ build }) => {
     });
 
     it("serves an allowed host, and the CSRF check expects an Origin on it", async () => {
-      const { app } = await setup({ allowedHosts: ["app.example.com"] });
+      const { app } = await setup({ network: { allowedHosts: ["app.example.com"] } });
       const { token, cookie } = await tokenOn(app, "app.example.com");
       const body = `username=alice&_csrf=${token}`;
       const ok = await post(app, { host: "app.example.com", origin: "http://app.example.com", cookie }, body);
@@ -131,13 +131,13 @@ describe.each(ADAPTERS)("$name adapter", ({ build }) => {
       ["app.example.com.evil.example", [".app.example.com"], 400],
       ["[2001:db8::1]:8080", ["[2001:db8::1]"], 200],
     ])("Host %j with allowedHosts %j: %i", async (host, allowedHosts, status) => {
-      const { app } = await setup(allowedHosts ? { allowedHosts } : {});
+      const { app } = await setup(allowedHosts ? { network: { allowedHosts } } : {});
       const res = await app.send({ method: "GET", path: "/whoami", headers: { host } });
       expect(res.status).toBe(status);
     });
 
     it("behind a trusted proxy, checks X-Forwarded-Host and expects the Origin on it", async () => {
-      const { app } = await setup({ allowedHosts: ["app.example.com"], trustProxyHops: 1 });
+      const { app } = await setup({ network: { allowedHosts: ["app.example.com"], trustProxyHops: 1 } });
       const proxied = {
         host: "10.0.0.2:3000",
         "x-forwarded-host": "app.example.com",

@@ -101,7 +101,7 @@ describe.each(CASES)("$name adapter, store answering $timing", ({ build, timing 
 
       browser.jar.delete("session");
       expect((await browser.whoami()).user).toBe("1");
-      env.clock.advance(env.manager.options.rememberRaceGraceSeconds + 1);
+      env.clock.advance(env.manager.options.rememberMe.raceGraceSeconds + 1);
 
       const thief = new Browser(app);
       thief.jar.set("remember_token", stolen);
@@ -123,7 +123,7 @@ describe.each(CASES)("$name adapter, store answering $timing", ({ build, timing 
       expect(refused.status).toBe(403);
       expect(refused.cookie("remember_token")?.value).not.toBe(before);
 
-      env.clock.advance(env.manager.options.rememberRaceGraceSeconds + 1);
+      env.clock.advance(env.manager.options.rememberMe.raceGraceSeconds + 1);
       browser.jar.delete("session");
       expect((await browser.whoami()).user).toBe("1");
       expect(env.events.map((event) => event.name)).not.toContain("rememberTheft");
@@ -290,7 +290,7 @@ describe.each(CASES)("$name adapter, store answering $timing", ({ build, timing 
 
   describe("session protection", () => {
     it("basic: a changed User-Agent makes the session not fresh but keeps the user logged in", async () => {
-      const { env, browser } = await setup({ sessionProtection: "basic" });
+      const { env, browser } = await setup({ session: { protection: "basic" } });
       await browser.login("alice");
       expect((await browser.whoami()).fresh).toBe(true);
       browser.userAgent = "OtherBrowser/2.0";
@@ -299,7 +299,7 @@ describe.each(CASES)("$name adapter, store answering $timing", ({ build, timing 
     });
 
     it("strong: a changed User-Agent ends the session and clears its cookies", async () => {
-      const { browser } = await setup({ sessionProtection: "strong" });
+      const { browser } = await setup({ session: { protection: "strong" } });
       await browser.login("alice", { remember: true });
       browser.userAgent = "OtherBrowser/2.0";
       const res = await browser.get("/whoami");

@@ -179,7 +179,7 @@ afterEach(async () => {
 
 /** Starts a test app over a memory store, with a logged-in session cookie for alice. */
 async function start(build: Build, setup: AppSetup = {}) {
-  const env = createEnv({ sessionProtection: false });
+  const env = createEnv({ session: { protection: false } });
   const app = await build(env, setup);
   apps.push(app);
   const cookie = await createLoginCookie(env.manager, alice as NonNullable<typeof alice>);
