@@ -234,7 +234,7 @@ describe("client address from the socket, not X-Forwarded-For [flask-login #700/
   ];
 
   it("strong mode: a spoofed X-Forwarded-For does not change the fingerprint, while a new User-Agent ends the session", async () => {
-    const { manager, users } = createTestManager({ sessionProtection: "strong" });
+    const { manager, users } = createTestManager({ session: { protection: "strong" } });
     const served = await serve(createExpressApp(manager, users));
     try {
       const browser = new Browser(served.url, { "user-agent": "Browser/1" });
@@ -250,7 +250,7 @@ describe("client address from the socket, not X-Forwarded-For [flask-login #700/
   });
 
   it("basic mode: a spoofed X-Forwarded-For keeps the login fresh, while a new User-Agent marks it not fresh", async () => {
-    const { manager, users } = createTestManager({ sessionProtection: "basic" });
+    const { manager, users } = createTestManager({ session: { protection: "basic" } });
     const served = await serve(createExpressApp(manager, users));
     try {
       const browser = new Browser(served.url, { "user-agent": "Browser/1" });
@@ -267,7 +267,10 @@ describe("client address from the socket, not X-Forwarded-For [flask-login #700/
   });
 
   it("with trustProxyHops 1, the proxy-appended entry is the address: it counts, the client-written entries do not", async () => {
-    const { manager, users } = createTestManager({ sessionProtection: "strong", trustProxyHops: 1 });
+    const { manager, users } = createTestManager({
+      session: { protection: "strong" },
+      network: { trustProxyHops: 1 },
+    });
     const served = await serve(createExpressApp(manager, users));
     try {
       const browser = new Browser(served.url, { "x-forwarded-for": "198.51.100.20" });
@@ -280,7 +283,7 @@ describe("client address from the socket, not X-Forwarded-For [flask-login #700/
   });
 
   it("the address throttle ignores rotating proxy headers without trustProxyHops [better-auth XFF rotation] [checklist C.24]", async () => {
-    const { manager, users } = createTestManager({ maxAddressFailures: 3 });
+    const { manager, users } = createTestManager({ throttle: { maxAddressFailures: 3 } });
     const served = await serve(withAttemptRoute(createExpressApp(manager, users), users));
     try {
       const browser = new Browser(served.url);
@@ -306,7 +309,7 @@ describe("client address from the socket, not X-Forwarded-For [flask-login #700/
 describe("cookie flags [Flask-Login < 0.6.0: remember cookie not HttpOnly] [A5 3.3.1, 3.3.4] [checklist F.36-F.38, I.62]", () => {
   let served: Served;
   beforeAll(async () => {
-    const { manager, users } = createTestManager({ trustProxyHops: 1 });
+    const { manager, users } = createTestManager({ network: { trustProxyHops: 1 } });
     served = await serve(createExpressApp(manager, users));
   });
   afterAll(async () => served.close());
@@ -373,7 +376,7 @@ describe("cookie flags [Flask-Login < 0.6.0: remember cookie not HttpOnly] [A5 3
 
 describe("strong session protection with remember-me [Flask-Login #685, #241]", () => {
   it("a session restored from the remember cookie is fingerprinted: it survives later requests from the same client", async () => {
-    const { manager, users } = createTestManager({ sessionProtection: "strong" });
+    const { manager, users } = createTestManager({ session: { protection: "strong" } });
     const served = await serve(createExpressApp(manager, users));
     try {
       const browser = new Browser(served.url, { "user-agent": "Browser/1" });
@@ -390,7 +393,7 @@ describe("strong session protection with remember-me [Flask-Login #685, #241]", 
   });
 
   it("strong mode still ends a restored session whose fingerprint changes, with its remember token", async () => {
-    const { manager, users } = createTestManager({ sessionProtection: "strong" });
+    const { manager, users } = createTestManager({ session: { protection: "strong" } });
     const served = await serve(createExpressApp(manager, users));
     try {
       const browser = new Browser(served.url, { "user-agent": "Browser/1" });
@@ -459,7 +462,7 @@ describe("logout ends remember-me [Flask-Login #600] [A5 7.4.1] [checklist G.45-
 
 describe("brute-force throttle cannot be side-stepped [better-auth rate-limit bypasses] [NIST 800-63B 3.2.2] [checklist C.21]", () => {
   it("locks per account whatever the client address: rotating the socket address (a botnet) does not reset it", async () => {
-    const { manager } = createTestManager({ maxAccountFailures: 3, maxAddressFailures: 100 });
+    const { manager } = createTestManager({ throttle: { maxAccountFailures: 3, maxAddressFailures: 100 } });
     const outcomes: string[] = [];
     for (let i = 0; i < 5; i++) {
       const auth = await manager.authenticate(
@@ -474,7 +477,7 @@ describe("brute-force throttle cannot be side-stepped [better-auth rate-limit by
 
   /** Failed logins, one account each (so only the address counter can lock), from the given sockets. */
   async function sprayFrom(addresses: string[], maxAddressFailures: number): Promise<string[]> {
-    const { manager } = createTestManager({ maxAddressFailures });
+    const { manager } = createTestManager({ throttle: { maxAddressFailures } });
     const outcomes: string[] = [];
     for (const [index, remoteAddress] of addresses.entries()) {
       const auth = await manager.authenticate(
@@ -505,7 +508,7 @@ describe("brute-force throttle cannot be side-stepped [better-auth rate-limit by
   });
 
   it("lets parallel guesses through no faster than sequential ones: 60 concurrent attempts run verify only maxAccountFailures times [finding F-6: check-then-act race]", async () => {
-    const { manager } = createTestManager({ maxAccountFailures: 5, maxAddressFailures: 100 });
+    const { manager } = createTestManager({ throttle: { maxAccountFailures: 5, maxAddressFailures: 100 } });
     let verifies = 0;
     const attempts = Array.from({ length: 60 }, async (_, i) => {
       const auth = await manager.authenticate(
@@ -552,7 +555,7 @@ describe("brute-force throttle cannot be side-stepped [better-auth rate-limit by
   });
 
   it("holds the account lock against a burst of parallel HTTP requests", async () => {
-    const { manager, users } = createTestManager({ maxAccountFailures: 3 });
+    const { manager, users } = createTestManager({ throttle: { maxAccountFailures: 3 } });
     const served = await serve(withAttemptRoute(createExpressApp(manager, users), users, ["/attempt"], 20));
     try {
       const browser = new Browser(served.url);
@@ -575,7 +578,7 @@ describe("brute-force throttle cannot be side-stepped [better-auth rate-limit by
   });
 
   it("locks per account whatever proxy headers say", async () => {
-    const { manager, users } = createTestManager({ maxAccountFailures: 3 });
+    const { manager, users } = createTestManager({ throttle: { maxAccountFailures: 3 } });
     const served = await serve(withAttemptRoute(createExpressApp(manager, users), users));
     try {
       const browser = new Browser(served.url);
@@ -594,7 +597,7 @@ describe("brute-force throttle cannot be side-stepped [better-auth rate-limit by
   });
 
   it("shares one counter per account across login routes and path spellings (/attempt, /ATTEMPT, /attempt/, /api/v1/session)", async () => {
-    const { manager, users } = createTestManager({ maxAccountFailures: 4 });
+    const { manager, users } = createTestManager({ throttle: { maxAccountFailures: 4 } });
     const app = withAttemptRoute(createExpressApp(manager, users), users, ["/attempt", "/api/v1/session"]);
     const served = await serve(app);
     try {

@@ -133,7 +133,7 @@ describe("the session id travels only in the Cookie header [A5 14.2.1, 3.3.4] [c
   let remember: string;
 
   beforeAll(async () => {
-    const { manager, users } = createTestManager({ loginView: "/login" });
+    const { manager, users } = createTestManager({ views: { loginView: "/login" } });
     const app = createExpressApp(manager, users);
     app.post("/whoami", (req, res) => {
       res.json({ user: req.auth.isAuthenticated ? req.auth.requireUser().getId() : null });
@@ -230,11 +230,13 @@ describe("the session id travels only in the Cookie header [A5 14.2.1, 3.3.4] [c
 describe("cookie size [A5 3.3.5] [RFC 6265bis] [checklist F.39]", () => {
   it("keeps every cookie the library sets (name + value) within 4096 bytes, with the longest names over HTTPS", async () => {
     const { manager, users } = createTestManager({
-      trustProxyHops: 1,
-      sessionCookieName: "s".repeat(64),
-      rememberCookieName: "r".repeat(64),
-      csrfCookieName: "c".repeat(64),
-      flashCookieName: "f".repeat(64),
+      network: { trustProxyHops: 1 },
+      cookies: {
+        sessionName: "s".repeat(64),
+        rememberName: "r".repeat(64),
+        csrfName: "c".repeat(64),
+        flashName: "f".repeat(64),
+      },
     });
     const served = await serve(createExpressApp(manager, users));
     try {
@@ -265,7 +267,10 @@ describe("flash cookie size [finding: 5 flashes of 300 non-ASCII characters made
   it.each(WORST_CASES)(
     "keeps the flash cookie within 4096 bytes for six long messages of %s, newest kept",
     async (_case, unit) => {
-      const { manager, users } = createTestManager({ trustProxyHops: 1, flashCookieName: "f".repeat(64) });
+      const { manager, users } = createTestManager({
+        network: { trustProxyHops: 1 },
+        cookies: { flashName: "f".repeat(64) },
+      });
       const app = createExpressApp(manager, users);
       app.get("/flash-lots", (req, res) => {
         for (let i = 0; i < 6; i++) req.auth.flash(`${i}${unit.repeat(400)}`, unit.repeat(40));
@@ -297,9 +302,9 @@ describe("event payloads expose no secrets to loggers [A5 16.2.5] [CS-Logging] [
     const API_KEY = "api-key-0123456789abcdef";
     const PASSWORD = "hunter2-correct-horse-battery";
     const { manager, users } = createTestManager({
-      rememberRaceGraceSeconds: 0,
-      maxAccountFailures: 2,
-      loginView: "/login",
+      rememberMe: { raceGraceSeconds: 0 },
+      throttle: { maxAccountFailures: 2 },
+      views: { loginView: "/login" },
       requestLoader: (req) => (req.header("x-api-key") === API_KEY ? (users.get("bob") ?? null) : null),
     });
     const payloads: { event: string; payload: unknown }[] = [];

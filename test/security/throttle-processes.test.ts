@@ -74,10 +74,12 @@ class Fleet {
           store,
           clock: this.clock,
           userLoader: (id) => (id === "alice" ? this.alice : null),
-          maxAccountFailures: MAX_ACCOUNT_FAILURES,
-          // Only the per-account limit is under test: the guesses come from a botnet.
-          maxAddressFailures: 100,
-          lockBaseSeconds: LOCK_BASE_SECONDS,
+          throttle: {
+            maxAccountFailures: MAX_ACCOUNT_FAILURES,
+            // Only the per-account limit is under test: the guesses come from a botnet.
+            maxAddressFailures: 100,
+            lockBaseSeconds: LOCK_BASE_SECONDS,
+          },
         }),
     );
   }
@@ -350,7 +352,7 @@ await describeIfPostgres("brute-force throttle across processes sharing one Post
       return store;
     });
     // Create the tables before the race, so the test measures the throttle, not the migration.
-    await Promise.all(stores.map((store) => store.getFailures("warm-up", 0)));
+    await Promise.all(stores.map((store) => store.getCounter("warm-up", 0)));
     return stores;
   });
 });

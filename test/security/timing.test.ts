@@ -35,7 +35,7 @@ function createLoginApp(maxAccountFailures: number) {
     secret: SECRET,
     store: new MemoryStore(),
     userLoader: (id) => users.get(id) ?? null,
-    maxAccountFailures,
+    throttle: { maxAccountFailures },
   });
   const app = express();
   initApp(app, manager);
