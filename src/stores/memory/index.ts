@@ -1,9 +1,10 @@
 import type { Clock } from "../../core/clock.js";
-import { systemClock } from "../../core/clock.js";
-import { ConfigurationError, StoreError } from "../../core/errors.js";
+import { StoreError } from "../../core/errors.js";
 import type { MaybePromise } from "../../core/maybe-promise.js";
 import type {
   CounterRecord,
+  OneTimeTokenRecord,
+  OneTimeTokenStorage,
   RememberRotation,
   RememberTokenRecord,
   SessionPatch,
@@ -11,6 +12,10 @@ import type {
   SessionStore,
 } from "../../core/store.js";
 import { constantTimeEqual } from "../../core/tokens.js";
+import { MemoryCounters } from "./counters.js";
+import { MemoryOneTimeTokens } from "./one-time-tokens.js";
+import { startSweepTimer } from "./sweep-timer.js";
+import { addToIndex, removeFromIndex } from "./user-index.js";
 
 /**
  * Options of {@link MemoryStore}.
@@ -32,9 +37,10 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * A {@link SessionStore} that keeps everything in this process's memory. Meant for tests, demos and
- * single-process development servers: data disappears on restart and is not shared between
- * processes or cluster workers. Use the SQLite, PostgreSQL or Redis store in production.
+ * A {@link SessionStore} (with one-time tokens, {@link OneTimeTokenStorage}) that keeps everything in
+ * this process's memory. Meant for tests, demos and single-process development servers: data
+ * disappears on restart and is not shared between processes or cluster workers. Use the SQLite,
+ * PostgreSQL or Redis store in production.
  *
  * Lookups by id are `Map` reads; a per-user index makes listing and revoking a user's sessions and
  * tokens proportional to that user's records, not to the whole store. Every record going in or out
@@ -49,12 +55,13 @@ export interface MemoryStoreOptions {
  * const found = await store.getSession(session.id, Date.now());
  * ```
  */
-export class MemoryStore implements SessionStore {
+export class MemoryStore implements SessionStore, OneTimeTokenStorage {
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #userSessions = new Map<string, Set<string>>();
   readonly #tokens = new Map<string, RememberTokenRecord>();
   readonly #userTokens = new Map<string, Set<string>>();
-  readonly #counters = new Map<string, CounterRecord>();
+  readonly #counters = new MemoryCounters();
+  readonly #oneTimeTokens = new MemoryOneTimeTokens();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -64,19 +71,7 @@ export class MemoryStore implements SessionStore {
    * ```
    */
   constructor(options: MemoryStoreOptions = {}) {
-    const { sweepIntervalSeconds } = options;
-    if (sweepIntervalSeconds !== undefined) {
-      if (!Number.isFinite(sweepIntervalSeconds) || sweepIntervalSeconds <= 0) {
-        throw new ConfigurationError(
-          `MemoryStore: sweepIntervalSeconds must be a positive number of seconds (got ${String(sweepIntervalSeconds)}); omit it to disable sweeping.`,
-        );
-      }
-      const clock = options.clock ?? systemClock;
-      this.#timer = setInterval(() => {
-        this.#sweep(clock.now());
-      }, sweepIntervalSeconds * 1000);
-      this.#timer.unref();
-    }
+    this.#timer = startSweepTimer(options.sweepIntervalSeconds, options.clock, (now) => this.#sweep(now));
   }
 
   /**
@@ -274,19 +269,7 @@ export class MemoryStore implements SessionStore {
    * ```
    */
   async incrementCounter(key: string, now: number, ttlMs: number): Promise<CounterRecord> {
-    const existing = this.#counters.get(key);
-    const record: CounterRecord =
-      existing && existing.expiresAt > now
-        ? {
-            key,
-            count: existing.count + 1,
-            firstAt: existing.firstAt,
-            lastAt: now,
-            expiresAt: Math.max(existing.expiresAt, now + ttlMs),
-          }
-        : { key, count: 1, firstAt: now, lastAt: now, expiresAt: now + ttlMs };
-    this.#counters.set(key, record);
-    return { ...record };
+    return this.#counters.increment(key, now, ttlMs);
   }
 
   /**
@@ -296,8 +279,7 @@ export class MemoryStore implements SessionStore {
    * ```
    */
   async getCounter(key: string, now: number): Promise<CounterRecord | null> {
-    const record = this.#counters.get(key);
-    return record && record.expiresAt > now ? { ...record } : null;
+    return this.#counters.get(key, now);
   }
 
   /**
@@ -308,6 +290,48 @@ export class MemoryStore implements SessionStore {
    */
   async deleteCounter(key: string): Promise<void> {
     this.#counters.delete(key);
+  }
+
+  /**
+   * @example
+   * ```ts
+   * await store.createOneTimeToken({ ...record, expiresAt: Date.now() + 1_800_000 });
+   * ```
+   */
+  async createOneTimeToken(token: OneTimeTokenRecord): Promise<void> {
+    this.#oneTimeTokens.create(token);
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const pending = await store.findOneTimeToken(hashToken(token), Date.now());
+   * ```
+   */
+  async findOneTimeToken(tokenHash: string, now: number): Promise<OneTimeTokenRecord | null> {
+    return this.#oneTimeTokens.find(tokenHash, now);
+  }
+
+  /**
+   * Atomic because the read and the delete run synchronously, without an `await` in between.
+   *
+   * @example
+   * ```ts
+   * const record = await store.consumeOneTimeToken(hashToken(token), Date.now());
+   * ```
+   */
+  async consumeOneTimeToken(tokenHash: string, now: number): Promise<OneTimeTokenRecord | null> {
+    return this.#oneTimeTokens.consume(tokenHash, now);
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const removed = await store.deleteUserOneTimeTokens("42", "password-reset");
+   * ```
+   */
+  async deleteUserOneTimeTokens(userId: string, purpose: string | null): Promise<number> {
+    return this.#oneTimeTokens.deleteUser(userId, purpose);
   }
 
   /**
@@ -343,10 +367,7 @@ export class MemoryStore implements SessionStore {
     for (const [selector, token] of this.#tokens) {
       if (token.expiresAt <= now && this.#removeToken(selector)) removed++;
     }
-    for (const [key, record] of this.#counters) {
-      if (record.expiresAt <= now && this.#counters.delete(key)) removed++;
-    }
-    return removed;
+    return removed + this.#counters.sweep(now) + this.#oneTimeTokens.sweep(now);
   }
 
   #removeSession(id: string): boolean {
@@ -364,20 +385,4 @@ export class MemoryStore implements SessionStore {
     removeFromIndex(this.#userTokens, token.userId, selector);
     return true;
   }
-}
-
-function addToIndex(index: Map<string, Set<string>>, userId: string, id: string): void {
-  let ids = index.get(userId);
-  if (!ids) {
-    ids = new Set();
-    index.set(userId, ids);
-  }
-  ids.add(id);
-}
-
-function removeFromIndex(index: Map<string, Set<string>>, userId: string, id: string): void {
-  const ids = index.get(userId);
-  if (!ids) return;
-  ids.delete(id);
-  if (ids.size === 0) index.delete(userId);
 }

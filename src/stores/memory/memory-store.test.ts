@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigurationError } from "../../core/errors.js";
 import {
   defineCounterStorageTests,
+  defineOneTimeTokenStorageTests,
   defineRememberTokenStorageTests,
   defineSessionStorageTests,
   defineStoreConformanceTests,
@@ -18,12 +19,23 @@ defineStoreConformanceTests({
   afterEach,
 });
 
+defineOneTimeTokenStorageTests({
+  name: "MemoryStore",
+  createStore: () => new MemoryStore(),
+  describe,
+  it,
+  beforeEach,
+  afterEach,
+});
+
 // Each part's suite on its own, creating the store inside each test (no hooks).
 for (const definePart of [
   defineSessionStorageTests,
   defineRememberTokenStorageTests,
   defineCounterStorageTests,
+  defineOneTimeTokenStorageTests,
   defineStoreMaintenanceTests,
+  defineOneTimeTokenStorageTests,
 ]) {
   definePart({ name: "MemoryStore", createStore: () => new MemoryStore(), describe, it });
 }
