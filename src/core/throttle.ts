@@ -1,9 +1,10 @@
 import { isIPv4, isIPv6 } from "node:net";
+import type { ThrottleSettings } from "./settings.js";
 import type { CounterRecord, SessionStore } from "./store.js";
 import { hashToken } from "./tokens.js";
 
 /**
- * Settings of the login throttle (a subset of the manager's options).
+ * Settings of the login throttle: the manager's `throttle` group.
  *
  * @example
  * ```ts
@@ -11,20 +12,14 @@ import { hashToken } from "./tokens.js";
  *   lockMaxSeconds: 3600, failureWindowSeconds: 86400 };
  * ```
  */
-export interface ThrottlePolicy {
-  maxAccountFailures: number;
-  maxAddressFailures: number;
-  lockBaseSeconds: number;
-  lockMaxSeconds: number;
-  failureWindowSeconds: number;
-}
+export type ThrottlePolicy = ThrottleSettings;
 
 /**
  * Whether a login attempt may go ahead, and if not, for how long it is locked.
  *
  * @example
  * ```ts
- * const status = await throttle.check("alice", "10.0.0.1", now);
+ * const status: ThrottleStatus = { locked: true, retryAfterSeconds: 30 };
  * if (status.locked) reply429(status.retryAfterSeconds);
  * ```
  */
@@ -87,7 +82,7 @@ export type BudgetedCheck<T> =
  * @example
  * ```ts
  * const throttle = new LoginThrottle(store, policy);
- * await throttle.recordFailure("alice", "10.0.0.1", now);
+ * const outcome = await throttle.checkSecret("alice", "10.0.0.1", () => Date.now(), check);
  * ```
  */
 export class LoginThrottle {
@@ -159,15 +154,6 @@ export class LoginThrottle {
     });
   }
 
-  /** Reports whether the account or the address is locked at `now`. */
-  async check(account: string, address: string, now: number): Promise<ThrottleStatus> {
-    const [accountRecord, addressRecord] = await Promise.all([
-      this.#store.getCounter(accountKey(account), now),
-      this.#store.getCounter(addressKey(address), now),
-    ]);
-    return this.#status(accountRecord, addressRecord, now);
-  }
-
   /**
    * Decides whether an attempt may verify a password, counting it as a failure of the account first.
    * A locked account or address refuses the attempt without counting it (a refused attempt checks no
@@ -204,18 +190,6 @@ export class LoginThrottle {
   ): Promise<ThrottleStatus> {
     const addressRecord = await this.#store.incrementCounter(addressKey(address), now, this.#ttlMs());
     return this.#status(admission.charge, addressRecord, now);
-  }
-
-  /**
-   * Counts one failure for the account and the address, for a failure noticed without
-   * {@link LoginThrottle.admit}; returns the resulting status.
-   */
-  async recordFailure(account: string, address: string, now: number): Promise<ThrottleStatus> {
-    const [accountRecord, addressRecord] = await Promise.all([
-      this.#store.incrementCounter(accountKey(account), now, this.#ttlMs()),
-      this.#store.incrementCounter(addressKey(address), now, this.#ttlMs()),
-    ]);
-    return this.#status(accountRecord, addressRecord, now);
   }
 
   /** Forgets the account's failures after a successful login. */
