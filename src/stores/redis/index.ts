@@ -1,14 +1,18 @@
 import type {
   CounterRecord,
+  OneTimeTokenRecord,
+  OneTimeTokenStorage,
   RememberRotation,
   RememberTokenRecord,
   SessionPatch,
   SessionRecord,
   SessionStore,
 } from "../../core/store.js";
-import { evalScript, type RedisDriver, redisDriver } from "./driver.js";
+import { RedisCommands } from "./commands.js";
+import { redisDriver } from "./driver.js";
 import { toStoreError } from "./errors.js";
 import { recordOrSet, scanBatches, sweepKind } from "./keys.js";
+import { RedisOneTimeTokens } from "./one-time-tokens.js";
 import { type RedisStoreOptions, resolveKeyPrefix } from "./options.js";
 import {
   COUNTER_FIELDS,
@@ -40,13 +44,13 @@ export { type ConnectRedisOptions, connectRedis } from "./connect.js";
 export type { RedisStoreOptions } from "./options.js";
 
 /**
- * A {@link SessionStore} on Redis 6.2+ (tested on 7.0; standalone or Sentinel) through node-redis (4.6 to
- * 6) or ioredis (5, 6).
+ * A {@link SessionStore}, with one-time tokens ({@link OneTimeTokenStorage}), on Redis 6.2+
+ * (tested on 7.0; standalone or Sentinel) through node-redis (4.6 to 6) or ioredis (5, 6).
  *
- * Layout, all under `keyPrefix`: `session:<id>` and `remember:<selector>` hashes, counters as
- * `failures:<key>` hashes (their name from when they only counted login failures; credential epochs
- * live there too, for about 400 days), and per-user sets `user:<userId>:sessions` /
- * `user:<userId>:remember`. Every record key gets `PEXPIREAT` = its `expiresAt` (so the manager's
+ * Layout, all under `keyPrefix`: `session:<id>`, `remember:<selector>` and `onetime:<tokenHash>`
+ * hashes, counters as `failures:<key>` hashes (their name from when they only counted login
+ * failures; credential epochs live there too, for about 400 days), and per-user sets
+ * `user:<userId>:sessions` / `:remember` / `:onetime`. Every record key gets `PEXPIREAT` = its `expiresAt` (so the manager's
  * clock must be real time, or a fake clock set in the future), and each per-user set expires with
  * its longest-lived member. Run Redis with `maxmemory-policy noeviction`: every key has a TTL, so any
  * other policy may evict sessions and counters (lifting locks, forgetting epochs) under memory
@@ -91,19 +95,21 @@ export type { RedisStoreOptions } from "./options.js";
  * const store = new RedisStore({ client, keyPrefix: "myapp:lm:" });
  * ```
  */
-export class RedisStore implements SessionStore {
-  private readonly driver: RedisDriver;
+export class RedisStore implements SessionStore, OneTimeTokenStorage {
+  private readonly redis: RedisCommands;
   private readonly prefix: string;
+  private readonly oneTimeTokens: RedisOneTimeTokens;
 
   /** @throws ConfigurationError for a missing or unknown client, an empty prefix or an unknown option name. */
   constructor(options: RedisStoreOptions) {
     this.prefix = resolveKeyPrefix(options);
-    this.driver = redisDriver(options.client);
+    this.redis = new RedisCommands(redisDriver(options.client), this.prefix);
+    this.oneTimeTokens = new RedisOneTimeTokens(this.redis);
   }
 
   async createSession(session: SessionRecord): Promise<void> {
     const pairs = fieldPairs({ ...session, id: undefined, fresh: session.fresh ? "1" : "0" });
-    await this.script(
+    await this.redis.script(
       "createSession",
       CREATE_RECORD,
       [this.sessionKey(session.id), this.userKey(session.userId, "sessions")],
@@ -112,7 +118,11 @@ export class RedisStore implements SessionStore {
   }
 
   async getSession(id: string, now: number): Promise<SessionRecord | null> {
-    const reply = (await this.send("getSession", ["HMGET", this.sessionKey(id), ...SESSION_FIELDS])) as Reply;
+    const reply = (await this.redis.send("getSession", [
+      "HMGET",
+      this.sessionKey(id),
+      ...SESSION_FIELDS,
+    ])) as Reply;
     const session = sessionFromReply(id, reply);
     return session && session.expiresAt > now ? session : null;
   }
@@ -127,7 +137,7 @@ export class RedisStore implements SessionStore {
       rememberSelector: rememberSelector ?? undefined,
     });
     const clearSelector = rememberSelector === null ? "1" : "0";
-    const updated = await this.script(
+    const updated = await this.redis.script(
       "updateSession",
       UPDATE_SESSION,
       [this.sessionKey(id)],
@@ -137,7 +147,7 @@ export class RedisStore implements SessionStore {
   }
 
   async deleteSession(id: string): Promise<boolean> {
-    const deleted = await this.script(
+    const deleted = await this.redis.script(
       "deleteSession",
       DELETE_RECORD,
       [this.sessionKey(id)],
@@ -147,7 +157,7 @@ export class RedisStore implements SessionStore {
   }
 
   async listUserSessions(userId: string, now: number): Promise<SessionRecord[]> {
-    const flat = (await this.script(
+    const flat = (await this.redis.script(
       "listUserSessions",
       LIST_RECORDS,
       [this.userKey(userId, "sessions")],
@@ -162,7 +172,7 @@ export class RedisStore implements SessionStore {
   }
 
   async deleteUserSessions(userId: string, exceptSessionId?: string): Promise<number> {
-    const removed = await this.script(
+    const removed = await this.redis.script(
       "deleteUserSessions",
       DELETE_USER_RECORDS,
       [this.userKey(userId, "sessions")],
@@ -172,7 +182,7 @@ export class RedisStore implements SessionStore {
   }
 
   async createRememberToken(token: RememberTokenRecord): Promise<void> {
-    await this.script(
+    await this.redis.script(
       "createRememberToken",
       CREATE_RECORD,
       [this.tokenKey(token.selector), this.userKey(token.userId, "remember")],
@@ -181,7 +191,7 @@ export class RedisStore implements SessionStore {
   }
 
   async getRememberToken(selector: string, now: number): Promise<RememberTokenRecord | null> {
-    const reply = (await this.send("getRememberToken", [
+    const reply = (await this.redis.send("getRememberToken", [
       "HMGET",
       this.tokenKey(selector),
       ...TOKEN_FIELDS,
@@ -197,7 +207,7 @@ export class RedisStore implements SessionStore {
     rotation: RememberRotation,
   ): Promise<boolean> {
     const { validatorHash, previousValidatorHash, rotatedAt, rotatedBy } = rotation;
-    const swapped = await this.script(
+    const swapped = await this.redis.script(
       "swapRememberValidator",
       SWAP_REMEMBER_VALIDATOR,
       [this.tokenKey(selector)],
@@ -211,7 +221,7 @@ export class RedisStore implements SessionStore {
   }
 
   async deleteRememberToken(selector: string): Promise<boolean> {
-    const deleted = await this.script(
+    const deleted = await this.redis.script(
       "deleteRememberToken",
       DELETE_RECORD,
       [this.tokenKey(selector)],
@@ -221,7 +231,7 @@ export class RedisStore implements SessionStore {
   }
 
   async deleteUserRememberTokens(userId: string): Promise<number> {
-    const removed = await this.script(
+    const removed = await this.redis.script(
       "deleteUserRememberTokens",
       DELETE_USER_RECORDS,
       [this.userKey(userId, "remember")],
@@ -246,7 +256,7 @@ export class RedisStore implements SessionStore {
   }
 
   async incrementCounter(key: string, now: number, ttlMs: number): Promise<CounterRecord> {
-    const reply = (await this.script(
+    const reply = (await this.redis.script(
       "incrementCounter",
       INCREMENT_COUNTER,
       [this.counterKey(key)],
@@ -258,7 +268,7 @@ export class RedisStore implements SessionStore {
   }
 
   async getCounter(key: string, now: number): Promise<CounterRecord | null> {
-    const reply = (await this.send("getCounter", [
+    const reply = (await this.redis.send("getCounter", [
       "HMGET",
       this.counterKey(key),
       ...COUNTER_FIELDS,
@@ -268,7 +278,37 @@ export class RedisStore implements SessionStore {
   }
 
   async deleteCounter(key: string): Promise<void> {
-    await this.send("deleteCounter", ["DEL", this.counterKey(key)]);
+    await this.redis.send("deleteCounter", ["DEL", this.counterKey(key)]);
+  }
+
+  /**
+   * @example
+   * ```ts
+   * await store.createOneTimeToken({ tokenHash: hashToken(token), purpose: "password-reset", userId: "42",
+   *   data: "", epoch, createdAt: now, expiresAt: now + 1_800_000 });
+   * ```
+   */
+  createOneTimeToken(token: OneTimeTokenRecord): Promise<void> {
+    return this.oneTimeTokens.createOneTimeToken(token);
+  }
+
+  /** @example `const pending = await store.findOneTimeToken(hashToken(token), Date.now());` */
+  findOneTimeToken(tokenHash: string, now: number): Promise<OneTimeTokenRecord | null> {
+    return this.oneTimeTokens.findOneTimeToken(tokenHash, now);
+  }
+
+  /**
+   * One Lua script: of several concurrent callers with the same hash, exactly one gets the record.
+   *
+   * @example `const record = await store.consumeOneTimeToken(hashToken(token), Date.now());`
+   */
+  consumeOneTimeToken(tokenHash: string, now: number): Promise<OneTimeTokenRecord | null> {
+    return this.oneTimeTokens.consumeOneTimeToken(tokenHash, now);
+  }
+
+  /** @example `const removed = await store.deleteUserOneTimeTokens("42", null); // every purpose` */
+  deleteUserOneTimeTokens(userId: string, purpose: string | null): Promise<number> {
+    return this.oneTimeTokens.deleteUserOneTimeTokens(userId, purpose);
   }
 
   /**
@@ -288,7 +328,7 @@ export class RedisStore implements SessionStore {
 
   /** Stops listening to the client's events (and removes the 'error' listener it added); never closes the client. */
   async close(): Promise<void> {
-    this.driver.detach();
+    this.redis.driver.detach();
   }
 
   private async deleteAllOf(record: "session" | "remember", operation: string): Promise<number> {
@@ -312,14 +352,16 @@ export class RedisStore implements SessionStore {
     args: (kinds: string[]) => string[],
   ): Promise<number> {
     let total = 0;
-    for await (const keys of scanBatches((args) => this.send(operation, args), this.prefix)) {
+    for await (const keys of scanBatches((args) => this.redis.send(operation, args), this.prefix)) {
       const batch = keys.flatMap((key) => {
         const kind = classify(key);
         return kind ? [{ key, kind }] : [];
       });
       if (batch.length === 0) continue;
       const keysOf = batch.map((entry) => entry.key);
-      total += Number(await this.script(operation, script, keysOf, args(batch.map((entry) => entry.kind))));
+      total += Number(
+        await this.redis.script(operation, script, keysOf, args(batch.map((entry) => entry.kind))),
+      );
     }
     return total;
   }
@@ -338,26 +380,5 @@ export class RedisStore implements SessionStore {
 
   private userKey(userId: string, kind: "sessions" | "remember"): string {
     return `${this.prefix}user:${userId}:${kind}`;
-  }
-
-  private async send(operation: string, args: string[]): Promise<unknown> {
-    try {
-      return await this.driver.send(args);
-    } catch (error) {
-      throw toStoreError(operation, error, this.driver.notConnectedYet());
-    }
-  }
-
-  private async script(
-    operation: string,
-    script: LuaScript,
-    keys: string[],
-    args: string[],
-  ): Promise<unknown> {
-    try {
-      return await evalScript(this.driver, script, keys, args);
-    } catch (error) {
-      throw toStoreError(operation, error, this.driver.notConnectedYet());
-    }
   }
 }

@@ -1,6 +1,7 @@
 /**
  * How the store's SCAN walks (`deleteExpired`, `deleteAllSessions`, `deleteAllRememberTokens`) read
- * key names under the prefix: which keys to match, and what each found key is.
+ * key names under the prefix: which keys to match, and what each found key is. One-time tokens
+ * (`onetime:<hash>`, `user:<id>:onetime`) are swept, never matched by the `deleteAll…` walks.
  *
  * @module
  */
@@ -42,19 +43,20 @@ export async function* scanBatches(
 
 /**
  * What `deleteExpired` does with a key: "f" a counter (`failures:<key>`, whatever it counts), "s" /
- * "r" a per-user set of sessions / remember-me tokens; undefined leaves it alone (records expire by
- * their own TTL).
+ * "r" / "o" a per-user set of sessions / remember-me tokens / one-time tokens; undefined leaves it
+ * alone (records expire by their own TTL, and are swept through their user's set).
  *
  * @example
  * ```ts
  * sweepKind("lm:", "lm:user:42:sessions"); // "s"
  * ```
  */
-export function sweepKind(prefix: string, key: string): "f" | "s" | "r" | undefined {
+export function sweepKind(prefix: string, key: string): "f" | "s" | "r" | "o" | undefined {
   if (key.startsWith(`${prefix}failures:`)) return "f";
   if (!key.startsWith(`${prefix}user:`)) return undefined;
   if (key.endsWith(":sessions")) return "s";
   if (key.endsWith(":remember")) return "r";
+  if (key.endsWith(":onetime")) return "o";
   return undefined;
 }
 

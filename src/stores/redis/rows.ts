@@ -1,10 +1,16 @@
 /**
- * Records as Redis keeps them: the hash fields of sessions, remember-me tokens and counters, in the
- * order the store reads them with HMGET, and the records rebuilt from the replies.
+ * Records as Redis keeps them: the hash fields of sessions, remember-me tokens, counters and
+ * one-time tokens, in the order the store reads them with HMGET, and the records rebuilt from the
+ * replies.
  *
  * @module
  */
-import type { CounterRecord, RememberTokenRecord, SessionRecord } from "../../core/store.js";
+import type {
+  CounterRecord,
+  OneTimeTokenRecord,
+  RememberTokenRecord,
+  SessionRecord,
+} from "../../core/store.js";
 
 /**
  * A session hash's fields, in the order `getSession` reads them (the id is the key name).
@@ -56,6 +62,16 @@ export const TOKEN_FIELDS = [
  * ```
  */
 export const COUNTER_FIELDS = ["count", "firstFailureAt", "lastFailureAt", "expiresAt"] as const;
+/**
+ * A one-time token hash's fields, in the order `findOneTimeToken` reads them (the token hash is the
+ * key name). The `CONSUME_ONE_TIME_TOKEN` script reads the same fields in the same order.
+ *
+ * @example
+ * ```ts
+ * await send(["HMGET", oneTimeKey, ...ONE_TIME_FIELDS]);
+ * ```
+ */
+export const ONE_TIME_FIELDS = ["purpose", "userId", "data", "epoch", "createdAt", "expiresAt"] as const;
 
 /**
  * An HMGET reply, or a script's flat array of them: a field Redis does not have is null.
@@ -163,6 +179,30 @@ export function counterFromReply(key: string, values: Reply): CounterRecord | nu
     count: Number(count),
     firstAt: Number(firstAt),
     lastAt: Number(lastAt),
+    expiresAt: Number(expiresAt),
+  };
+}
+
+/**
+ * The one-time token an HMGET of {@link ONE_TIME_FIELDS} describes, or null when it does not exist
+ * (a reply that is not a list, such as a script's nil, is none either).
+ *
+ * @example
+ * ```ts
+ * const token = oneTimeTokenFromReply(tokenHash, reply);
+ * ```
+ */
+export function oneTimeTokenFromReply(tokenHash: string, values: unknown): OneTimeTokenRecord | null {
+  if (!Array.isArray(values)) return null;
+  const [purpose, userId, data, epoch, createdAt, expiresAt] = values as Reply;
+  if (typeof purpose !== "string" || typeof userId !== "string") return null;
+  return {
+    tokenHash,
+    purpose,
+    userId,
+    data: typeof data === "string" ? data : "",
+    epoch: Number(epoch),
+    createdAt: Number(createdAt),
     expiresAt: Number(expiresAt),
   };
 }

@@ -225,7 +225,7 @@ return { tostring(count), first, ARGV[1], expires }
 /**
  * Sweeps one SCAN batch: deletes counters expired at `now`; in per-user sets, deletes records
  * expired at `now` and drops members whose record Redis already expired. Returns the count.
- * KEYS: counters and sets. ARGV: key prefix, now, then one kind per key ("f", "s" or "r").
+ * KEYS: counters and sets. ARGV: key prefix, now, then one kind per key ("f", "s", "r" or "o").
  *
  * @example
  * ```ts
@@ -233,6 +233,7 @@ return { tostring(count), first, ARGV[1], expires }
  * ```
  */
 export const SWEEP = luaScript(`
+local RECORDS = { s = 'session:', r = 'remember:', o = 'onetime:' }
 local now = tonumber(ARGV[2])
 local removed = 0
 for i, key in ipairs(KEYS) do
@@ -244,7 +245,7 @@ for i, key in ipairs(KEYS) do
       removed = removed + 1
     end
   else
-    local records = ARGV[1] .. (kind == 's' and 'session:' or 'remember:')
+    local records = ARGV[1] .. RECORDS[kind]
     for _, id in ipairs(redis.call('SMEMBERS', key)) do
       local at = redis.call('HGET', records .. id, 'expiresAt')
       if not at or tonumber(at) <= now then
@@ -253,6 +254,50 @@ for i, key in ipairs(KEYS) do
         removed = removed + 1
       end
     end
+  end
+end
+return removed
+`);
+
+/**
+ * Deletes and returns a one-time token that has not expired at `now`, and removes it from its
+ * user's set; nil when there is none (an expired one is left for the sweep). One script, so of
+ * several concurrent callers exactly one gets the fields.
+ * KEYS: token. ARGV: key prefix, token hash, now. Returns the values of `ONE_TIME_FIELDS`, or nil.
+ *
+ * @example
+ * ```ts
+ * const reply = await evalScript(driver, CONSUME_ONE_TIME_TOKEN, [tokenKey], [prefix, tokenHash, String(now)]);
+ * ```
+ */
+export const CONSUME_ONE_TIME_TOKEN = luaScript(`
+local v = redis.call('HMGET', KEYS[1], 'purpose', 'userId', 'data', 'epoch', 'createdAt', 'expiresAt')
+if not v[2] or tonumber(v[6]) <= tonumber(ARGV[3]) then return nil end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', ARGV[1] .. 'user:' .. v[2] .. ':onetime', ARGV[2])
+return v
+`);
+
+/**
+ * Deletes a user's one-time tokens of one purpose, or of every purpose, and returns how many
+ * existed; drops set members whose token Redis already expired.
+ * KEYS: user set. ARGV: token key prefix (`<prefix>onetime:`), "1" for every purpose, the purpose.
+ *
+ * @example
+ * ```ts
+ * const n = await evalScript(driver, DELETE_USER_ONE_TIME_TOKENS, [setKey], [`${prefix}onetime:`, "0", "password-reset"]);
+ * ```
+ */
+export const DELETE_USER_ONE_TIME_TOKENS = luaScript(`
+local removed = 0
+for _, hash in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local purpose = redis.call('HGET', ARGV[1] .. hash, 'purpose')
+  if not purpose then
+    redis.call('SREM', KEYS[1], hash)
+  elseif ARGV[2] == '1' or purpose == ARGV[3] then
+    redis.call('DEL', ARGV[1] .. hash)
+    redis.call('SREM', KEYS[1], hash)
+    removed = removed + 1
   end
 end
 return removed
