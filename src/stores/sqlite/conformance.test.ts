@@ -3,12 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "vitest";
 import { SQLITE_TEST_DRIVERS, type TestDatabase } from "../../../test/drivers/sqlite.js";
-import { defineStoreConformanceTests } from "../../testing/store-suite.js";
+import { defineOneTimeTokenStorageTests, defineStoreConformanceTests } from "../../testing/store-suite.js";
 import { SqliteStore } from "./index.js";
 
-for (const driver of SQLITE_TEST_DRIVERS) {
+// One-time tokens are not yet part of SessionStore: their suite runs beside the full one.
+const SUITES = [defineStoreConformanceTests, defineOneTimeTokenStorageTests];
+
+for (const [driver, defineSuite] of SQLITE_TEST_DRIVERS.flatMap((d) => SUITES.map((f) => [d, f] as const))) {
   const dirs = new Map<SqliteStore, string>();
-  defineStoreConformanceTests({
+  defineSuite({
     name: `SqliteStore on a file, ${driver.label}`,
     createStore: () => {
       const dir = mkdtempSync(join(tmpdir(), "login-manager-sqlite-"));
@@ -26,7 +29,7 @@ for (const driver of SQLITE_TEST_DRIVERS) {
     it,
   });
 
-  defineStoreConformanceTests({
+  defineSuite({
     name: `SqliteStore on :memory:, ${driver.label}`,
     createStore: () => new SqliteStore({ database: ":memory:", driver: driver.name }),
     describe,
@@ -36,7 +39,7 @@ for (const driver of SQLITE_TEST_DRIVERS) {
   });
 
   const connections = new Map<SqliteStore, TestDatabase>();
-  defineStoreConformanceTests({
+  defineSuite({
     name: `SqliteStore on a caller's connection with tablePrefix, ${driver.label}`,
     createStore: () => {
       const db = driver.open(":memory:");

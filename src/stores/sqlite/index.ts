@@ -1,7 +1,8 @@
 /**
  * `login-manager/stores/sqlite`: the {@link SessionStore} on one SQLite file, through node:sqlite or
  * better-sqlite3 (`drivers.ts`). The class below maps each contract method to a statement prepared in
- * `statements.ts`, on the tables of `schema.ts`; rows are mapped in `rows.ts`, errors in `errors.ts`.
+ * `statements.ts` (one-time tokens: `one-time-tokens.ts`), on the tables of `schema.ts`, through the
+ * connection of `connection.ts`; rows are mapped in `rows.ts`, errors in `errors.ts`.
  *
  * @module
  */
@@ -9,15 +10,17 @@ import { StoreError } from "../../core/errors.js";
 import type { MaybePromise } from "../../core/maybe-promise.js";
 import type {
   CounterRecord,
+  OneTimeTokenRecord,
+  OneTimeTokenStorage,
   RememberRotation,
   RememberTokenRecord,
   SessionPatch,
   SessionRecord,
   SessionStore,
 } from "../../core/store.js";
-import type { ConnectionSource, SqliteDriver, SqliteDriverName } from "./drivers.js";
-import { toStoreError } from "./errors.js";
-import { resolveSqliteOptions, type SqliteStoreOptions } from "./options.js";
+import { SqliteConnection } from "./connection.js";
+import type { ConnectionSource, SqliteDriverName } from "./drivers.js";
+import { resolveSqliteOptions, type SqliteStoreOptions, startSweepTimer } from "./options.js";
 import {
   fromCounterRow,
   fromSessionRow,
@@ -27,8 +30,6 @@ import {
   toSessionUpdateParams,
   toTokenRow,
 } from "./rows.js";
-import { applyConnectionSettings, createSchema } from "./schema.js";
-import { type Prepared, prepareStatements } from "./statements.js";
 
 export type { BetterSqlite3DatabaseLike, NodeSqliteDatabaseLike, SqliteDriverName } from "./drivers.js";
 export type { SqliteStoreOptions } from "./options.js";
@@ -61,13 +62,10 @@ export type { SqliteStoreOptions } from "./options.js";
  * const store = new SqliteStore({ database: db, tablePrefix: "auth_" });
  * ```
  */
-export class SqliteStore implements SessionStore {
+export class SqliteStore implements SessionStore, OneTimeTokenStorage {
   readonly #source: ConnectionSource;
-  readonly #prefix: string;
-  #driver: SqliteDriver | undefined;
-  #prepared: Prepared | undefined;
-  #closed = false;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #connection: SqliteConnection;
+  #stopSweep: (() => void) | undefined;
 
   /**
    * Validates the options and loads the driver a path needs (a missing better-sqlite3 throws here);
@@ -81,15 +79,8 @@ export class SqliteStore implements SessionStore {
   constructor(options: SqliteStoreOptions) {
     const { source, prefix, sweep } = resolveSqliteOptions(options);
     this.#source = source;
-    this.#prefix = prefix;
-    if (sweep) {
-      this.#timer = setInterval(() => {
-        this.deleteExpired(sweep.clock.now()).catch((error: unknown) => {
-          if (sweep.onError && error instanceof StoreError) sweep.onError(error);
-        });
-      }, sweep.intervalMs);
-      this.#timer.unref();
-    }
+    this.#connection = new SqliteConnection(source, prefix);
+    this.#stopSweep = startSweepTimer(sweep, (now) => this.deleteExpired(now));
   }
 
   /**
@@ -114,7 +105,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async initialize(): Promise<void> {
-    await this.#run("initialize", () => undefined);
+    await this.#connection.run("initialize", () => undefined);
   }
 
   /**
@@ -124,7 +115,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async createSession(session: SessionRecord): Promise<void> {
-    await this.#run("createSession", (p) => {
+    await this.#connection.run("createSession", (p) => {
       p.insertSession.run(toSessionRow(session));
     });
   }
@@ -137,7 +128,7 @@ export class SqliteStore implements SessionStore {
    */
   getSession(id: string, now: number): MaybePromise<SessionRecord | null> {
     // Both drivers answer synchronously: hand the row back without a promise (failures reject).
-    return this.#runNow("getSession", (p) => {
+    return this.#connection.runNow("getSession", (p) => {
       const row = p.getSession.get(id, now);
       return row ? fromSessionTuple(row) : null;
     });
@@ -150,7 +141,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async updateSession(id: string, patch: SessionPatch): Promise<boolean> {
-    return this.#run(
+    return this.#connection.run(
       "updateSession",
       (p) => p.updateSession.run(toSessionUpdateParams(id, patch)).changes > 0,
     );
@@ -163,7 +154,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async deleteSession(id: string): Promise<boolean> {
-    return this.#run("deleteSession", (p) => p.deleteSession.run(id).changes > 0);
+    return this.#connection.run("deleteSession", (p) => p.deleteSession.run(id).changes > 0);
   }
 
   /**
@@ -173,7 +164,9 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async listUserSessions(userId: string, now: number): Promise<SessionRecord[]> {
-    return this.#run("listUserSessions", (p) => p.listUserSessions.all(userId, now).map(fromSessionRow));
+    return this.#connection.run("listUserSessions", (p) =>
+      p.listUserSessions.all(userId, now).map(fromSessionRow),
+    );
   }
 
   /**
@@ -183,7 +176,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async deleteUserSessions(userId: string, exceptSessionId?: string): Promise<number> {
-    return this.#run("deleteUserSessions", (p) =>
+    return this.#connection.run("deleteUserSessions", (p) =>
       exceptSessionId === undefined
         ? p.deleteUserSessions.run(userId).changes
         : p.deleteUserSessionsExcept.run(userId, exceptSessionId).changes,
@@ -197,7 +190,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async createRememberToken(token: RememberTokenRecord): Promise<void> {
-    await this.#run("createRememberToken", (p) => {
+    await this.#connection.run("createRememberToken", (p) => {
       p.insertToken.run(toTokenRow(token));
     });
   }
@@ -209,7 +202,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async getRememberToken(selector: string, now: number): Promise<RememberTokenRecord | null> {
-    return this.#run("getRememberToken", (p) => {
+    return this.#connection.run("getRememberToken", (p) => {
       const row = p.getToken.get(selector, now);
       return row ? fromTokenRow(row) : null;
     });
@@ -232,7 +225,7 @@ export class SqliteStore implements SessionStore {
     expectedValidatorHash: string,
     rotation: RememberRotation,
   ): Promise<boolean> {
-    return this.#run("swapRememberValidator", (p) =>
+    return this.#connection.run("swapRememberValidator", (p) =>
       p.swapValidator(selector, expectedValidatorHash, rotation),
     );
   }
@@ -244,7 +237,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async deleteRememberToken(selector: string): Promise<boolean> {
-    return this.#run("deleteRememberToken", (p) => p.deleteToken.run(selector).changes > 0);
+    return this.#connection.run("deleteRememberToken", (p) => p.deleteToken.run(selector).changes > 0);
   }
 
   /**
@@ -254,7 +247,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async deleteUserRememberTokens(userId: string): Promise<number> {
-    return this.#run("deleteUserRememberTokens", (p) => p.deleteUserTokens.run(userId).changes);
+    return this.#connection.run("deleteUserRememberTokens", (p) => p.deleteUserTokens.run(userId).changes);
   }
 
   /**
@@ -268,7 +261,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async deleteAllRememberTokens(): Promise<number> {
-    return this.#run("deleteAllRememberTokens", (p) => p.deleteAllTokens.run().changes);
+    return this.#connection.run("deleteAllRememberTokens", (p) => p.deleteAllTokens.run().changes);
   }
 
   /**
@@ -281,7 +274,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async deleteAllSessions(): Promise<number> {
-    return this.#run("deleteAllSessions", (p) => p.deleteAllSessions.run().changes);
+    return this.#connection.run("deleteAllSessions", (p) => p.deleteAllSessions.run().changes);
   }
 
   /**
@@ -293,7 +286,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async incrementCounter(key: string, now: number, ttlMs: number): Promise<CounterRecord> {
-    return this.#run("incrementCounter", (p) => {
+    return this.#connection.run("incrementCounter", (p) => {
       const row = p.incrementCounter.get({ key, now, expires_at: now + ttlMs });
       if (!row) throw new Error("INSERT ... RETURNING returned no row");
       return fromCounterRow(row);
@@ -307,7 +300,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async getCounter(key: string, now: number): Promise<CounterRecord | null> {
-    return this.#run("getCounter", (p) => {
+    return this.#connection.run("getCounter", (p) => {
       const row = p.getCounter.get(key, now);
       return row ? fromCounterRow(row) : null;
     });
@@ -320,9 +313,54 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async deleteCounter(key: string): Promise<void> {
-    await this.#run("deleteCounter", (p) => {
+    await this.#connection.run("deleteCounter", (p) => {
       p.deleteCounter.run(key);
     });
+  }
+
+  /**
+   * @example
+   * ```ts
+   * await store.createOneTimeToken({ ...record, expiresAt: Date.now() + 1_800_000 });
+   * ```
+   */
+  async createOneTimeToken(token: OneTimeTokenRecord): Promise<void> {
+    await this.#connection.run("createOneTimeToken", (p) => p.oneTimeTokens.create(token));
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const pending = await store.findOneTimeToken(hashToken(token), Date.now());
+   * ```
+   */
+  async findOneTimeToken(tokenHash: string, now: number): Promise<OneTimeTokenRecord | null> {
+    return this.#connection.run("findOneTimeToken", (p) => p.oneTimeTokens.find(tokenHash, now));
+  }
+
+  /**
+   * One `DELETE ... RETURNING` statement: of several callers (in any process using the file) with
+   * the same hash, exactly one gets the record.
+   *
+   * @example
+   * ```ts
+   * const record = await store.consumeOneTimeToken(hashToken(token), Date.now());
+   * ```
+   */
+  async consumeOneTimeToken(tokenHash: string, now: number): Promise<OneTimeTokenRecord | null> {
+    return this.#connection.run("consumeOneTimeToken", (p) => p.oneTimeTokens.consume(tokenHash, now));
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const removed = await store.deleteUserOneTimeTokens("42", "password-reset");
+   * ```
+   */
+  async deleteUserOneTimeTokens(userId: string, purpose: string | null): Promise<number> {
+    return this.#connection.run("deleteUserOneTimeTokens", (p) =>
+      p.oneTimeTokens.deleteUser(userId, purpose),
+    );
   }
 
   /**
@@ -332,7 +370,7 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async deleteExpired(now: number): Promise<number> {
-    return this.#run("deleteExpired", (p) => p.deleteExpired(now));
+    return this.#connection.run("deleteExpired", (p) => p.deleteExpired(now));
   }
 
   /**
@@ -345,45 +383,8 @@ export class SqliteStore implements SessionStore {
    * ```
    */
   async close(): Promise<void> {
-    if (this.#timer !== undefined) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    }
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#prepared = undefined;
-    const driver = this.#driver;
-    this.#driver = undefined;
-    if (driver && this.#source.ownsConnection) {
-      try {
-        driver.close();
-      } catch (error) {
-        throw toStoreError("close", error);
-      }
-    }
-  }
-
-  #run<T>(operation: string, fn: (prepared: Prepared) => T): Promise<T> {
-    return Promise.resolve(this.#runNow(operation, fn));
-  }
-
-  /** Runs `fn` on the prepared statements: its value, or a promise rejected with a StoreError. */
-  #runNow<T>(operation: string, fn: (prepared: Prepared) => T): T | Promise<never> {
-    if (this.#closed) {
-      return Promise.reject(new StoreError(`SqliteStore: ${operation} called after close()`));
-    }
-    try {
-      this.#prepared ??= this.#setUp();
-      return fn(this.#prepared);
-    } catch (error) {
-      return Promise.reject(toStoreError(operation, error));
-    }
-  }
-
-  #setUp(): Prepared {
-    this.#driver ??= this.#source.connect();
-    applyConnectionSettings(this.#driver, { ownsConnection: this.#source.ownsConnection });
-    createSchema(this.#driver, this.#prefix);
-    return prepareStatements(this.#driver, this.#prefix);
+    this.#stopSweep?.();
+    this.#stopSweep = undefined;
+    this.#connection.close();
   }
 }

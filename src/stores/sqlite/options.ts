@@ -6,7 +6,7 @@
  */
 import type { Clock } from "../../core/clock.js";
 import { systemClock } from "../../core/clock.js";
-import { ConfigurationError, type StoreError } from "../../core/errors.js";
+import { ConfigurationError, StoreError } from "../../core/errors.js";
 import { rejectUnknownKeys, showValue } from "../../core/option-names.js";
 import {
   type BetterSqlite3DatabaseLike,
@@ -69,6 +69,31 @@ export interface ResolvedSqliteOptions {
   readonly sweep:
     | { intervalMs: number; clock: Clock; onError: ((error: StoreError) => void) | undefined }
     | undefined;
+}
+
+/**
+ * Starts the unref'd timer that calls `deleteExpired(clock.now())` every interval (it never keeps
+ * the process alive), handing a failure's `StoreError` to `onError`. Returns the function that stops
+ * it, or undefined without `sweep`.
+ *
+ * @example
+ * ```ts
+ * const stopSweep = startSweepTimer(resolved.sweep, (now) => store.deleteExpired(now));
+ * stopSweep?.();
+ * ```
+ */
+export function startSweepTimer(
+  sweep: ResolvedSqliteOptions["sweep"],
+  deleteExpired: (now: number) => Promise<number>,
+): (() => void) | undefined {
+  if (!sweep) return undefined;
+  const timer = setInterval(() => {
+    deleteExpired(sweep.clock.now()).catch((error: unknown) => {
+      if (sweep.onError && error instanceof StoreError) sweep.onError(error);
+    });
+  }, sweep.intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 const DEFAULT_PREFIX = "login_manager_";

@@ -109,6 +109,40 @@ describe.each(
     ]);
   });
 
+  it("gains the one_time_tokens table and its indexes on first use, keeping the schema version", async () => {
+    const sqlite = store();
+    const token = {
+      tokenHash: hashToken("reset"),
+      purpose: "password-reset",
+      userId: "42",
+      data: "",
+      epoch: 2,
+      createdAt: T0,
+      expiresAt: T0 + DAY,
+    };
+    await sqlite.createOneTimeToken(token);
+    const db = open();
+    expect(columnsOf(db, `${prefix}one_time_tokens`)).toEqual([
+      "token_hash",
+      "purpose",
+      "user_id",
+      "data",
+      "epoch",
+      "created_at",
+      "expires_at",
+    ]);
+    const indexes = db
+      .all<{ name: string }>(
+        `SELECT name FROM pragma_index_list(?) ORDER BY name`,
+        `${prefix}one_time_tokens`,
+      )
+      .map((row) => row.name);
+    expect(indexes).toEqual(expect.arrayContaining([`${prefix}one_time_tokens_user_id`]));
+    expect(db.all(`SELECT version FROM "${prefix}schema_version"`)).toEqual([{ version: 1 }]);
+    expect(await store().consumeOneTimeToken(token.tokenHash, T0)).toEqual(token);
+    expect(await sqlite.getSession("old-session", T0)).toMatchObject({ userId: "42" });
+  });
+
   it("reads and writes the old rows through the new contract", async () => {
     const sqlite = store();
     expect(await sqlite.getSession("old-session", T0)).toMatchObject({

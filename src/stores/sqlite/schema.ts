@@ -10,7 +10,8 @@ import type { SqliteDriver } from "./drivers.js";
 /**
  * Version of the table layout below, recorded in `<prefix>schema_version`. It changes only when a
  * file of the new layout would break an older login-manager; columns added with a default (see
- * {@link ADDED_COLUMNS}) keep the version, so rolling back a deploy keeps working on the same file.
+ * {@link ADDED_COLUMNS}) and new tables (`one_time_tokens`, created by `IF NOT EXISTS` in files of
+ * earlier releases too) keep the version, so rolling back a deploy keeps working on the same file.
  *
  * @example
  * ```ts
@@ -151,5 +152,16 @@ function schemaSql(p: string): string {
       expires_at INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS "${p}failures_expires_at" ON "${p}failures" (expires_at);
+    CREATE TABLE IF NOT EXISTS "${p}one_time_tokens" (
+      token_hash TEXT NOT NULL PRIMARY KEY,
+      purpose TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      data TEXT NOT NULL,
+      epoch INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS "${p}one_time_tokens_user_id" ON "${p}one_time_tokens" (user_id, purpose);
+    CREATE INDEX IF NOT EXISTS "${p}one_time_tokens_expires_at" ON "${p}one_time_tokens" (expires_at);
   `;
 }

@@ -101,12 +101,15 @@ describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as cons
       expect(await sqlite.getSession(randomToken(), T0)).toBeNull();
       expect(tableNames(db, "table")).toEqual([
         "login_manager_failures",
+        "login_manager_one_time_tokens",
         "login_manager_remember_tokens",
         "login_manager_schema_version",
         "login_manager_sessions",
       ]);
       expect(tableNames(db, "index")).toEqual([
         "login_manager_failures_expires_at",
+        "login_manager_one_time_tokens_expires_at",
+        "login_manager_one_time_tokens_user_id",
         "login_manager_remember_tokens_expires_at",
         "login_manager_remember_tokens_user_id",
         "login_manager_sessions_expires_at",
@@ -206,10 +209,12 @@ describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as cons
 
       expect(tableNames(db, "table")).toEqual([
         "Other_Prefix_failures",
+        "Other_Prefix_one_time_tokens",
         "Other_Prefix_remember_tokens",
         "Other_Prefix_schema_version",
         "Other_Prefix_sessions",
         "auth_failures",
+        "auth_one_time_tokens",
         "auth_remember_tokens",
         "auth_schema_version",
         "auth_sessions",

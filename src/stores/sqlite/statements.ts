@@ -7,6 +7,7 @@
 import type { RememberRotation } from "../../core/store.js";
 import { constantTimeEqual } from "../../core/tokens.js";
 import type { SqliteDriver, SqliteStatement as Statement } from "./drivers.js";
+import { type OneTimeTokenOperations, oneTimeTokenOperations } from "./one-time-tokens.js";
 import {
   type CounterRow,
   SESSION_COLUMNS,
@@ -45,6 +46,7 @@ export interface Prepared {
   incrementCounter: Statement<[{ key: string; now: number; expires_at: number }], CounterRow>;
   getCounter: Statement<[string, number], CounterRow>;
   deleteCounter: Statement<[string]>;
+  oneTimeTokens: OneTimeTokenOperations;
   deleteExpired: (now: number) => number;
 }
 
@@ -52,6 +54,7 @@ interface TableNames {
   sessions: string;
   tokens: string;
   counters: string;
+  oneTimeTokens: string;
 }
 
 /**
@@ -69,11 +72,13 @@ export function prepareStatements(driver: SqliteDriver, prefix: string): Prepare
     tokens: `"${prefix}remember_tokens"`,
     // The counters keep the table login failure counters had, so existing files keep working.
     counters: `"${prefix}failures"`,
+    oneTimeTokens: `"${prefix}one_time_tokens"`,
   };
   return {
     ...sessionStatements(driver, names),
     ...tokenStatements(driver, names),
     ...counterStatements(driver, names),
+    oneTimeTokens: oneTimeTokenOperations(driver, names.oneTimeTokens),
     deleteExpired: sweepTransaction(driver, names),
   };
 }
@@ -171,14 +176,11 @@ function counterStatements(driver: SqliteDriver, { counters }: TableNames) {
   };
 }
 
-function sweepTransaction(driver: SqliteDriver, { sessions, tokens, counters }: TableNames) {
-  const deleteExpiredSessions = driver.prepare<[number]>(`DELETE FROM ${sessions} WHERE expires_at <= ?`);
-  const deleteExpiredTokens = driver.prepare<[number]>(`DELETE FROM ${tokens} WHERE expires_at <= ?`);
-  const deleteExpiredCounters = driver.prepare<[number]>(`DELETE FROM ${counters} WHERE expires_at <= ?`);
-  return driver.immediate(
-    (now: number): number =>
-      deleteExpiredSessions.run(now).changes +
-      deleteExpiredTokens.run(now).changes +
-      deleteExpiredCounters.run(now).changes,
+function sweepTransaction(driver: SqliteDriver, names: TableNames) {
+  const deletes = [names.sessions, names.tokens, names.counters, names.oneTimeTokens].map((table) =>
+    driver.prepare<[number]>(`DELETE FROM ${table} WHERE expires_at <= ?`),
+  );
+  return driver.immediate((now: number): number =>
+    deletes.reduce((removed, statement) => removed + statement.run(now).changes, 0),
   );
 }
