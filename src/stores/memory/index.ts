@@ -62,7 +62,7 @@ export class MemoryStore implements SessionStore, OneTimeTokenStorage {
   readonly #userTokens = new Map<string, Set<string>>();
   readonly #counters = new MemoryCounters();
   readonly #oneTimeTokens = new MemoryOneTimeTokens();
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #stopSweep: (() => void) | undefined;
 
   /**
    * @example
@@ -71,7 +71,7 @@ export class MemoryStore implements SessionStore, OneTimeTokenStorage {
    * ```
    */
   constructor(options: MemoryStoreOptions = {}) {
-    this.#timer = startSweepTimer(options.sweepIntervalSeconds, options.clock, (now) => this.#sweep(now));
+    this.#stopSweep = startSweepTimer(options.sweepIntervalSeconds, options.clock, (now) => this.#sweep(now));
   }
 
   /**
@@ -353,10 +353,8 @@ export class MemoryStore implements SessionStore, OneTimeTokenStorage {
    * ```
    */
   async close(): Promise<void> {
-    if (this.#timer !== undefined) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    }
+    this.#stopSweep?.();
+    this.#stopSweep = undefined;
   }
 
   #sweep(now: number): number {

@@ -5,18 +5,20 @@ import { ConfigurationError } from "../../core/errors.js";
 /**
  * Starts the unref'd timer that calls `sweep(clock.now())` every `sweepIntervalSeconds` (it never
  * keeps the process alive), or returns undefined when no interval is set. Refuses a non-positive or
- * non-finite interval with a {@link ConfigurationError} naming the option.
+ * non-finite interval with a {@link ConfigurationError} naming the option. Returns the function that
+ * stops the timer.
  *
  * @example
  * ```ts
- * const timer = startSweepTimer(60, undefined, (now) => store.deleteExpired(now));
+ * const stopSweep = startSweepTimer(60, undefined, (now) => store.deleteExpired(now));
+ * stopSweep?.();
  * ```
  */
 export function startSweepTimer(
   sweepIntervalSeconds: number | undefined,
   clock: Clock | undefined,
   sweep: (now: number) => unknown,
-): ReturnType<typeof setInterval> | undefined {
+): (() => void) | undefined {
   if (sweepIntervalSeconds === undefined) return undefined;
   if (!Number.isFinite(sweepIntervalSeconds) || sweepIntervalSeconds <= 0) {
     throw new ConfigurationError(
@@ -28,5 +30,5 @@ export function startSweepTimer(
     sweep(time.now());
   }, sweepIntervalSeconds * 1000);
   timer.unref();
-  return timer;
+  return () => clearInterval(timer);
 }
