@@ -109,8 +109,6 @@ export interface CounterStorage {
  * link, an e-mail verification link, a magic link), kept as SHA-256 hashes only. What a token may do,
  * and whether the user's credentials changed since it was issued, is the core's business.
  *
- * Not yet part of {@link SessionStore}: the core's account-recovery helpers check for it at setup.
- *
  * @example
  * ```ts
  * const record = await store.consumeOneTimeToken(hashToken(token), now);
@@ -170,7 +168,7 @@ export interface StoreMaintenance {
 }
 
 /**
- * A complete store: every part above. The four stores shipped (`login-manager/stores/memory`,
+ * A complete store: every part above (one-time tokens included). The four stores shipped (`login-manager/stores/memory`,
  * `/sqlite`, `/postgres`, `/redis`) implement it; so can yours, and `login-manager/testing` has a
  * conformance suite per part to prove it.
  *
@@ -180,7 +178,11 @@ export interface StoreMaintenance {
  * const store: SessionStore = new MemoryStore();
  * ```
  */
-export type SessionStore = SessionStorage & RememberTokenStorage & CounterStorage & StoreMaintenance;
+export type SessionStore = SessionStorage &
+  RememberTokenStorage &
+  CounterStorage &
+  OneTimeTokenStorage &
+  StoreMaintenance;
 
 /** One entry per {@link SessionStore} method: TypeScript fails here when a part gains one. */
 const EVERY_STORE_METHOD: Record<keyof SessionStore, true> = {
@@ -200,6 +202,10 @@ const EVERY_STORE_METHOD: Record<keyof SessionStore, true> = {
   incrementCounter: true,
   getCounter: true,
   deleteCounter: true,
+  createOneTimeToken: true,
+  findOneTimeToken: true,
+  consumeOneTimeToken: true,
+  deleteUserOneTimeTokens: true,
   deleteExpired: true,
   close: true,
 };

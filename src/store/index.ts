@@ -36,6 +36,8 @@ export type {
   CounterRecord,
   CounterStorage,
   DeletedSessionCounts,
+  OneTimeTokenRecord,
+  OneTimeTokenStorage,
   RememberRotation,
   RememberTokenRecord,
   RememberTokenStorage,
