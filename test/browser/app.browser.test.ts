@@ -77,6 +77,7 @@ describe.skipIf(!available)("the reference app in a real browser", () => {
     await page.getByRole("link", { name: "Create an account" }).click();
     await page.waitForURL("**/register");
     await page.getByLabel("Username").fill(USERNAME);
+    await page.getByLabel("E-mail address").fill("ada@example.com");
     await page.getByLabel("Password").fill(PASSWORD);
     await shot("register");
     await page.getByRole("button", { name: "Create account" }).click();
@@ -185,6 +186,7 @@ describe.skipIf(!available)("the reference app in a real browser", () => {
     const target = await open(ctx);
     await target.goto(`${app.baseUrl}/register`);
     await target.getByLabel("Username").fill("grace_hopper");
+    await target.getByLabel("E-mail address").fill("grace@example.com");
     await target.getByLabel("Password").fill(PASSWORD);
     await target.getByRole("button", { name: "Create account" }).click();
     await target.waitForURL("**/login");
@@ -246,6 +248,7 @@ describe.skipIf(!available)("the reference app in a real browser", () => {
         await target.goto(`${app.baseUrl}/register`);
         if (!(await target.locator(".user-chip").count())) {
           await target.getByLabel("Username").fill("paste_user");
+          await target.getByLabel("E-mail address").fill("paste@example.com");
           expect(await paste("#password", pasted)).toBe(pasted);
           await target.getByRole("button", { name: "Create account" }).click();
           await target.waitForURL("**/login");
@@ -323,6 +326,7 @@ describe.skipIf(!available).each(["fastify", "hono"] as const)(
 
       await page.goto(`${app.baseUrl}/register`);
       await page.getByLabel("Username").fill(USERNAME);
+      await page.getByLabel("E-mail address").fill("ada@example.com");
       await page.getByLabel("Password").fill(PASSWORD);
       await page.getByRole("button", { name: "Create account" }).click();
       await page.waitForURL("**/login");

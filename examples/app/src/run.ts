@@ -18,6 +18,8 @@ const SHUTDOWN_GRACE_MS = 5000;
 export interface RunningApp {
   url: string;
   framework: Framework;
+  /** The development outbox's folder, when mail is written there (no `SMTP_URL`). */
+  outbox: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -55,7 +57,11 @@ export async function start(env: NodeJS.ProcessEnv, framework?: Framework): Prom
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  return { url: `http://${host}:${port}`, framework: chosen, stop: () => stop(server, app, services) };
+  const url = `http://${host}:${port}`;
+  // PORT=0 without APP_BASE_URL: links in mails point at the port just picked.
+  if (config.port === 0 && !env.APP_BASE_URL?.trim())
+    config.baseUrl = new URL(config.baseUrl.replace(/:0$/, `:${port}`)).origin;
+  return { url, framework: chosen, outbox: services.outbox?.dir, stop: () => stop(server, app, services) };
 }
 
 function listen(server: Server, host: string, port: number, cleanUp: () => Promise<void>): Promise<Server> {
@@ -105,6 +111,9 @@ export async function main(framework?: Framework): Promise<void> {
     return;
   }
   console.log(`login-manager example app (${running.framework}) listening on ${running.url}`);
+  if (running.outbox) {
+    console.log(`no SMTP_URL: mail is written to ${running.outbox} and listed at ${running.url}/dev/outbox`);
+  }
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;

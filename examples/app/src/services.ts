@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { LoginManager, type LoginManagerOptions, type SessionStore, StoreError } from "login-manager";
 import { createPasswordHasher, type PasswordHasher } from "login-manager/password";
+import type { RecoveryLimits } from "login-manager/recovery";
 import { PostgresStore } from "login-manager/stores/postgres";
 import { RedisStore } from "login-manager/stores/redis";
 import { SqliteStore } from "login-manager/stores/sqlite";
@@ -11,8 +13,10 @@ import { type BreachedPasswords, createRangeApiChecker } from "./domain/breached
 import { type CommonPasswords, loadCommonPasswords } from "./domain/common-passwords.js";
 import type { AppConfig, DatabaseConfig, RedisConfig } from "./domain/config.js";
 import { openDatabase } from "./domain/database.js";
-import { LogNotifier, type Notifier, watchForNotifications } from "./domain/notifier.js";
+import { type Mailer, OutboxMailer, SmtpMailer } from "./domain/mailer.js";
+import { MailNotifier, type Notifier, watchForNotifications } from "./domain/notifier.js";
 import { PostgresUserRepository } from "./domain/postgres-users.js";
+import { createRecovery, type Recovery } from "./domain/recovery.js";
 import { loadOrCreateSecret, type SecretSource } from "./domain/secret.js";
 import { createLogger, watchManager } from "./domain/security-log.js";
 import { SqliteUserRepository } from "./domain/sqlite-users.js";
@@ -37,8 +41,14 @@ export interface AppServices {
   breachedPasswords: BreachedPasswords | undefined;
   manager: LoginManager<User>;
   logger: Logger;
-  /** Tells users about credential changes and suspicious activity (default: {@link LogNotifier}). */
+  /** Tells users about credential changes and suspicious activity (default: {@link MailNotifier}). */
   notifier: Notifier;
+  /** Sends the app's mail: over SMTP (`SMTP_URL`), or into the development outbox. */
+  mailer: Mailer;
+  /** The development outbox (no `SMTP_URL`, not in production), which `/dev/outbox` lists. */
+  outbox: OutboxMailer | undefined;
+  /** Password reset and e-mail verification (login-manager's recovery helpers). */
+  recovery: Recovery;
   /** Which server holds what, chosen from `REDIS_URL` / `DATABASE_URL`. */
   backends: Backends;
   /** Where the secret came from, and the key file's path (used when SECRET_KEY is unset). */
@@ -47,13 +57,21 @@ export interface AppServices {
   close(): Promise<void>;
 }
 
-/** Test seams: a log destination, manager options (a fake clock, limits), a hasher and a notifier. */
+/** Manager options other than the ones the app always sets itself (secret, store, user loader). */
+export type ManagerSettings = Partial<LoginManagerOptions<User>>;
+
+/**
+ * Test seams: a log destination, manager options (a fake clock, limits: each group given is merged
+ * into the app's, see {@link withOverrides}), a hasher and a notifier.
+ */
 export interface ServiceOverrides {
   logDestination?: DestinationStream;
-  manager?: Partial<LoginManagerOptions<User>>;
+  manager?: ManagerSettings;
   hasher?: PasswordHasher;
-  /** Replaces the default {@link LogNotifier} (an e-mail sender, say). */
+  /** Replaces the default {@link MailNotifier}. */
   notifier?: Notifier;
+  /** Limits of the reset and verification mails per account and per client address. */
+  recoveryLimits?: RecoveryLimits;
 }
 
 type RedisClient = ReturnType<typeof newRedisClient>;
@@ -132,24 +150,29 @@ export async function createServices(
       secret: secret.secret,
       store,
       userLoader: (id) => users.findById(id),
-      loginView: "/login",
-      loginMessage: "Please log in to see that page.",
-      loginMessageCategory: "info",
-      refreshView: "/reauth",
-      needsRefreshMessage: "Please confirm your password to continue.",
-      needsRefreshMessageCategory: "info",
-      sessionProtection: config.sessionProtection,
-      idleTimeoutSeconds: config.idleTimeoutSeconds,
-      absoluteTimeoutSeconds: config.absoluteTimeoutSeconds,
-      touchIntervalSeconds: Math.min(60, Math.floor(config.idleTimeoutSeconds / 10)),
-      rememberDurationSeconds: config.rememberDurationSeconds,
-      trustProxyHops: config.trustProxyHops,
-      allowedHosts: config.allowedHosts,
-      ...overrides.manager,
+      ...withOverrides(managerOptions(config), overrides.manager),
     });
     watchManager(manager, logger, { trustProxyHops: config.trustProxyHops });
-    const notifier = overrides.notifier ?? new LogNotifier(logger);
+    const outbox = config.mail.smtpUrl
+      ? undefined
+      : new OutboxMailer(join(config.dataDir, "outbox"), config.mail.from);
+    const mailer = outbox ?? new SmtpMailer(config.mail.smtpUrl as string, config.mail.from);
+    const mailNotifier = new MailNotifier(logger, mailer);
+    const notifier = overrides.notifier ?? mailNotifier;
     watchForNotifications(manager, users, notifier, logger, { trustProxyHops: config.trustProxyHops });
+    const recovery = createRecovery({
+      manager,
+      users,
+      mailer,
+      config,
+      logger,
+      limits: overrides.recoveryLimits,
+    });
+    // Mail still in flight is sent before the connections it may need close.
+    opened.push(async () => {
+      await Promise.all([recovery.settled(), mailNotifier.settled()]);
+      mailer.close();
+    });
     let closed = false;
     return {
       config,
@@ -168,6 +191,9 @@ export async function createServices(
       manager,
       logger,
       notifier,
+      mailer,
+      outbox,
+      recovery,
       backends,
       secret: { source: secret.source, path: secret.path },
       async close() {
@@ -181,6 +207,60 @@ export async function createServices(
     throw error;
   }
 }
+
+/** The app's login-manager settings, one group per concern (store, secret and loader aside). */
+function managerOptions(config: AppConfig): ManagerSettings {
+  return {
+    views: {
+      loginView: "/login",
+      loginMessage: "Please log in to see that page.",
+      loginMessageCategory: "info",
+      refreshView: "/reauth",
+      needsRefreshMessage: "Please confirm your password to continue.",
+      needsRefreshMessageCategory: "info",
+    },
+    session: {
+      protection: config.sessionProtection,
+      idleTimeoutSeconds: config.idleTimeoutSeconds,
+      absoluteTimeoutSeconds: config.absoluteTimeoutSeconds,
+      touchIntervalSeconds: Math.min(60, Math.floor(config.idleTimeoutSeconds / 10)),
+    },
+    rememberMe: { durationSeconds: config.rememberDurationSeconds },
+    network: { trustProxyHops: config.trustProxyHops, allowedHosts: config.allowedHosts },
+  };
+}
+
+/**
+ * `settings` with a test's `overrides` laid over them, group by group: an override of
+ * `{ throttle: { maxAccountFailures: 3 } }` keeps the app's other throttle settings.
+ *
+ * @example
+ * ```ts
+ * withOverrides({ session: { idleTimeoutSeconds: 900 } }, { session: { protection: "strong" } });
+ * // { session: { idleTimeoutSeconds: 900, protection: "strong" } }
+ * ```
+ */
+export function withOverrides(settings: ManagerSettings, overrides: ManagerSettings = {}): ManagerSettings {
+  const merged: Record<string, unknown> = { ...settings };
+  for (const [name, value] of Object.entries(overrides)) {
+    const base = merged[name];
+    merged[name] =
+      OPTION_GROUPS.has(name) && base && value ? { ...(base as object), ...(value as object) } : value;
+  }
+  return merged as ManagerSettings;
+}
+
+/** The options that are groups; the others (a store, a clock, a loader) an override replaces whole. */
+const OPTION_GROUPS = new Set<string>([
+  "views",
+  "session",
+  "rememberMe",
+  "cookies",
+  "csrf",
+  "throttle",
+  "userCache",
+  "network",
+] satisfies (keyof ManagerSettings)[]);
 
 /** How often each instance removes expired sessions, tokens and counters from a shared store. */
 const SWEEP_INTERVAL_MS = 3_600_000;
@@ -279,10 +359,15 @@ async function closeRedis(client: RedisClient): Promise<void> {
 
 /**
  * Operations {@link withDeadline} never cuts short: `close()`, the background sweep
- * (`deleteExpired`) and logging everyone out (`deleteAllSessions`, from an operator's
+ * (`deleteExpired`) and logging everyone out (`deleteAllRememberTokens` and `deleteAllSessions`, from an operator's
  * `manager.revokeAllSessions()`), which walk every key of a large store and run outside requests.
  */
-const UNBOUNDED = new Set<string | symbol>(["close", "deleteExpired", "deleteAllSessions"]);
+const UNBOUNDED = new Set<string | symbol>([
+  "close",
+  "deleteExpired",
+  "deleteAllSessions",
+  "deleteAllRememberTokens",
+]);
 
 /**
  * The store, with every operation rejected as `unavailable` (so: a 503) when it has not settled

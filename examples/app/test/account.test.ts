@@ -15,7 +15,9 @@ import {
 describe.each(FRAMEWORKS)("%s", (framework) => {
   let app: TestApp;
   /** Three wrong passwords (at login, or from a logged-in user) lock; the default is five. */
-  const overrides = { manager: { rememberRaceGraceSeconds: 0, maxAccountFailures: 3 } };
+  const overrides = {
+    manager: { rememberMe: { raceGraceSeconds: 0 }, throttle: { maxAccountFailures: 3 } },
+  };
   beforeAll(async () => {
     app = await startTestApp({ framework, overrides });
   });

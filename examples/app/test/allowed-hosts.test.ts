@@ -5,7 +5,7 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../src/domain/config.js";
-import { FRAMEWORKS, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
+import { emailFor, FRAMEWORKS, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
 
 describe("parseConfig: ALLOWED_HOSTS and APP_BASE_URL", () => {
   it("leaves allowedHosts unset by default, so the app serves the loopback names only", () => {
@@ -107,21 +107,21 @@ describe.each(FRAMEWORKS)("the app on %s", (framework) => {
     await browser.get("/register", { host: "app.example.com" });
     const registered = await browser.post(
       "/register",
-      { username: "hostuser", password: PASSWORD },
+      { username: "hostuser", email: emailFor("hostuser"), password: PASSWORD },
       { host: "app.example.com", origin: "http://app.example.com", "sec-fetch-site": "" },
     );
     expect(registered.status).toBe(303);
     await browser.get("/login", { host: "app.example.com" });
     const rebound = await browser.post(
       "/login",
-      { username: "hostuser", password: PASSWORD },
+      { username: "hostuser", email: emailFor("hostuser"), password: PASSWORD },
       { host: "evil.example", origin: "http://evil.example" },
     );
     expect(rebound.status).toBe(400);
     expect(rebound.headers["set-cookie"]).toBeUndefined();
     const login = await browser.post(
       "/login",
-      { username: "hostuser", password: PASSWORD },
+      { username: "hostuser", email: emailFor("hostuser"), password: PASSWORD },
       { host: "app.example.com", origin: "http://app.example.com" },
     );
     expect(login.status).toBe(303);

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createRangeApiChecker, MAX_RANGE_RESPONSE_BYTES } from "../src/domain/breached-passwords.js";
-import { FRAMEWORKS, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
+import { emailFor, FRAMEWORKS, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
 
 /** In the server's corpus, seen 1,234 times. */
 const BREACHED = "Tr0ub4dor&3 horse staple";
@@ -139,7 +139,7 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     const browser = new TestBrowser(app.baseUrl);
     await browser.get("/register");
     const started = performance.now();
-    const response = await browser.post("/register", { username, password });
+    const response = await browser.post("/register", { username, email: emailFor(username), password });
     return { username, browser, response, elapsedMs: performance.now() - started };
   }
 
@@ -250,7 +250,15 @@ describe("createRangeApiChecker", () => {
       expect(plain.services.breachedPasswords).toBeUndefined();
       const browser = new TestBrowser(plain.baseUrl);
       await browser.get("/register");
-      expect((await browser.post("/register", { username: "offline", password: BREACHED })).status).toBe(303);
+      expect(
+        (
+          await browser.post("/register", {
+            username: "offline",
+            email: emailFor("offline"),
+            password: BREACHED,
+          })
+        ).status,
+      ).toBe(303);
       expect(range.seen).toEqual([]);
     } finally {
       await plain.close();

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadCommonPasswords, parseCommonPasswords } from "../src/domain/common-passwords.js";
 import { ConfigError, parseConfig } from "../src/domain/config.js";
+import { checkEmail, emailKey } from "../src/domain/email.js";
 import {
   APP_CONTEXT_WORDS,
   checkNewPassword,
@@ -22,6 +23,13 @@ describe("parseConfig", () => {
   it("has working defaults", () => {
     const config = parseConfig({}, "/srv/app");
     expect(config).toEqual({
+      production: false,
+      baseUrl: "http://127.0.0.1:5000",
+      mail: {
+        smtpUrl: undefined,
+        from: "login-manager demo <no-reply@localhost>",
+        resetTokenTtlSeconds: 1800,
+      },
       host: "127.0.0.1",
       port: 5000,
       dataDir: resolve("/srv/app", "data"),
@@ -80,6 +88,13 @@ describe("parseConfig", () => {
     ["BREACHED_PASSWORD_API_URL", "api.pwnedpasswords.com"],
     ["BREACHED_PASSWORD_TIMEOUT_MS", "50"],
     ["BREACHED_PASSWORD_TIMEOUT_MS", "20000"],
+    ["SMTP_URL", "mail.example.com:587"],
+    ["SMTP_URL", "http://mail.example.com"],
+    ["MAIL_FROM", "no address"],
+    ["MAIL_FROM", "Demo <no-reply@example.com>, other@example.com"],
+    ["MAIL_FROM", "Demo\r\nBcc: x@example.com <no-reply@example.com>"],
+    ["RESET_TOKEN_TTL_SECONDS", "30"],
+    ["RESET_TOKEN_TTL_SECONDS", "100000"],
   ])("names %s when it is %j", (setting, value) => {
     expect(() => parseConfig({ [setting]: value })).toThrow(ConfigError);
     try {
@@ -107,10 +122,103 @@ describe("parseConfig", () => {
     ).toEqual({ url: "http://10.0.0.5:8080/hibp", timeoutMs: 750 });
   });
 
+  it("reads the mail settings; SMTP_URL's password is never repeated in a message", () => {
+    const config = parseConfig({
+      SMTP_URL: "smtps://mailer:s3cret@mail.example.com:465",
+      MAIL_FROM: "Example Accounts <accounts@example.com>",
+      RESET_TOKEN_TTL_SECONDS: "900",
+      APP_BASE_URL: "https://app.example.com/",
+    });
+    expect(config.mail).toEqual({
+      smtpUrl: "smtps://mailer:s3cret@mail.example.com:465",
+      from: "Example Accounts <accounts@example.com>",
+      resetTokenTtlSeconds: 900,
+    });
+    expect(config.baseUrl).toBe("https://app.example.com");
+    expect(parseConfig({ APP_BASE_URL: "https://app.example.com" }).mail.from).toBe(
+      "login-manager demo <no-reply@app.example.com>",
+    );
+    expect(() => parseConfig({ SMTP_URL: "ftp://mailer:s3cret@mail.example.com" })).toThrow(
+      /^SMTP_URL must be a URL like smtp:\/\/user:password@mail\.example\.com:587 \(got ftp:\/\/…\)$/,
+    );
+  });
+
+  it("builds mail links from the address it listens on outside production, when APP_BASE_URL is unset", () => {
+    expect(parseConfig({ PORT: "8080" }).baseUrl).toBe("http://127.0.0.1:8080");
+    expect(parseConfig({ HOST: "::1" }).baseUrl).toBe("http://[::1]:5000");
+    expect(parseConfig({ HOST: "0.0.0.0", ALLOWED_HOSTS: "app.example.com" }).baseUrl).toBe(
+      "http://localhost:5000",
+    );
+  });
+
+  it("stops start-up in production without SMTP_URL or APP_BASE_URL, naming the setting", () => {
+    const production = { NODE_ENV: "production", SECRET_KEY: "k".repeat(40) };
+    expect(() => parseConfig({ ...production, SMTP_URL: "smtp://mail.example.com" })).toThrow(
+      /^APP_BASE_URL is required in production/,
+    );
+    expect(() => parseConfig({ ...production, APP_BASE_URL: "https://app.example.com" })).toThrow(
+      /^SMTP_URL is required in production/,
+    );
+    const config = parseConfig({
+      ...production,
+      APP_BASE_URL: "https://app.example.com",
+      SMTP_URL: "smtp://mail.example.com:587",
+    });
+    expect(config.production).toBe(true);
+    expect(config.mail.smtpUrl).toBe("smtp://mail.example.com:587");
+  });
+
   it("refuses an idle timeout longer than the absolute one", () => {
     expect(() =>
       parseConfig({ SESSION_IDLE_TIMEOUT_SECONDS: "7200", SESSION_ABSOLUTE_TIMEOUT_SECONDS: "3600" }),
     ).toThrow(/SESSION_IDLE_TIMEOUT_SECONDS/);
+  });
+});
+
+describe("e-mail addresses", () => {
+  it("trims, keeps the case for sending and folds it for the key; IDN domains compare in ASCII", () => {
+    expect(checkEmail(" Ada@Example.com ")).toEqual({
+      ok: true,
+      value: { email: "Ada@Example.com", key: "ada@example.com" },
+    });
+    expect(emailKey("ada@Bücher.example")).toBe("ada@xn--bcher-kva.example");
+    expect(emailKey("first.last+tag@sub.example.co.uk")).toBe("first.last+tag@sub.example.co.uk");
+  });
+
+  it("accepts 254 characters and refuses 255", () => {
+    const domain = `${"d".repeat(60)}.${"e".repeat(60)}.${"f".repeat(60)}.example`;
+    const at254 = `${"a".repeat(254 - domain.length - 1)}@${domain}`;
+    expect(at254).toHaveLength(254);
+    expect(checkEmail(at254).ok).toBe(true);
+    expect(checkEmail(`a${at254}`)).toMatchObject({ ok: false, message: expect.stringContaining("254") });
+  });
+
+  it.each([
+    "",
+    "ada",
+    "ada@",
+    "@example.com",
+    "ada@localhost",
+    "ada@example",
+    "ada@192.168.0.1",
+    "ada..lovelace@example.com",
+    ".ada@example.com",
+    "ada lovelace@example.com",
+    '"ada"@example.com',
+    "ada@example.com\r\nBcc: eve@example.com",
+    "ada@example.com, eve@example.com",
+    "<ada@example.com>",
+    "ada@-example.com",
+    "ada@example..com",
+    `${"a".repeat(65)}@example.com`,
+    "\ud800@example.com",
+  ])("refuses %j", (address) => {
+    expect(checkEmail(address).ok).toBe(false);
+  });
+
+  it("refuses what is not a string", () => {
+    expect(checkEmail(undefined).ok).toBe(false);
+    expect(checkEmail(["ada@example.com"]).ok).toBe(false);
   });
 });
 

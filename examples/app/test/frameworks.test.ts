@@ -6,6 +6,7 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  emailFor,
   FRAMEWORKS,
   type Framework,
   PASSWORD,
@@ -197,11 +198,20 @@ const STEPS: Step[] = [
         .set("content-type", "application/json")
         .send(JSON.stringify({ _csrf: browser.csrf, username: "nobody", password: "whatever1" })),
   ],
-  ["POST /register bad", ({ browser }) => browser.post("/register", { username: "<b>", password: "short" })],
-  ["POST /register", ({ browser }) => browser.post("/register", { username: "ada", password: PASSWORD })],
+  [
+    "POST /register bad",
+    ({ browser }) =>
+      browser.post("/register", { username: "<b>", email: emailFor("<b>"), password: "short" }),
+  ],
+  [
+    "POST /register",
+    ({ browser }) =>
+      browser.post("/register", { username: "ada", email: emailFor("ada"), password: PASSWORD }),
+  ],
   [
     "POST /register taken",
-    ({ browser }) => browser.post("/register", { username: "ADA", password: PASSWORD }),
+    ({ browser }) =>
+      browser.post("/register", { username: "ADA", email: emailFor("ADA"), password: PASSWORD }),
   ],
   [
     "POST /login wrong",

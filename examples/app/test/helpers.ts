@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,6 +15,19 @@ export { FRAMEWORKS, type Framework };
 
 /** A strong password that is on no common list, used by most tests. */
 export const PASSWORD = "correct horse battery staple";
+/**
+ * The e-mail address the tests register `username` with: unique per username (case variants
+ * included), valid whatever the username's script.
+ *
+ * @example
+ * ```ts
+ * await browser.post("/register", { username: "ada", email: emailFor("ada"), password: PASSWORD });
+ * ```
+ */
+export function emailFor(username: string): string {
+  return `u${createHash("sha256").update(username).digest("hex").slice(0, 16)}@example.com`;
+}
+
 /** A Firefox on Windows User-Agent (one "device"). */
 export const FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
 /** A Safari on iPhone User-Agent (another "device"). */
@@ -83,6 +97,8 @@ export async function startTestApp(
   const server: Server = createServer(app.listener);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  // Like `start()` with PORT=0: links in mails point at the port the app got.
+  if (options.env?.APP_BASE_URL === undefined) services.config.baseUrl = `http://127.0.0.1:${port}`;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     framework,
@@ -120,7 +136,7 @@ export type TestResponse = request.Response;
  * ```ts
  * const browser = new TestBrowser(app.baseUrl);
  * await browser.get("/register");
- * await browser.post("/register", { username: "alice", password: PASSWORD });
+ * await browser.post("/register", { username: "alice", email: emailFor("alice"), password: PASSWORD });
  * ```
  */
 export class TestBrowser {
@@ -164,9 +180,13 @@ export class TestBrowser {
     return this.post(action, fields);
   }
 
-  /** Registers and logs in; resolves the login response. */
+  /** Registers (with {@link emailFor}'s address) and logs in; resolves the login response. */
   async registerAndLogin(username: string, password = PASSWORD, remember = false): Promise<TestResponse> {
-    const registered = await this.submit("/register", "/register", { username, password });
+    const registered = await this.submit("/register", "/register", {
+      username,
+      email: emailFor(username),
+      password,
+    });
     if (registered.status !== 303) throw new Error(`registration failed: ${registered.status}`);
     return this.login(username, password, remember);
   }

@@ -1,6 +1,14 @@
 import { createPasswordHasher, type HashWorkKind } from "login-manager/password";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FRAMEWORKS, flashes, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
+import {
+  emailFor,
+  FRAMEWORKS,
+  flashes,
+  PASSWORD,
+  startTestApp,
+  type TestApp,
+  TestBrowser,
+} from "./helpers.js";
 
 describe.each(FRAMEWORKS)("%s", (framework) => {
   const work: HashWorkKind[] = [];
@@ -13,10 +21,12 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     });
     await new TestBrowser(app.baseUrl).submit("/register", "/register", {
       username: "alice",
+      email: emailFor("alice"),
       password: PASSWORD,
     });
     await new TestBrowser(app.baseUrl).submit("/register", "/register", {
       username: "dormant",
+      email: emailFor("dormant"),
       password: PASSWORD,
     });
     const dormant = await app.services.users.findByKey("dormant");
@@ -178,6 +188,7 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     it("locks the account on the fifth failure with 429 and Retry-After, then refuses even the right password", async () => {
       await new TestBrowser(app.baseUrl).submit("/register", "/register", {
         username: "target",
+        email: emailFor("target"),
         password: PASSWORD,
       });
       const browser = new TestBrowser(app.baseUrl);
@@ -219,6 +230,8 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       const user = await app.services.users.create({
         username: "oldhash",
         key: "oldhash",
+        email: "oldhash@example.com",
+        emailKey: "oldhash@example.com",
         passwordHash: await old.hash(PASSWORD),
       });
       expect(app.services.hasher.needsRehash(user.passwordHash)).toBe(true);

@@ -4,7 +4,7 @@
  * page on Express and Fastify, an orphan session on Hono. safeNextUrl now percent-encodes the target.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FRAMEWORKS, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
+import { emailFor, FRAMEWORKS, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
 
 const TARGETS: ReadonlyArray<[string, string]> = [
   ["/caf\u0105", "/caf%C4%85"],
@@ -19,6 +19,7 @@ describe.each(FRAMEWORKS)("%s: a next beyond ASCII [A5 3.7.2]", (framework) => {
     app = await startTestApp({ framework });
     const registered = await new TestBrowser(app.baseUrl).submit("/register", "/register", {
       username: "alice",
+      email: emailFor("alice"),
       password: PASSWORD,
     });
     expect(registered.status).toBe(303);

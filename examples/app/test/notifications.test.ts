@@ -10,7 +10,7 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
   const secrets = new Set<string>([PASSWORD, NEW_PASSWORD]);
 
   beforeAll(async () => {
-    app = await startTestApp({ framework, overrides: { manager: { rememberRaceGraceSeconds: 0 } } });
+    app = await startTestApp({ framework, overrides: { manager: { rememberMe: { raceGraceSeconds: 0 } } } });
   });
   afterAll(async () => {
     await app.close();

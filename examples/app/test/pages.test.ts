@@ -2,7 +2,15 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UserRepository } from "../src/domain/users.js";
 import { ROUTES } from "../src/web/routes.js";
-import { FRAMEWORKS, flashes, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
+import {
+  emailFor,
+  FRAMEWORKS,
+  flashes,
+  PASSWORD,
+  startTestApp,
+  type TestApp,
+  TestBrowser,
+} from "./helpers.js";
 
 describe.each(FRAMEWORKS)("%s", (framework) => {
   let app: TestApp;
@@ -69,6 +77,8 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       const user = await app.services.users.create({
         username: "<script>alert(1)</script>",
         key: "legacy-markup",
+        email: "legacy-markup@example.com",
+        emailKey: "legacy-markup@example.com",
         passwordHash: await app.services.hasher.hash("legacy password 1"),
       });
       const browser = new TestBrowser(app.baseUrl);
@@ -218,7 +228,7 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       await browser.get("/register");
       const response = await browser.post(
         "/register",
-        { username: "originuser", password: "correct horse battery staple" },
+        { username: "originuser", email: emailFor("originuser"), password: "correct horse battery staple" },
         { "sec-fetch-site": "", origin: app.baseUrl },
       );
       expect(response.status).toBe(303);
@@ -315,6 +325,7 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
         const browser = new TestBrowser(failing.baseUrl);
         const response = await browser.submit("/register", "/register", {
           username: "kaboom",
+          email: emailFor("kaboom"),
           password: PASSWORD,
         });
         expect(response.status).toBe(500);
@@ -331,6 +342,7 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
         expect((await browser.get("/")).status).toBe(200);
         const other = await browser.submit("/register", "/register", {
           username: "calm",
+          email: emailFor("calm"),
           password: PASSWORD,
         });
         expect(other.status).toBe(303);
@@ -459,8 +471,10 @@ function bound(users: UserRepository): UserRepository {
   return {
     findById: (id) => users.findById(id),
     findByKey: (key) => users.findByKey(key),
+    findByEmail: (key) => users.findByEmail(key),
     create: (input) => users.create(input),
     updatePasswordHash: (id, hash) => users.updatePasswordHash(id, hash),
+    setVerifiedEmail: (id, email) => users.setVerifiedEmail(id, email),
     setActive: (id, active) => users.setActive(id, active),
   };
 }

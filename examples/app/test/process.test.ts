@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { PASSWORD, TestBrowser } from "./helpers.js";
+import { emailFor, PASSWORD, TestBrowser } from "./helpers.js";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 /** The entry behind `npm start`, and the ones behind `npm run start:fastify` / `start:hono`. */
@@ -133,7 +133,11 @@ describe("the server process", () => {
     const first = await run(env).started;
     const browser = new TestBrowser(first.url);
     await browser.get("/register");
-    const registered = await browser.post("/register", { username: "durable", password: PASSWORD });
+    const registered = await browser.post("/register", {
+      username: "durable",
+      email: emailFor("durable"),
+      password: PASSWORD,
+    });
     expect(registered.status).toBe(303);
     first.child.kill("SIGKILL");
     expect((await first.exit).signal).toBe("SIGKILL");
@@ -161,6 +165,53 @@ describe("the server process", () => {
     expect(stderr).toMatch(new RegExp(`^Configuration error: ${setting} `));
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("the server process and mail", () => {
+  it("in production, stops with exit code 1 and a message naming SMTP_URL when it is missing", async () => {
+    const env = {
+      DATA_DIR: dataDir(),
+      NODE_ENV: "production",
+      SECRET_KEY: "process-test-secret-".padEnd(40, "z"),
+      APP_BASE_URL: "https://app.example.com",
+      ALLOWED_HOSTS: "127.0.0.1",
+    };
+    const { child } = run(env);
+    let stderr = "";
+    child.stderr?.on("data", (chunk) => {
+      stderr += String(chunk);
+    });
+    expect(await new Promise((resolve) => child.on("exit", resolve))).toBe(1);
+    expect(stderr).toMatch(/^Configuration error: SMTP_URL is required in production/);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("without SMTP_URL, writes mail to DATA_DIR/outbox, lists it at /dev/outbox, with links to the port it got", async () => {
+    const dir = dataDir();
+    const server = await run({ DATA_DIR: dir }).started;
+    await expect
+      .poll(() => server.stdout())
+      .toContain(`mail is written to ${join(dir, "outbox")} and listed at ${server.url}/dev/outbox`);
+    const browser = new TestBrowser(server.url);
+    await browser.get("/register");
+    const registered = await browser.post("/register", {
+      username: "mailer",
+      email: emailFor("mailer"),
+      password: PASSWORD,
+    });
+    expect(registered.status).toBe(303);
+    let outbox = "";
+    await expect
+      .poll(async () => {
+        outbox = (await browser.get("/dev/outbox")).text;
+        return outbox.includes("Confirm your e-mail address");
+      })
+      .toBe(true);
+    expect(outbox).toContain(`href="${server.url}/email/verify?token=`);
+    expect(readdirSync(join(dir, "outbox")).filter((name) => name.endsWith(".eml"))).toHaveLength(1);
+    server.child.kill("SIGTERM");
+    expect((await server.exit).code).toBe(0);
   });
 });
 

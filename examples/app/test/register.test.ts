@@ -1,13 +1,21 @@
 import { createPasswordHasher, type HashWorkKind } from "login-manager/password";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FRAMEWORKS, flashes, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
+import {
+  emailFor,
+  FRAMEWORKS,
+  flashes,
+  PASSWORD,
+  startTestApp,
+  type TestApp,
+  TestBrowser,
+} from "./helpers.js";
 
 describe.each(FRAMEWORKS)("%s", (framework) => {
   let app: TestApp;
   beforeAll(async () => {
     // The site-name test below sends other Host headers, which the app must be told to serve.
     const allowedHosts = ["127.0.0.1", "accounts.bank-portal.example", "example.org"];
-    app = await startTestApp({ framework, overrides: { manager: { allowedHosts } } });
+    app = await startTestApp({ framework, overrides: { manager: { network: { allowedHosts } } } });
   });
   afterAll(async () => {
     await app.close();
@@ -15,7 +23,11 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
 
   async function register(username: string, password = PASSWORD) {
     const browser = new TestBrowser(app.baseUrl);
-    const response = await browser.submit("/register", "/register", { username, password });
+    const response = await browser.submit("/register", "/register", {
+      username,
+      email: emailFor(username),
+      password,
+    });
     return { browser, response };
   }
 
@@ -38,7 +50,9 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       expect(response.status).toBe(303);
       expect(response.headers.location).toBe("/login");
       const login = await browser.get("/login");
-      expect(flashes(login.text)).toEqual(["Account created for alice. You can log in now."]);
+      expect(flashes(login.text)).toEqual([
+        "Account created for alice. We sent a link to confirm your e-mail address; you can log in now.",
+      ]);
       expect(await app.services.users.findByKey("alice")).not.toBeNull();
     });
 
@@ -140,7 +154,7 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       await browser.get("/register", { host });
       const refused = await browser.post(
         "/register",
-        { username: "sitenamer", password: "Bank Portal password!!" },
+        { username: "sitenamer", email: emailFor("sitenamer"), password: "Bank Portal password!!" },
         { host },
       );
       expect(refused.status).toBe(400);
@@ -148,7 +162,7 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       // The same password is fine on a site of another name.
       const elsewhere = await browser.post(
         "/register",
-        { username: "sitenamer", password: "Bank Portal password!!" },
+        { username: "sitenamer", email: emailFor("sitenamer"), password: "Bank Portal password!!" },
         { host: "example.org" },
       );
       expect(elsewhere.status).toBe(303);
@@ -202,7 +216,7 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       await browser.get("/register", headers);
       return browser.post(
         "/register",
-        { username, password: options.password ?? PASSWORD },
+        { username, email: emailFor(username), password: options.password ?? PASSWORD },
         { ...headers, ...(options.accept ? { accept: options.accept } : {}) },
       );
     }

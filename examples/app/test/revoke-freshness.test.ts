@@ -19,7 +19,7 @@ import {
 describe.each(FRAMEWORKS)("%s", (framework) => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({ framework, overrides: { manager: { rememberRaceGraceSeconds: 0 } } });
+    app = await startTestApp({ framework, overrides: { manager: { rememberMe: { raceGraceSeconds: 0 } } } });
   });
   afterAll(async () => {
     await app.close();

@@ -1,7 +1,7 @@
 import { type SessionStore, StoreError } from "login-manager";
 import { MemoryStore } from "login-manager/stores/memory";
 import { afterEach, describe, expect, it } from "vitest";
-import { withDeadline } from "../src/services.js";
+import { withDeadline, withOverrides } from "../src/services.js";
 
 const DEADLINE_MS = 20;
 const SLOW_MS = 100;
@@ -13,7 +13,8 @@ function slowStore(): MemoryStore {
   const store = new MemoryStore();
   store.getSession = () => slowly(null);
   store.deleteExpired = () => slowly(3);
-  store.deleteAllSessions = () => slowly({ sessions: 2, rememberTokens: 1 });
+  store.deleteAllSessions = () => slowly(2);
+  store.deleteAllRememberTokens = () => slowly(1);
   return store;
 }
 
@@ -34,6 +35,39 @@ describe("withDeadline (the Redis store's per-operation timeout)", () => {
   it("never cuts short the whole-store operations run outside requests: the sweep and logging everyone out", async () => {
     store = withDeadline(slowStore(), DEADLINE_MS, "SlowStore");
     await expect(store.deleteExpired(Date.now())).resolves.toBe(3);
-    await expect(store.deleteAllSessions()).resolves.toEqual({ sessions: 2, rememberTokens: 1 });
+    await expect(store.deleteAllRememberTokens()).resolves.toBe(1);
+    await expect(store.deleteAllSessions()).resolves.toBe(2);
+  });
+});
+
+describe("withOverrides (the test seam for manager options)", () => {
+  it("merges each overridden group into the app's, keeping the group's other settings", () => {
+    const settings = {
+      session: { protection: "basic" as const, idleTimeoutSeconds: 900 },
+      network: { trustProxyHops: 1, allowedHosts: ["app.example.com"] },
+    };
+    expect(
+      withOverrides(settings, { session: { idleTimeoutSeconds: 60 }, throttle: { maxAccountFailures: 3 } }),
+    ).toEqual({
+      session: { protection: "basic", idleTimeoutSeconds: 60 },
+      network: { trustProxyHops: 1, allowedHosts: ["app.example.com"] },
+      throttle: { maxAccountFailures: 3 },
+    });
+    expect(settings.session.idleTimeoutSeconds).toBe(900);
+  });
+
+  it("replaces lists, a store and a clock whole", () => {
+    const store = new MemoryStore();
+    const clock = { now: () => 0 };
+    const merged = withOverrides(
+      {
+        network: { allowedHosts: ["a.example", "b.example"] },
+        clock: { now: () => 1, extra: true } as never,
+      },
+      { network: { allowedHosts: ["c.example"] }, store, clock },
+    );
+    expect(merged.network?.allowedHosts).toEqual(["c.example"]);
+    expect(merged.store).toBe(store);
+    expect(merged.clock).toBe(clock);
   });
 });

@@ -3,7 +3,7 @@
  * session was read, then the next call failed): every page that writes or reads the store answers the
  * app's 503 page, never a 500, "wrong password" or "logged out", and nothing in the answer comes from
  * the store's error. The failing calls go to a real `PostgresStore` with nothing listening, so the
- * errors are the driver's own (`PostgresStore.getFailures: PostgreSQL is unavailable (connect
+ * errors are the driver's own (`PostgresStore.getCounter: PostgreSQL is unavailable (connect
  * ECONNREFUSED 127.0.0.1:<port>)`). Outages that start before the session is read are in
  * `scale-out/outage.test.ts`.
  */
@@ -12,6 +12,7 @@ import type { SessionStore } from "login-manager";
 import { PostgresStore } from "login-manager/stores/postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  emailFor,
   FRAMEWORKS,
   PASSWORD,
   startTestApp,
@@ -131,7 +132,13 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     const visitor = new TestBrowser(app.baseUrl);
     await visitor.get("/register");
     expectUnavailablePage(
-      await duringOutage(() => visitor.post("/register", { username: "outage-new", password: PASSWORD })),
+      await duringOutage(() =>
+        visitor.post("/register", {
+          username: "outage-new",
+          email: emailFor("outage-new"),
+          password: PASSWORD,
+        }),
+      ),
     );
   });
 
@@ -168,7 +175,7 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     const { browser, username } = await member(true);
     browser.closeBrowser();
     expectUnavailablePage(
-      await duringOutage(() => browser.get("/protected"), ["getRememberToken", "rotateRememberToken"]),
+      await duringOutage(() => browser.get("/protected"), ["getRememberToken", "swapRememberValidator"]),
       username,
     );
     expect((await browser.get("/protected")).status).toBe(200);

@@ -4,7 +4,7 @@
  * original. Registration now applies RFC 8265 (login-manager's prepareUsername) on every framework.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FRAMEWORKS, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
+import { emailFor, FRAMEWORKS, PASSWORD, startTestApp, type TestApp, TestBrowser } from "./helpers.js";
 
 const INVISIBLE = [0x034f, 0x3164, 0xfe0f, 0xfe00, 0x180b, 0xe0100, 0x17b4, 0x17b5, 0x115f, 0x1160];
 
@@ -17,6 +17,7 @@ describe.each(FRAMEWORKS)(
       app = await startTestApp({ framework, env: { REGISTER_ATTEMPTS_PER_HOUR: "100" } });
       const first = await new TestBrowser(app.baseUrl).submit("/register", "/register", {
         username: "name",
+        email: emailFor("name"),
         password: PASSWORD,
       });
       expect(first.status).toBe(303);
@@ -31,6 +32,7 @@ describe.each(FRAMEWORKS)(
         const lookAlike = `name${String.fromCodePoint(codePoint)}`;
         const response = await new TestBrowser(app.baseUrl).submit("/register", "/register", {
           username: lookAlike,
+          email: emailFor(lookAlike),
           password: PASSWORD,
         });
         expect(response.status).toBe(400);
@@ -42,6 +44,7 @@ describe.each(FRAMEWORKS)(
     it("still registers names in other scripts", async () => {
       const response = await new TestBrowser(app.baseUrl).submit("/register", "/register", {
         username: "\ud55c\uad6d\uc5b4",
+        email: emailFor("\ud55c\uad6d\uc5b4"),
         password: PASSWORD,
       });
       expect(response.status).toBe(303);

@@ -1,9 +1,24 @@
 import { resolve } from "node:path";
 import { ConfigurationError } from "login-manager";
 import { resolveAllowedHosts } from "login-manager/options";
+import { ConfigError, integer, serverUrl, value } from "./env.js";
+import { type MailConfig, mailConfig } from "./mail-config.js";
+
+export { ConfigError } from "./env.js";
+export type { MailConfig } from "./mail-config.js";
 
 /** The app's settings, read once from the environment at start-up. */
 export interface AppConfig {
+  /** `NODE_ENV=production`: mail must go out over SMTP, and the development pages are off. */
+  production: boolean;
+  /**
+   * The site's public origin, without a trailing slash: `APP_BASE_URL`, else (outside production)
+   * the address the app listens on. Every link in a mail is built from it, never from a request's
+   * Host header. With `PORT=0` and no `APP_BASE_URL`, `start()` fills in the port once listening.
+   */
+  baseUrl: string;
+  /** How mail goes out (`SMTP_URL`, `MAIL_FROM`) and how long a reset link works. */
+  mail: MailConfig;
   /** Interface to listen on (`HOST`). */
   host: string;
   /** TCP port (`PORT`); 0 picks a free one. */
@@ -78,17 +93,6 @@ export interface RedisConfig {
   timeoutMs: number;
 }
 
-/** A setting that stops start-up; `setting` is the environment variable's name. */
-export class ConfigError extends Error {
-  readonly setting: string;
-
-  constructor(setting: string, message: string) {
-    super(`${setting} ${message}`);
-    this.name = "ConfigError";
-    this.setting = setting;
-  }
-}
-
 const TEN_YEARS_SECONDS = 10 * 365 * 24 * 3600;
 const MIN_SECRET_LENGTH = 32;
 const HOST_PATTERN = /^[A-Za-z0-9.:[\]-]{1,253}$/;
@@ -130,9 +134,15 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.
     );
   }
   const listenOn = host(env);
+  const port = integer(env, "PORT", 5000, 0, 65_535);
+  const production = value(env, "NODE_ENV") === "production";
+  const baseUrl = siteBaseUrl(env, production, listenOn, port);
   return {
+    production,
+    baseUrl,
+    mail: mailConfig(env, { production, baseUrl }),
     host: listenOn,
-    port: integer(env, "PORT", 5000, 0, 65_535),
+    port,
     dataDir: resolve(cwd, value(env, "DATA_DIR") ?? "data"),
     secretKey: secret,
     sessionProtection: sessionProtection(env),
@@ -201,43 +211,6 @@ function storeTimeout(env: NodeJS.ProcessEnv): number {
   return integer(env, "STORE_TIMEOUT_MS", 3000, 100, 600_000);
 }
 
-/** A server URL with one of `protocols`; the message never repeats the value (it may hold a password). */
-function serverUrl(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  protocols: readonly string[],
-  example: string,
-): string | undefined {
-  const raw = value(env, name);
-  if (raw === undefined) return undefined;
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || !protocols.includes(parsed.protocol)) {
-    const scheme = parsed ? ` (got ${parsed.protocol}//…)` : "";
-    throw new ConfigError(name, `must be a URL like ${example}${scheme}`);
-  }
-  return raw;
-}
-
-function value(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  return raw === undefined || raw === "" ? undefined : raw;
-}
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = value(env, name);
-  if (raw === undefined) return fallback;
-  const parsed = /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return parsed;
-}
-
 function host(env: NodeJS.ProcessEnv): string {
   const raw = value(env, "HOST") ?? "127.0.0.1";
   if (!HOST_PATTERN.test(raw)) {
@@ -273,8 +246,14 @@ function allowedHosts(env: NodeJS.ProcessEnv, listenOn: string): readonly string
   }
 }
 
-/** The host (and port, when not the default) of `APP_BASE_URL`, an http(s) origin. */
+/** The host (and port, when not the default) of `APP_BASE_URL`. */
 function baseUrlHost(env: NodeJS.ProcessEnv): string | undefined {
+  const url = appBaseUrl(env);
+  return url === undefined ? undefined : new URL(url).host;
+}
+
+/** `APP_BASE_URL` as an origin (`https://app.example.com`), or undefined when unset. */
+function appBaseUrl(env: NodeJS.ProcessEnv): string | undefined {
   const raw = value(env, "APP_BASE_URL");
   if (raw === undefined) return undefined;
   let url: URL | undefined;
@@ -297,7 +276,25 @@ function baseUrlHost(env: NodeJS.ProcessEnv): string | undefined {
       `must be the site's public origin, like https://app.example.com (no path), got ${JSON.stringify(raw)}`,
     );
   }
-  return url.host;
+  return url.origin;
+}
+
+/**
+ * The origin mail links point at: `APP_BASE_URL`; required in production, where the app cannot
+ * know the name people reach it by; else the address the app listens on (`localhost` when that is
+ * every interface).
+ */
+function siteBaseUrl(env: NodeJS.ProcessEnv, production: boolean, listenOn: string, port: number): string {
+  const configured = appBaseUrl(env);
+  if (configured !== undefined) return configured;
+  if (production) {
+    throw new ConfigError(
+      "APP_BASE_URL",
+      "is required in production (NODE_ENV=production): links in mails (password reset, address verification) are built from it, never from the Host header; set the site's public origin, like https://app.example.com",
+    );
+  }
+  const name = isLoopback(listenOn) ? listenOn : "localhost";
+  return `http://${name.includes(":") ? `[${name}]` : name}:${port}`;
 }
 
 /** True for the addresses and name that only this machine can reach. */

@@ -1,12 +1,16 @@
 import type { LoginManager, RequestView } from "login-manager";
 import { clientAddress } from "login-manager/adapter";
 import type { Logger } from "pino";
+import type { Mailer } from "./mailer.js";
+import { noticeMail } from "./mails.js";
 import type { User, UserRepository } from "./users.js";
 
 /** Why a user is told: a change to their credentials or sessions, or a suspicious attempt. */
 export type NotificationKind =
   /** They changed their password (ASVS 6.3.7). */
   | "password.changed"
+  /** Their password was reset through a mailed link (ASVS 6.3.7, 6.4). */
+  | "password.reset"
   /** They logged out every other session (ASVS 6.3.7). */
   | "sessions.revoked-others"
   /** A used remember-me token was replayed: every session was ended (ASVS 6.3.5). */
@@ -22,6 +26,11 @@ export interface UserNotification {
   kind: NotificationKind;
   userId: string;
   username: string;
+  /**
+   * Where a mailing notifier sends it: the account's address once verified, else undefined (an
+   * unconfirmed address may be a typo, someone else's inbox).
+   */
+  email?: string | undefined;
   /** What happened and what to do, in words for the user (the body of an e-mail). */
   message: string;
   /** The client address of the request that caused it, when there was one. */
@@ -30,9 +39,9 @@ export interface UserNotification {
 }
 
 /**
- * Tells users about changes to their account and suspicious sign-in activity. The app has no e-mail:
- * replace {@link LogNotifier} with an implementation that sends mail or a push message (queue the
- * work: `notify` is called while a request is answered and must not throw or block).
+ * Tells users about changes to their account and suspicious sign-in activity: {@link MailNotifier}
+ * by default, or any other implementation (a push message; queue the work: `notify` is called while
+ * a request is answered and must not throw or block).
  *
  * @example
  * ```ts
@@ -77,6 +86,8 @@ export class LogNotifier implements Notifier {
 export const NOTIFICATION_MESSAGES: Readonly<Record<NotificationKind, string>> = {
   "password.changed":
     "Your password was changed, and every other session was logged out. If this wasn't you, reset your password and contact support.",
+  "password.reset":
+    "Your password was reset with a link sent to this address, and every session was logged out. If this wasn't you, reset your password again and contact support.",
   "sessions.revoked-others":
     "All your other sessions were logged out. If you didn't do this, change your password.",
   "remember.theft":
@@ -85,8 +96,93 @@ export const NOTIFICATION_MESSAGES: Readonly<Record<NotificationKind, string>> =
     "Several wrong passwords were tried for your account, so logins are paused for a while. If this wasn't you, someone may be guessing your password.",
 };
 
+/** The subject of each notification's mail. */
+export const NOTIFICATION_SUBJECTS: Readonly<Record<NotificationKind, string>> = {
+  "password.changed": "Your password was changed",
+  "password.reset": "Your password was changed",
+  "sessions.revoked-others": "Your other sessions were logged out",
+  "remember.theft": "Every session of your account was logged out",
+  "account.locked": "Logins to your account are paused",
+};
+
 /**
- * Builds a notification for `user` with the standard message of `kind`.
+ * The default {@link Notifier}: logs each notification like {@link LogNotifier} and mails it to the
+ * user's verified address, in the background (a failure is logged with its error code only).
+ *
+ * @example
+ * ```ts
+ * const notifier = new MailNotifier(logger, mailer);
+ * notifier.notify(notificationFor("password.changed", user, ip));
+ * ```
+ */
+export class MailNotifier implements Notifier {
+  readonly #log: LogNotifier;
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly mailer: Mailer,
+  ) {
+    this.#log = new LogNotifier(logger);
+  }
+
+  notify(notification: UserNotification): void {
+    this.#log.notify(notification);
+    const { email } = notification;
+    if (email === undefined) return;
+    const mail = noticeMail({
+      to: email,
+      username: notification.username,
+      subject: NOTIFICATION_SUBJECTS[notification.kind],
+      message: notification.message,
+    });
+    const sent: Promise<void> = this.mailer
+      .send(mail)
+      .then(
+        () => logMail(this.logger, notification.kind, notification.userId),
+        (error: unknown) => logMail(this.logger, notification.kind, notification.userId, error),
+      )
+      .finally(() => this.#pending.delete(sent));
+    this.#pending.add(sent);
+  }
+
+  /** Resolves once every mail started so far has settled. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+}
+
+/**
+ * One log line per mail: its kind and user, and for a failure the error's code (`ECONNECTION`,
+ * `EAUTH`, an SMTP reply code), never the address, the text or the server's message.
+ *
+ * @example
+ * ```ts
+ * logMail(logger, "password.reset", user.getId());
+ * ```
+ */
+export function logMail(logger: Logger, mail: string, userId: string, error?: unknown): void {
+  if (error === undefined) {
+    logger.info({ kind: "mail", mail, userId, outcome: "sent" }, "mail sent");
+    return;
+  }
+  const { code, responseCode } = (error ?? {}) as { code?: unknown; responseCode?: unknown };
+  logger.warn(
+    {
+      kind: "mail",
+      mail,
+      userId,
+      outcome: "failed",
+      code: typeof code === "string" ? code : undefined,
+      responseCode: typeof responseCode === "number" ? responseCode : undefined,
+    },
+    "mail not sent",
+  );
+}
+
+/**
+ * Builds a notification for `user` with the standard message of `kind`, addressed to the user's
+ * address when it is verified.
  *
  * @example
  * ```ts
@@ -95,7 +191,7 @@ export const NOTIFICATION_MESSAGES: Readonly<Record<NotificationKind, string>> =
  */
 export function notificationFor(
   kind: NotificationKind,
-  user: Pick<User, "username"> & { getId(): string },
+  user: Pick<User, "username"> & { getId(): string; email?: string | null; emailVerified?: boolean },
   ip: string | undefined,
   now: Date = new Date(),
 ): UserNotification {
@@ -103,6 +199,7 @@ export function notificationFor(
     kind,
     userId: user.getId(),
     username: user.username,
+    email: user.emailVerified && user.email ? user.email : undefined,
     message: NOTIFICATION_MESSAGES[kind],
     ip,
     at: now,

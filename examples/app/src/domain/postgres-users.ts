@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { StoreError } from "login-manager";
-import type { Pool, QueryResultRow } from "pg";
-import type { UserRepository } from "./users.js";
-import { DuplicateUsernameError, isServiceUnavailable, User } from "./users.js";
+import type { Pool, PoolClient, QueryResultRow } from "pg";
+import type { NewUser, UserRepository } from "./users.js";
+import { DuplicateEmailError, DuplicateUsernameError, isServiceUnavailable, User } from "./users.js";
 
 interface UserRow extends QueryResultRow {
   id: string;
@@ -11,17 +11,22 @@ interface UserRow extends QueryResultRow {
   password_hash: string;
   active: boolean;
   created_at: Date;
+  email: string | null;
+  email_verified: boolean;
 }
 
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
-const COLUMNS = "id, username, username_key, password_hash, active, created_at";
+const COLUMNS = "id, username, username_key, password_hash, active, created_at, email, email_verified";
+/** PostgreSQL's SQLSTATE for a unique violation. */
+const UNIQUE_VIOLATION = "23505";
 
 /**
  * {@link UserRepository} on PostgreSQL, sharing the app's `pg.Pool` (which it never ends). The
  * `users` table is created in `schema` on first use, under the transaction-scoped advisory lock that
  * `PostgresStore` uses for the same schema, so instances starting together are safe and a second
- * start changes nothing. `username_key` (NFKC
- * + case folded by the app) is UNIQUE, so case and look-alike variants cannot both register, even
+ * start changes nothing; a table of an earlier version gets the e-mail columns (its users keep
+ * working, with no address until they add one). `username_key` (NFKC + case folded by the app) and
+ * `email_key` (lowercased) are UNIQUE, so case and look-alike variants cannot both register, even
  * from two instances at the same moment.
  *
  * A database that cannot be reached rejects with a login-manager `StoreError` flagged
@@ -60,19 +65,33 @@ export class PostgresUserRepository implements UserRepository {
     return this.#one("findByKey", `SELECT ${COLUMNS} FROM ${this.#table} WHERE username_key = $1`, [key]);
   }
 
-  async create(input: { username: string; key: string; passwordHash: string }): Promise<User> {
+  async findByEmail(emailKey: string): Promise<User | null> {
+    return this.#one("findByEmail", `SELECT ${COLUMNS} FROM ${this.#table} WHERE email_key = $1`, [emailKey]);
+  }
+
+  async create(input: NewUser): Promise<User> {
     try {
       const user = await this.#one(
         "create",
-        `INSERT INTO ${this.#table} (username, username_key, password_hash) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-        [input.username, input.key, input.passwordHash],
+        `INSERT INTO ${this.#table} (username, username_key, email, email_key, password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+        [input.username, input.key, input.email, input.emailKey, input.passwordHash],
       );
       if (!user) throw new Error("INSERT ... RETURNING returned no row");
       return user;
     } catch (error) {
-      const cause = error instanceof StoreError ? error.cause : error;
-      if ((cause as { code?: unknown } | null)?.code === "23505") throw new DuplicateUsernameError();
-      throw error;
+      throw duplicateError(error) ?? error;
+    }
+  }
+
+  async setVerifiedEmail(id: number, email: { email: string; key: string }): Promise<void> {
+    try {
+      await this.#query(
+        "setVerifiedEmail",
+        `UPDATE ${this.#table} SET email = $2, email_key = $3, email_verified = true WHERE id = $1`,
+        [id, email.email, email.key],
+      );
+    } catch (error) {
+      throw duplicateError(error) ?? error;
     }
   }
 
@@ -140,6 +159,7 @@ export class PostgresUserRepository implements UserRepository {
   active boolean NOT NULL DEFAULT true,
   created_at timestamptz NOT NULL DEFAULT now()
 )`);
+      await addEmailColumns(client, this.#schema, this.#table);
       await client.query("COMMIT");
     } catch (error) {
       failure ??= error instanceof Error ? error : new Error(String(error));
@@ -153,9 +173,52 @@ export class PostgresUserRepository implements UserRepository {
   }
 }
 
+/**
+ * Adds what came after the first release (the e-mail columns and their unique index) when missing,
+ * so a table made by it is brought up to date; an up-to-date table takes no lock here.
+ */
+async function addEmailColumns(client: PoolClient, schema: string, table: string): Promise<void> {
+  const found = await client.query<{ column_name: string }>(
+    "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'users'",
+    [schema],
+  );
+  const present = new Set(found.rows.map((row) => row.column_name));
+  const added: Array<[string, string]> = [
+    ["email", "text"],
+    ["email_key", "text"],
+    ["email_verified", "boolean NOT NULL DEFAULT false"],
+  ];
+  for (const [name, definition] of added) {
+    if (!present.has(name)) await client.query(`ALTER TABLE ${table} ADD COLUMN ${name} ${definition}`);
+  }
+  const index = await client.query(
+    "SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 'users_email_key'",
+    [schema],
+  );
+  if (index.rowCount === 0) await client.query(`CREATE UNIQUE INDEX users_email_key ON ${table} (email_key)`);
+}
+
 /** Converts a row; `id` is a bigint, which `pg` returns as a string. */
 function toUser(row: UserRow): User {
-  return new User(Number(row.id), row.username, row.password_hash, row.active, new Date(row.created_at));
+  return new User(
+    Number(row.id),
+    row.username,
+    row.password_hash,
+    row.active,
+    new Date(row.created_at),
+    row.email,
+    row.email_verified,
+  );
+}
+
+/** The duplicate error for a unique violation of `username_key` or `email_key`; undefined otherwise. */
+function duplicateError(error: unknown): Error | undefined {
+  const cause = (error instanceof StoreError ? error.cause : error) as {
+    code?: unknown;
+    constraint?: unknown;
+  } | null;
+  if (cause?.code !== UNIQUE_VIOLATION) return undefined;
+  return cause.constraint === "users_email_key" ? new DuplicateEmailError() : new DuplicateUsernameError();
 }
 
 /**

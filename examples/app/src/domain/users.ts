@@ -10,6 +10,10 @@ export class User extends UserMixin {
     readonly passwordHash: string,
     readonly active: boolean,
     readonly createdAt: Date,
+    /** The account's e-mail address (as typed, trimmed); null for an account made before addresses. */
+    readonly email: string | null = null,
+    /** True once a link mailed to {@link email} was followed (or a password reset went through it). */
+    readonly emailVerified = false,
   ) {
     super();
   }
@@ -27,6 +31,25 @@ export class DuplicateUsernameError extends Error {
   }
 }
 
+/** Thrown by {@link UserRepository.create} and {@link UserRepository.setEmail} when another account has the address. */
+export class DuplicateEmailError extends Error {
+  constructor() {
+    super("e-mail address already registered");
+    this.name = "DuplicateEmailError";
+  }
+}
+
+/** A new account: its username and address, each with its comparison key, and its password hash. */
+export interface NewUser {
+  username: string;
+  /** {@link usernameKey} of the username. */
+  key: string;
+  email: string;
+  /** {@link emailKey} of the address. */
+  emailKey: string;
+  passwordHash: string;
+}
+
 /**
  * Where users live. Async so that other back ends fit; each method resolves only after its write
  * is durable.
@@ -36,10 +59,20 @@ export interface UserRepository {
   findById(id: string): Promise<User | null>;
   /** The user whose username key ({@link usernameKey}) is `key`, or null. */
   findByKey(key: string): Promise<User | null>;
-  /** Adds a user; rejects with {@link DuplicateUsernameError} when the key is taken. */
-  create(input: { username: string; key: string; passwordHash: string }): Promise<User>;
+  /** The user whose address key ({@link emailKey}) is `emailKey`, or null. */
+  findByEmail(emailKey: string): Promise<User | null>;
+  /**
+   * Adds a user (address not verified yet); rejects with {@link DuplicateUsernameError} when the
+   * username key is taken, {@link DuplicateEmailError} when the address key is.
+   */
+  create(input: NewUser): Promise<User>;
   /** Replaces a user's password hash. */
   updatePasswordHash(id: number, passwordHash: string): Promise<void>;
+  /**
+   * Sets a user's address, verified: a confirmed change, or the current address confirmed. Rejects
+   * with {@link DuplicateEmailError} when another account has it.
+   */
+  setVerifiedEmail(id: number, email: { email: string; key: string }): Promise<void>;
   /** Enables or disables a user's account. */
   setActive(id: number, active: boolean): Promise<void>;
 }

@@ -197,6 +197,8 @@ export function securityHeaders(): MiddlewareHandler {
     referrerPolicy: REFERRER_POLICY,
     xFrameOptions: FRAME_OPTIONS,
     strictTransportSecurity: false,
+    // A page's own value wins, as with helmet: `Referrer-Policy: no-referrer` on the token links' pages.
+    overwrite: false,
   });
 }
 

@@ -5,7 +5,9 @@ import type { AccountServices } from "../domain/accounts.js";
 import type { BreachedPasswords } from "../domain/breached-passwords.js";
 import { type CommonPasswords, loadCommonPasswords } from "../domain/common-passwords.js";
 import type { AppConfig } from "../domain/config.js";
+import type { Mailer, OutboxMailer } from "../domain/mailer.js";
 import { LogNotifier, type Notifier } from "../domain/notifier.js";
+import type { Recovery } from "../domain/recovery.js";
 import type { User, UserRepository } from "../domain/users.js";
 import { paths } from "../paths.js";
 import { describeStatus, type ErrorRequest, errorPage } from "./errors.js";
@@ -26,6 +28,12 @@ export interface AppDeps {
   breachedPasswords?: BreachedPasswords | undefined;
   /** Tells users about credential changes; defaults to a {@link LogNotifier} on `logger`. */
   notifier?: Notifier;
+  /** Sends the app's own mails (the notice of an address change). */
+  mailer: Mailer;
+  /** The development outbox, listed at `/dev/outbox`; none (404 there) with SMTP or in production. */
+  outbox?: OutboxMailer | undefined;
+  /** Password reset and e-mail verification. */
+  recovery: Recovery;
 }
 
 /** The framework-neutral app: what the route handlers and error pages use. */
@@ -37,6 +45,9 @@ export interface WebApp {
   render: RenderPage;
   staticFiles: StaticFiles;
   notifier: Notifier;
+  mailer: Mailer;
+  outbox: OutboxMailer | undefined;
+  recovery: Recovery;
 }
 
 /** A route handler: the same function serves the route on Express, Fastify and Hono. */
@@ -64,6 +75,9 @@ export function createWebApp(deps: AppDeps): WebApp {
     render: createRenderer(paths.views),
     staticFiles: loadStaticFiles(paths.public),
     notifier: deps.notifier ?? new LogNotifier(deps.logger),
+    mailer: deps.mailer,
+    outbox: deps.outbox,
+    recovery: deps.recovery,
   };
 }
 

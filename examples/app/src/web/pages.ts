@@ -4,7 +4,17 @@ import type { User } from "../domain/users.js";
 import { pathOf, type WebResponse } from "./http.js";
 
 /** Pages that are a single narrow card; their flash messages line up with it. */
-const NARROW_VIEWS = new Set(["register", "login", "reauth", "logout", "error"]);
+const NARROW_VIEWS = new Set([
+  "register",
+  "login",
+  "reauth",
+  "logout",
+  "error",
+  "forgot",
+  "reset",
+  "verify",
+  "link-expired",
+]);
 
 /** The headers of every page: HTML, and never cached (pages carry CSRF tokens and flashes). */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {

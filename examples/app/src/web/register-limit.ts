@@ -12,8 +12,8 @@ import type { User } from "../domain/users.js";
 /** How long a client address's count lives after its last counted attempt. */
 export const REGISTER_WINDOW_MS = 3_600_000;
 /**
- * Namespace of the counters in the store. login-manager's own throttle keys start `account:` and
- * `address:`, so these can never collide with them.
+ * Namespace of the counters in the store. login-manager's own counter keys start `account:`,
+ * `address:` (the login throttle) and `epoch:` (credential epochs), so these can never collide with them.
  */
 export const REGISTER_KEY_PREFIX = "app:register:";
 
@@ -48,9 +48,9 @@ export async function admitRegistration(
   const { store, clock } = manager.options;
   const key = `${REGISTER_KEY_PREFIX}${addressBucket(address)}`;
   const now = clock.now();
-  const before = await store.getFailures(key, now);
+  const before = await store.getCounter(key, now);
   if (before && before.count >= limit) return refuse(before.expiresAt, now);
-  const after = await store.incrementFailures(key, now, REGISTER_WINDOW_MS);
+  const after = await store.incrementCounter(key, now, REGISTER_WINDOW_MS);
   return after.count <= limit ? { admitted: true } : refuse(after.expiresAt, now);
 }
 

@@ -1,6 +1,6 @@
 /**
- * The account page: active sessions with revoke buttons, "log out other sessions" and the
- * change-password form. The password change and every revocation need a fresh login (`/reauth`), as
+ * The account page: the e-mail address and its status, active sessions with revoke buttons, "log
+ * out other sessions" and the change-password form. The password change and every revocation need a fresh login (`/reauth`), as
  * login-manager's `revokeSession` and `revokeOtherSessions` themselves require: a session restored
  * from a stolen remember-me cookie cannot log the owner out, all at once or one session at a time.
  * Framework-neutral handlers; `routes.ts` says which URL and guard each one serves.
@@ -19,14 +19,28 @@ import { appUser } from "./pages.js";
 
 const HANDLE = /^[A-Za-z0-9_-]{1,64}$/;
 
-async function accountPage(
+/** Messages on the account page: a form's fields, and `verify` for the "send again" button. */
+export type AccountErrors = FieldErrors & { verify?: string };
+
+/**
+ * The account page with `status`: the address and its status, the sessions, the forms, and
+ * `errors` next to what they are about.
+ *
+ * @example
+ * ```ts
+ * return accountPage(app, request, 400, { email: "Enter an e-mail address like name@example.com." });
+ * ```
+ */
+export async function accountPage(
   app: WebApp,
   { auth, url }: WebRequest,
   status: number,
-  errors: FieldErrors,
+  errors: AccountErrors,
 ): Promise<WebResponse> {
+  const user = appUser(auth);
   return app.render(auth, url, status, "account", {
     title: "Your account",
+    account: { email: user.email, verified: user.emailVerified },
     sessions: sessionRows(await auth.listSessions()),
     fresh: auth.loginFresh(),
     errors,

@@ -38,13 +38,19 @@ export function home(app: WebApp, { auth, url }: WebRequest): WebResponse {
 
 /** `GET /register`: the registration form. */
 export function registerForm(app: WebApp, { auth, url }: WebRequest): WebResponse {
-  return app.render(auth, url, 200, "register", { title: "Create an account", username: "", errors: {} });
+  return app.render(auth, url, 200, "register", {
+    title: "Create an account",
+    username: "",
+    email: "",
+    errors: {},
+  });
 }
 
 /**
- * `POST /register`: creates the account, then `303 /login`; 400 (policy) or 409 (taken) with the
- * form. Attempts are limited per client address (`REGISTER_ATTEMPTS_PER_HOUR`, counted in the
- * session store): past the limit, 429 with `Retry-After` and the error page, nothing hashed.
+ * `POST /register`: creates the account, mails a link to confirm its address, then `303 /login`;
+ * 400 (policy) or 409 (username or address taken) with the form. Attempts are limited per client
+ * address (`REGISTER_ATTEMPTS_PER_HOUR`, counted in the session store): past the limit, 429 with
+ * `Retry-After` and the error page, nothing hashed.
  */
 export async function register(app: WebApp, request: WebRequest): Promise<WebResponse> {
   const { auth, url } = request;
@@ -67,8 +73,10 @@ export async function register(app: WebApp, request: WebRequest): Promise<WebRes
     response.headers["retry-after"] = String(admission.retryAfterSeconds);
     return response;
   }
+  const email = field(request, "email");
   const result = await registerAccount(app.services, {
     username,
+    email,
     password: field(request, "password"),
     host: auth.request.header("host"),
   });
@@ -83,6 +91,7 @@ export async function register(app: WebApp, request: WebRequest): Promise<WebRes
     return app.render(auth, url, result.status, "register", {
       title: "Create an account",
       username,
+      email,
       errors: result.errors,
     });
   }
@@ -94,7 +103,17 @@ export async function register(app: WebApp, request: WebRequest): Promise<WebRes
     username: user.username,
     ip: ip(app, request),
   });
-  auth.flash(`Account created for ${user.username}. You can log in now.`, "success");
+  const mailed = await app.recovery.verification.send({
+    user,
+    email: user.email as string,
+    request: auth.request,
+  });
+  auth.flash(
+    mailed.ok
+      ? `Account created for ${user.username}. We sent a link to confirm your e-mail address; you can log in now.`
+      : `Account created for ${user.username}. You can log in now, and ask for the link that confirms your address on your account page.`,
+    "success",
+  );
   return redirect("/login");
 }
 

@@ -26,6 +26,8 @@ import {
   register,
   registerForm,
 } from "./routes-auth.js";
+import { changeEmail, outboxPage, resendVerification, verifyEmail, verifyForm } from "./routes-email.js";
+import { forgot, forgotForm, resetForm, resetPassword } from "./routes-recovery.js";
 
 /** Who may reach a route: anyone, a logged-in user, or a user who typed the password in this session. */
 export type Guard = "none" | "login" | "fresh";
@@ -59,4 +61,16 @@ export const ROUTES: readonly Route[] = [
   { method: "POST", path: "/account/sessions/revoke", guard: "fresh", handler: revokeFromForm },
   { method: "GET", path: "/account/sessions/:handle/revoke", guard: "login", handler: backToAccount },
   { method: "POST", path: "/account/sessions/:handle/revoke", guard: "fresh", handler: revokeFromPath },
+  { method: "GET", path: "/account/email", guard: "login", handler: backToAccount },
+  { method: "POST", path: "/account/email", guard: "fresh", handler: changeEmail },
+  { method: "GET", path: "/account/email/resend", guard: "login", handler: backToAccount },
+  { method: "POST", path: "/account/email/resend", guard: "login", handler: resendVerification },
+  { method: "GET", path: "/password/forgot", guard: "none", handler: forgotForm },
+  { method: "POST", path: "/password/forgot", guard: "none", handler: forgot },
+  { method: "GET", path: "/password/reset", guard: "none", handler: resetForm },
+  { method: "POST", path: "/password/reset", guard: "none", handler: resetPassword },
+  { method: "GET", path: "/email/verify", guard: "none", handler: verifyForm },
+  { method: "POST", path: "/email/verify", guard: "none", handler: verifyEmail },
+  // Development only: answers 404 when mail goes out over SMTP, and in production.
+  { method: "GET", path: "/dev/outbox", guard: "none", handler: outboxPage },
 ];

@@ -28,7 +28,7 @@ export interface LibraryApp {
   manager: LoginManager<TestUser>;
   /** How many times each manager event fired. */
   events: Map<string, number>;
-  /** Calls of the user loader (the user cache hides most of them when `userCacheSeconds` is set). */
+  /** Calls of the user loader (the user cache hides most of them when `userCache.ttlSeconds` is set). */
   loaderCalls(): number;
   close(): Promise<void>;
 }
@@ -55,8 +55,8 @@ export async function startLibraryApp(
       loaderCalls += 1;
       return loadUser(id);
     },
-    csrfSkip: () => true,
-    rememberRaceGraceSeconds: 30,
+    csrf: { skip: () => true },
+    rememberMe: { raceGraceSeconds: 30 },
     ...options,
   });
   const events = new Map<string, number>();

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { postgresConfig, redisUrl } from "../../../../test/helpers/services.js";
-import { PASSWORD, type TestBrowser, type TestResponse } from "../helpers.js";
+import { emailFor, PASSWORD, type TestBrowser, type TestResponse } from "../helpers.js";
 import {
   type AppProcess,
   BalancedBrowser,
@@ -199,11 +199,15 @@ await describeIfServices(["postgres"], "Redis unreachable when the app starts", 
     await person.get("/register");
     // Registering and logging in both need Redis: the registration limit and the login failure
     // counters live in the session store, and neither may run unthrottled (fail closed).
-    expectServiceUnavailablePage(await person.post("/register", { username: "ivan", password: PASSWORD }));
+    expectServiceUnavailablePage(
+      await person.post("/register", { username: "ivan", email: emailFor("ivan"), password: PASSWORD }),
+    );
     expectServiceUnavailablePage(await person.post("/login", { username: "ivan", password: PASSWORD }));
     await redis.start();
     await waitUntil(
-      async () => (await person.post("/register", { username: "ivan", password: PASSWORD })).status === 303,
+      async () =>
+        (await person.post("/register", { username: "ivan", email: emailFor("ivan"), password: PASSWORD }))
+          .status === 303,
     );
     const recovery = await waitUntil(async () => (await person.login("ivan")).status === 303);
     console.log(`[measured] Redis appeared: first successful login after ${recovery} ms`);
@@ -248,7 +252,9 @@ await describeIfServices(["postgres"], "PostgreSQL goes down mid-run (TCP proxy,
     await measure503("PostgreSQL refused, GET /protected (session cookie)", () => person.get("/protected"));
     await expectServiceUnavailableJson(person, "/protected");
     expectServiceUnavailablePage(await visitor.post("/login", { username: "judy", password: PASSWORD }));
-    expectServiceUnavailablePage(await visitor.post("/register", { username: "kim", password: PASSWORD }));
+    expectServiceUnavailablePage(
+      await visitor.post("/register", { username: "kim", email: emailFor("kim"), password: PASSWORD }),
+    );
     const health = await healthz(app);
     expect(health).toMatchObject({ status: 200, text: "ok" });
     expect(app.alive()).toBe(true);
@@ -257,7 +263,10 @@ await describeIfServices(["postgres"], "PostgreSQL goes down mid-run (TCP proxy,
     const recovery = await waitUntil(async () => (await person.get("/protected")).status === 200);
     console.log(`[measured] PostgreSQL back (refused -> open): first 200 after ${recovery} ms`);
     expect(recovery).toBeLessThan(5000);
-    expect((await visitor.post("/register", { username: "kim", password: PASSWORD })).status).toBe(303);
+    expect(
+      (await visitor.post("/register", { username: "kim", email: emailFor("kim"), password: PASSWORD }))
+        .status,
+    ).toBe(303);
     expect(app.stderr()).toBe("");
   }, 60_000);
 
@@ -313,7 +322,9 @@ await describeIfServices(["postgres", "redis"], "user database down, sessions (R
     expectServiceUnavailablePage(await person.get("/protected"), "mallory");
     await expectServiceUnavailableJson(person, "/protected");
     expectServiceUnavailablePage(await visitor.post("/login", { username: "mallory", password: PASSWORD }));
-    expectServiceUnavailablePage(await visitor.post("/register", { username: "nina", password: PASSWORD }));
+    expectServiceUnavailablePage(
+      await visitor.post("/register", { username: "nina", email: emailFor("nina"), password: PASSWORD }),
+    );
     await proxy.open();
     await waitUntil(async () => (await person.get("/protected")).status === 200);
     expect((await visitor.login("mallory")).status).toBe(303);

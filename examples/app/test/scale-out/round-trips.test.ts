@@ -1,6 +1,6 @@
 /**
  * Round trips per authenticated request in the steady state (no touch due, user cached with
- * `userCacheSeconds`), measured on the servers' side where possible:
+ * `userCache.ttlSeconds`), measured on the servers' side where possible:
  * - Redis: `INFO commandstats` deltas on a redis-server of the test's own (nothing else talks to it),
  *   cross-checked by counting the commands the client sent;
  * - PostgreSQL: ReadyForQuery messages on the pool's connections (one per request/response
@@ -68,7 +68,13 @@ await describeIfServices(["postgres"], "round trips per authenticated request", 
     schema = await createSchema("round_trips");
     counting = countingPool();
     users = new PostgresUserRepository(counting.pool, { schema: schema.name });
-    const user = await users.create({ username: "Walter", key: "walter", passwordHash: "x" });
+    const user = await users.create({
+      username: "Walter",
+      key: "walter",
+      email: "walter@example.com",
+      emailKey: "walter@example.com",
+      passwordHash: "x",
+    });
     userId = user.getId();
   });
 
@@ -80,7 +86,7 @@ await describeIfServices(["postgres"], "round trips per authenticated request", 
   });
 
   for (const cacheSeconds of [300, 0]) {
-    it(`RedisStore (own redis-server), userCacheSeconds ${cacheSeconds}`, async () => {
+    it(`RedisStore (own redis-server), userCache.ttlSeconds ${cacheSeconds}`, async () => {
       const redis = await ThrowawayRedis.start();
       cleanups.push(() => redis.dispose());
       const subject = await redisSubject(redis.url);
@@ -94,7 +100,7 @@ await describeIfServices(["postgres"], "round trips per authenticated request", 
       const admin = createClient({ url: redis.url });
       await admin.connect();
       cleanups.push(async () => admin.destroy());
-      const app = await startLibraryApp(subject.store, loadUser, { userCacheSeconds: cacheSeconds });
+      const app = await startLibraryApp(subject.store, loadUser, { userCache: { ttlSeconds: cacheSeconds } });
       apps.push(app);
 
       let sentBefore = 0;
@@ -112,7 +118,7 @@ await describeIfServices(["postgres"], "round trips per authenticated request", 
       const pgExchanges = counting.exchanges() - exchangesBefore;
       const breakdown = serverCalls.map(([name, calls]) => `${name}=${calls}`).join(" ");
       console.log(
-        `[measured] RedisStore, userCacheSeconds=${cacheSeconds}: ${REQUESTS} authenticated requests -> Redis ${redisCalls} commands (${breakdown}; client sent ${sent - sentBefore}), PostgreSQL ${pgExchanges} round trips, user loader ${app.loaderCalls() - loaderBefore} calls; ${(redisCalls / REQUESTS).toFixed(2)} Redis + ${(pgExchanges / REQUESTS).toFixed(2)} PostgreSQL per request, ${meanMs.toFixed(2)} ms mean`,
+        `[measured] RedisStore, userCache.ttlSeconds=${cacheSeconds}: ${REQUESTS} authenticated requests -> Redis ${redisCalls} commands (${breakdown}; client sent ${sent - sentBefore}), PostgreSQL ${pgExchanges} round trips, user loader ${app.loaderCalls() - loaderBefore} calls; ${(redisCalls / REQUESTS).toFixed(2)} Redis + ${(pgExchanges / REQUESTS).toFixed(2)} PostgreSQL per request, ${meanMs.toFixed(2)} ms mean`,
       );
       expect(sent - sentBefore).toBe(redisCalls);
       expect(redisCalls).toBeLessThanOrEqual(REQUESTS);
@@ -124,10 +130,10 @@ await describeIfServices(["postgres"], "round trips per authenticated request", 
       }
     });
 
-    it(`PostgresStore, userCacheSeconds ${cacheSeconds}`, async () => {
+    it(`PostgresStore, userCache.ttlSeconds ${cacheSeconds}`, async () => {
       const subject = await postgresSubject(counting.pool);
       cleanups.push(() => subject.close());
-      const app = await startLibraryApp(subject.store, loadUser, { userCacheSeconds: cacheSeconds });
+      const app = await startLibraryApp(subject.store, loadUser, { userCache: { ttlSeconds: cacheSeconds } });
       apps.push(app);
       let exchangesBefore = 0;
       let queriesBefore = 0;
@@ -140,7 +146,7 @@ await describeIfServices(["postgres"], "round trips per authenticated request", 
       const exchanges = counting.exchanges() - exchangesBefore;
       const queries = counting.queries() - queriesBefore;
       console.log(
-        `[measured] PostgresStore, userCacheSeconds=${cacheSeconds}: ${REQUESTS} authenticated requests -> PostgreSQL ${exchanges} round trips (${queries} pool.query calls), user loader ${app.loaderCalls() - loaderBefore} calls; ${(exchanges / REQUESTS).toFixed(2)} per request, ${meanMs.toFixed(2)} ms mean`,
+        `[measured] PostgresStore, userCache.ttlSeconds=${cacheSeconds}: ${REQUESTS} authenticated requests -> PostgreSQL ${exchanges} round trips (${queries} pool.query calls), user loader ${app.loaderCalls() - loaderBefore} calls; ${(exchanges / REQUESTS).toFixed(2)} per request, ${meanMs.toFixed(2)} ms mean`,
       );
       expect(queries).toBe(exchanges);
       if (cacheSeconds > 0) expect(exchanges).toBeLessThanOrEqual(REQUESTS);

@@ -6,7 +6,7 @@
 import { createClient } from "redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { redisUrl } from "../../../../test/helpers/services.js";
-import { PASSWORD } from "../helpers.js";
+import { emailFor, PASSWORD } from "../helpers.js";
 import {
   type AppProcess,
   BalancedBrowser,
@@ -61,7 +61,9 @@ for (const setup of setups) {
         // A user registered on one instance is a user on the other (same table, same unique key).
         const twin = browser();
         await twin.on(1).get("/register");
-        const duplicate = await twin.on(1).post("/register", { username: "ALICE", password: PASSWORD });
+        const duplicate = await twin
+          .on(1)
+          .post("/register", { username: "ALICE", email: emailFor("ALICE"), password: PASSWORD });
         expect(duplicate.status).toBe(409);
       });
 
@@ -143,7 +145,9 @@ for (const setup of setups) {
       it("restores a remembered login made on one instance on the other, once", async () => {
         const person = browser();
         await person.on(0).get("/register");
-        await person.on(0).post("/register", { username: "erin", password: PASSWORD });
+        await person
+          .on(0)
+          .post("/register", { username: "erin", email: emailFor("erin"), password: PASSWORD });
         expect((await person.on(0).login("erin", PASSWORD, true)).status).toBe(303);
         person.on(0).closeBrowser();
         const restored = await person.on(1).get("/protected");
