@@ -41,7 +41,7 @@ export async function createApp({ secret, store = new MemoryStore() }: AppOption
   const manager = new LoginManager<User>({
     secret,
     store,
-    loginView: "/login",
+    views: { loginView: "/login" },
     userLoader: (id) => users.get(id) ?? null,
   });
 

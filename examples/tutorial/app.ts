@@ -24,7 +24,7 @@ export function createApp(secret: string) {
   const manager = new LoginManager<User>({
     secret,
     store: new MemoryStore(),
-    loginView: "/login",
+    views: { loginView: "/login" },
     userLoader: (id) => users.get(id) ?? null,
   });
 

@@ -298,9 +298,12 @@ describe("the reference app (examples/app) upgrades migrated hashes at login", (
         if (!fixture) throw new Error("fixture missing");
         expect(fixture.password).toBe(APP_PASSWORD);
         const username = `migrated${index}`;
+        const email = `${username}@example.com`;
         const user = await app.services.users.create({
           username,
           key: username,
+          email,
+          emailKey: email,
           passwordHash: fixture.stored,
         });
         expect(app.services.hasher.inspect(user.passwordHash).verifiable).toBe(true);
