@@ -6,11 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Express } from "express";
-import type { AuthUser } from "login-manager";
+import { type AuthUser, LoginManager } from "login-manager";
 import { createPasswordHasher, type PasswordHasher } from "login-manager/password";
+import { MemoryStore } from "login-manager/stores/memory";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PASSWORD as APP_PASSWORD, startTestApp, TestBrowser } from "../../examples/app/test/helpers.js";
+import { FORMER_OPTION_PATHS } from "../../src/core/option-paths.js";
 import { Browser, expressClient } from "../adapters/harness.js";
 import {
   BCRYPT_HASHES,
@@ -285,6 +287,34 @@ describe("docs/guides/migrating.md", () => {
       }
     } finally {
       await app.close();
+    }
+  });
+});
+
+/** The rows `| \`former\` | \`group.name\` |` of the guide's upgrade section. */
+function upgradeRows(): [string, string][] {
+  const text = readFileSync(GUIDE, "utf8");
+  const section = text.slice(text.indexOf("\n## Upgrading from an earlier login-manager\n"));
+  return [...section.matchAll(/^\| `(\w+)`\s+\| `(\w+\.\w+)`\s+\|$/gm)].map(([, former = "", path = ""]) => [
+    former,
+    path,
+  ]);
+}
+
+describe("docs/guides/migrating.md: upgrading from the flat options", () => {
+  it("maps every former flat option to its path, once", () => {
+    const moved = Object.entries(FORMER_OPTION_PATHS).filter(([former, path]) => former !== path);
+    const rows = upgradeRows();
+    expect(new Set(rows.map(([former]) => former)).size).toBe(rows.length);
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(moved));
+  });
+
+  it("shows the path the manager's own refusal of each former name gives", () => {
+    for (const [former, path] of upgradeRows()) {
+      const options = { secret: SECRET, store: new MemoryStore(), [former]: 1 };
+      expect(() => new LoginManager(options as never), former).toThrow(
+        new RegExp(`unknown option "${former}": did you mean "${path.replace(".", "\\.")}"\\?`),
+      );
     }
   });
 });
