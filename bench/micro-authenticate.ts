@@ -1,13 +1,14 @@
 /**
- * In-process microbenchmark of login-manager's per-request work, without HTTP: authenticate() of a
- * logged-in request (memory store), the CSRF check, runInContext and currentUser(). Reports CPU
+ * In-process microbenchmark of login-manager's per-request work, without HTTP: what an adapter does
+ * for a logged-in GET (memory store): `manager.admit` (the Host check, identification and the CSRF
+ * check), the route guard (`guardReply`), runInContext and currentUser(). Reports CPU
  * nanoseconds per request (process.cpuUsage, so a busy machine disturbs it less than wall time).
  * Used to check each performance change; `node --import tsx bench/micro-authenticate.ts` (loads the
  * tsc build in dist/, or the sources with BENCH_LIB=src).
  */
 
-import type { ResponseView } from "../src/adapter/index.js";
-import { currentUser, LoginManager, type RequestView, UserMixin } from "../src/index.js";
+import { guardReply, isPromiseLike, type ResponseView } from "../src/adapter/index.js";
+import { AuthContext, currentUser, LoginManager, type RequestView, UserMixin } from "../src/index.js";
 import { MemoryStore } from "../src/stores/memory/index.js";
 import { createLoginCookie } from "../src/testing/index.js";
 
@@ -47,9 +48,10 @@ const request: RequestView = {
 const response: ResponseView = { setCookie: () => undefined, setHeader: () => undefined };
 
 async function once(): Promise<void> {
-  const auth = await manager.authenticate(request, response);
-  if (manager.checkCsrf(auth)) throw new Error("csrf");
-  if (manager.guard(auth, { fresh: false })) throw new Error("guard");
+  const admitted = manager.admit(request, response);
+  const auth = isPromiseLike(admitted) ? await admitted : admitted;
+  if (!(auth instanceof AuthContext)) throw new Error(`refused: ${auth.status}`);
+  if (guardReply(auth, { fresh: false })) throw new Error("guard");
   await manager.runInContext(auth, async () => {
     const user = currentUser<User>();
     if (user.isAnonymous) throw new Error("anonymous");

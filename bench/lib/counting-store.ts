@@ -2,20 +2,24 @@ import { SESSION_STORE_METHODS } from "../../src/core/store.js";
 import type { SessionStore } from "../../src/index.js";
 
 /** Store methods that change state; everything else is a read. */
-const WRITES = new Set([
+const WRITES = new Set<string>([
   "createSession",
   "updateSession",
   "deleteSession",
   "deleteUserSessions",
+  "deleteAllSessions",
   "createRememberToken",
-  "rotateRememberToken",
+  "swapRememberValidator",
   "deleteRememberToken",
   "deleteUserRememberTokens",
-  "incrementFailures",
-  "resetFailures",
+  "deleteAllRememberTokens",
+  "incrementCounter",
+  "deleteCounter",
+  "createOneTimeToken",
+  "consumeOneTimeToken",
+  "deleteUserOneTimeTokens",
   "deleteExpired",
-  "deleteAllSessions",
-]);
+] satisfies (keyof SessionStore)[]);
 
 /** Per-method call counts of a {@link CountingStore}. */
 export interface StoreCounts {

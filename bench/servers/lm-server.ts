@@ -62,7 +62,9 @@ const manager: LoginManager<BenchUser> = new Manager<BenchUser>({
   store: counter.store,
   userLoader: (id) => users.get(id) ?? null,
   asyncContext,
-  ...(process.env.BENCH_NO_TOUCH === "1" ? { touchIntervalSeconds: 21_600, idleTimeoutSeconds: 43_200 } : {}),
+  ...(process.env.BENCH_NO_TOUCH === "1"
+    ? { session: { touchIntervalSeconds: 21_600, idleTimeoutSeconds: 43_200 } }
+    : {}),
 });
 
 const eld = monitorEventLoopDelay({ resolution: 2 });
