@@ -52,6 +52,8 @@ export function typesPackagesFor(projectDir: string, packages: readonly string[]
 /** Entry points whose `.d.ts` files must load with no peer installed and `types: []`. */
 export const PEER_FREE_ENTRY_POINTS = [
   "login-manager",
+  "login-manager/options",
+  "login-manager/store",
   "login-manager/password",
   "login-manager/stores/memory",
   "login-manager/stores/sqlite",
