@@ -245,9 +245,25 @@ const STEPS: Step[] = [
   ],
   ["POST /account/sessions/revoke-others", ({ browser }) => browser.post("/account/sessions/revoke-others")],
   ["GET /account after", ({ browser }) => browser.get("/account")],
+  ["POST /account/email bad", ({ browser }) => browser.post("/account/email", { email: "not an address" })],
+  ["POST /account/email", ({ browser }) => browser.post("/account/email", { email: "ada.new@example.org" })],
+  ["POST /account/email/resend", ({ browser }) => browser.post("/account/email/resend")],
+  ["GET /email/verify bad token", ({ browser }) => browser.get("/email/verify?token=abc")],
+  ["POST /email/verify bad token", ({ browser }) => browser.post("/email/verify", { token: "abc" })],
   ["GET /logout", ({ browser }) => browser.get("/logout")],
   ["POST /logout", ({ browser }) => browser.post("/logout")],
   ["GET / logged out", ({ browser }) => browser.get("/")],
+  ["GET /password/forgot", ({ browser }) => browser.get("/password/forgot")],
+  ["POST /password/forgot bad", ({ browser }) => browser.post("/password/forgot", { email: "nope" })],
+  [
+    "POST /password/forgot",
+    ({ browser }) => browser.post("/password/forgot", { email: "someone@example.com" }),
+  ],
+  ["GET /password/reset bad token", ({ browser }) => browser.get("/password/reset?token=abc")],
+  [
+    "POST /password/reset bad token",
+    ({ browser }) => browser.post("/password/reset", { token: "abc", password: PASSWORD }),
+  ],
 ];
 
 describe("the same HTTP contract on every framework", () => {

@@ -125,9 +125,9 @@ ${input.message}
   };
 }
 
-/** "30 minutes", "2 hours", "1 day": how long until `expiresAt`, rounded down, at least a minute. */
+/** "30 minutes", "2 hours", "1 day": how long until `expiresAt`, to the nearest minute, at least one. */
 function lifetime(expiresAt: Date, now = new Date()): string {
-  const minutes = Math.max(1, Math.floor((expiresAt.getTime() - now.getTime()) / 60_000));
+  const minutes = Math.max(1, Math.round((expiresAt.getTime() - now.getTime()) / 60_000));
   if (minutes < 120) return plural(minutes, "minute");
   const hours = Math.floor(minutes / 60);
   return hours < 48 ? plural(hours, "hour") : plural(Math.floor(hours / 24), "day");
