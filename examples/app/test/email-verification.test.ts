@@ -285,6 +285,23 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     });
   });
 
+  it("lets an account made before addresses add one, which counts once confirmed", async () => {
+    const { db, hasher } = mail.app.services;
+    db?.prepare(
+      "INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)",
+    ).run("legacy", "legacy", await hasher.hash(PASSWORD), Date.now());
+    const browser = new TestBrowser(mail.app.baseUrl);
+    expect((await browser.login("legacy")).status).toBe(303);
+    const account = await browser.get("/account");
+    expect(account.text).toContain("No address yet");
+    expect(account.text).toContain("Add address");
+    expect((await browser.post("/account/email", { email: "legacy@example.com" })).status).toBe(303);
+    const link = await verifyLink("legacy@example.com");
+    await browser.get(link);
+    expect((await browser.post("/email/verify", { token: tokenOf(link) })).status).toBe(303);
+    expect(await userOf("legacy")).toMatchObject({ email: "legacy@example.com", emailVerified: true });
+  });
+
   it("has no outbox page when mail goes out over SMTP", async () => {
     expect((await new TestBrowser(mail.app.baseUrl).get("/dev/outbox")).status).toBe(404);
   });
@@ -310,5 +327,32 @@ describe.each(FRAMEWORKS)("%s without SMTP_URL", (framework) => {
     const link = /href="(http:\/\/127\.0\.0\.1:\d+\/email\/verify\?token=[^"]+)"/.exec(page.text)?.[1] ?? "";
     expect(link.startsWith(`${app.baseUrl}/email/verify?token=`)).toBe(true);
     expect((await browser.get(link.slice(app.baseUrl.length))).status).toBe(200);
+  });
+});
+
+describe.each(FRAMEWORKS)("%s, past the limit of verification mails", (framework) => {
+  let mail: MailApp;
+  beforeAll(async () => {
+    mail = await startMailApp(framework, { limits: { perAccount: 3, perAddress: 1 } });
+  });
+  afterAll(async () => {
+    await mail.close();
+  });
+
+  it("still creates the account, and says where to ask for the link later", async () => {
+    await newUser(mail.app, "within");
+    const browser = new TestBrowser(mail.app.baseUrl);
+    await browser.get("/register");
+    const response = await browser.post("/register", {
+      username: "beyond",
+      email: emailFor("beyond"),
+      password: PASSWORD,
+    });
+    expect(response.status).toBe(303);
+    expect(flashes((await browser.get("/login")).text)).toEqual([
+      "Account created for beyond. You can log in now, and ask for the link that confirms your address on your account page.",
+    ]);
+    await mail.app.services.recovery.settled();
+    expect(mail.smtp.mailsTo(emailFor("beyond"))).toEqual([]);
   });
 });

@@ -15,8 +15,9 @@ import { resetMail, tokenLink, verifyMail } from "./mails.js";
 import { logMail } from "./notifier.js";
 import type { User, UserRepository } from "./users.js";
 
-/** The page a reset link opens, and the one a verification link opens. */
+/** The page a reset link opens (`${APP_BASE_URL}/password/reset?token=...`). */
 export const RESET_PATH = "/password/reset";
+/** The page a verification link opens (`${APP_BASE_URL}/email/verify?token=...`). */
 export const VERIFY_PATH = "/email/verify";
 
 /** The app's recovery helpers. */
