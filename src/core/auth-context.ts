@@ -11,7 +11,7 @@ import { ConfigurationError, LoginManagerError } from "./errors.js";
 import type { FlashMessage } from "./flash.js";
 import type { AuthReply, RequestView, ResponseView } from "./http.js";
 import type { CredentialSnapshot, HeldLogin } from "./lifecycle/index.js";
-import { ANONYMOUS_STATE, type AuthSource, type LoadedState } from "./login-state.js";
+import { ANONYMOUS_STATE, type AuthSource, type LoadedState, type LoginState } from "./login-state.js";
 import { CsrfCookie, FlashQueue } from "./request-extras.js";
 import {
   type LoginAttemptResult,
@@ -25,9 +25,6 @@ import type { AnonymousUser, AuthUser } from "./users.js";
 export type { LoginOptions, SessionInfo } from "./auth-types.js";
 export type { AuthSource } from "./login-state.js";
 export type { LoginAttemptResult } from "./secret-checks.js";
-
-/** What an {@link AuthContext} holds about the login: the loader's state, minus its cookie changes. */
-type LoginState<U extends AuthUser> = Omit<LoadedState<U>, "cookies">;
 
 let servicesOfContext: (value: object) => RequestServices<never> | undefined;
 
@@ -65,8 +62,11 @@ export function guardReply(value: unknown, requirement: { fresh: boolean }): Aut
 export class AuthContext<U extends AuthUser> {
   readonly request: RequestView;
   readonly #services: RequestServices<U>;
-  readonly #jar: CookieJar;
+  readonly #response: ResponseView;
+  readonly #cookies: ReadonlyMap<string, string>;
   readonly #https: boolean;
+  /** Made on first use: most requests read no cookie of theirs beyond the loader's and set none. */
+  #cookieJar: CookieJar | undefined;
   /** Who is logged in on this request and how; replaced whole when a step changes it. */
   #state: LoginState<U>;
   #anonymous: AnonymousUser | undefined;
@@ -91,7 +91,8 @@ export class AuthContext<U extends AuthUser> {
     this.#services = services;
     this.request = request;
     this.#https = https;
-    this.#jar = new CookieJar(cookies, response, services.options.cookies, https);
+    this.#response = response;
+    this.#cookies = cookies;
     this.#state = loaded;
     if (loaded.cookies) this.#jar.applyLoaderChanges(loaded.cookies);
   }
@@ -143,11 +144,10 @@ export class AuthContext<U extends AuthUser> {
   }
 
   /**
-   * Logs `user` in: ends any session this browser had, issues a new session id (no fixation), a
-   * new CSRF token and, with `remember`, a remember-me token. Resolves false, changing nothing, for an
-   * inactive user unless `force`; and false, leaving no session behind, when the user's sessions were
-   * revoked while the login ran (a password change elsewhere, say). {@link AuthContext.attemptLogin}
-   * also catches a change that lands while the password is being verified: prefer it.
+   * Logs `user` in: a new session id (no fixation), a new CSRF token and, with `remember`, a
+   * remember-me token. False, changing nothing, for an inactive user unless `force`, and when the
+   * user's sessions were revoked while it ran (prefer {@link AuthContext.attemptLogin}, which also
+   * covers a password change landing while the password is verified).
    */
   async loginUser(user: U, options: LoginOptions = {}): Promise<boolean> {
     return (await this.#login(user, options)) === "ok";
@@ -197,7 +197,9 @@ export class AuthContext<U extends AuthUser> {
   async listSessions(): Promise<SessionInfo[]> {
     const sessions = await this.#services.lifecycle.list(this.requireUser().getId());
     const currentId = this.#state.session?.id;
-    return sessions.map((session) => describeSession(session, this.#handleOf(session.id), currentId));
+    return sessions.map((session) =>
+      describeSession(session, sessionHandle(this.#services.keys, session.id), currentId),
+    );
   }
 
   /**
@@ -209,9 +211,10 @@ export class AuthContext<U extends AuthUser> {
   async revokeSession(handle: string): Promise<boolean> {
     const user = this.requireUser();
     const current = this.#state.session;
-    if (current === null || handle !== this.#handleOf(current.id)) this.#requireFreshLogin("revokeSession");
+    if (current === null || handle !== sessionHandle(this.#services.keys, current.id))
+      requireFreshLogin(this.loginFresh(), "revokeSession");
     const sessions = await this.#services.lifecycle.list(user.getId());
-    const target = sessions.find((session) => this.#handleOf(session.id) === handle);
+    const target = sessions.find((session) => sessionHandle(this.#services.keys, session.id) === handle);
     if (!target) return false;
     await this.#services.lifecycle.revokeOne(target, this.request);
     if (target.id === current?.id) await this.logoutUser();
@@ -226,7 +229,7 @@ export class AuthContext<U extends AuthUser> {
    */
   async revokeOtherSessions(): Promise<number> {
     const userId = this.requireUser().getId();
-    this.#requireFreshLogin("revokeOtherSessions");
+    requireFreshLogin(this.loginFresh(), "revokeOtherSessions");
     const { count, token } = await this.#services.lifecycle.revokeOthers(this.request, {
       ...this.#held(),
       userId,
@@ -332,6 +335,16 @@ export class AuthContext<U extends AuthUser> {
     return this.#jar.name(base);
   }
 
+  get #jar(): CookieJar {
+    this.#cookieJar ??= new CookieJar(
+      this.#cookies,
+      this.#response,
+      this.#services.options.cookies,
+      this.#https,
+    );
+    return this.#cookieJar;
+  }
+
   async #login(user: U, options: LoginOptions, snapshot?: CredentialSnapshot): Promise<LoginOutcome> {
     if (!options.force && !user.isActive) return "inactive";
     const durationSeconds = options.durationSeconds ?? this.#services.options.rememberMe.durationSeconds;
@@ -382,15 +395,5 @@ export class AuthContext<U extends AuthUser> {
   #becomeAnonymous(always: boolean): void {
     this.#jar.clearLogin(always);
     this.#state = ANONYMOUS_STATE;
-  }
-
-  /** Ending sessions other than this one needs a fresh login (see `requireFreshLogin`). */
-  #requireFreshLogin(action: string): void {
-    requireFreshLogin(this.loginFresh(), action);
-  }
-
-  /** A session's handle for the session list: a keyed digest of its id, which it does not reveal. */
-  #handleOf(sessionId: string): string {
-    return sessionHandle(this.#services.keys, sessionId);
   }
 }

@@ -53,16 +53,27 @@ export function loadRequestUser<U extends AuthUser>(
   names: readonly string[],
   cookies: ReadonlyMap<string, string>,
 ): MaybePromise<LoadedState<U>> {
-  const sessionName = names[0] as string;
-  const first = cookies.get(sessionName);
+  const first = cookies.get(names[0] as string);
   if (first === undefined) return loadWithoutSession(deps, request, header, names, cookies, false);
+  return settle(loadFromSession(deps, request, first), (outcome) =>
+    isLoaded(outcome) ? outcome : afterSessionValue(deps, request, header, names, cookies, first, outcome),
+  );
+}
+
+/** The first session value loaded nobody: the others, then the remember cookie and the request loader. */
+function afterSessionValue<U extends AuthUser>(
+  deps: LoaderDeps<U>,
+  request: RequestView,
+  header: string | undefined,
+  names: readonly string[],
+  cookies: ReadonlyMap<string, string>,
+  first: string,
+  firstOutcome: "dead" | null,
+): MaybePromise<LoadedState<U>> {
   const tryValue = (value: string) => loadFromSession(deps, request, value);
-  return settle(tryValue(first), (outcome) => {
-    if (isLoaded(outcome)) return outcome;
-    return settle(tryOtherValues(header, sessionName, first, outcome, tryValue), (found) =>
-      isLoaded(found) ? found : loadWithoutSession(deps, request, header, names, cookies, found === "dead"),
-    );
-  });
+  return settle(tryOtherValues(header, names[0] as string, first, firstOutcome, tryValue), (found) =>
+    isLoaded(found) ? found : loadWithoutSession(deps, request, header, names, cookies, found === "dead"),
+  );
 }
 
 function loadWithoutSession<U extends AuthUser>(

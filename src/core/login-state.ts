@@ -65,3 +65,13 @@ export const ANONYMOUS_STATE: LoadedState<never> = Object.freeze({
   rememberSelector: null,
   cookies: null,
 });
+
+/**
+ * What a request's context holds about the login: the loader's state, minus its cookie changes.
+ *
+ * @example
+ * ```ts
+ * const state: LoginState<User> = ANONYMOUS_STATE;
+ * ```
+ */
+export type LoginState<U extends AuthUser> = Omit<LoadedState<U>, "cookies">;
