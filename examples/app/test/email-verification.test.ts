@@ -203,6 +203,22 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
       expect(mail.smtp.mailsTo(email).filter((sent) => sent.subject === RESET)).toEqual([]);
     });
 
+    it("[checklist L.73] voids a reset link mailed to the former address once the change is confirmed", async () => {
+      const { browser, email, username } = await verified("resetter");
+      const stranger = new TestBrowser(mail.app.baseUrl);
+      await stranger.get("/password/forgot");
+      expect((await stranger.post("/password/forgot", { email })).status).toBe(200);
+      const reset = linkIn(await nextMail(mail.smtp, email, RESET, 0), "/password/reset");
+      expect((await new TestBrowser(mail.app.baseUrl).get(reset)).status).toBe(200);
+      const next = `moved-${username}@example.org`;
+      await browser.get("/account");
+      expect((await browser.post("/account/email", { email: next })).status).toBe(303);
+      const link = await verifyLink(next);
+      await browser.get(link);
+      expect((await browser.post("/email/verify", { token: tokenOf(link) })).status).toBe(303);
+      expect((await new TestBrowser(mail.app.baseUrl).get(reset)).status).toBe(400);
+    });
+
     it("needs a fresh login: a remembered session is sent to /reauth", async () => {
       const { username } = await newUser(mail.app, "stale");
       const phone = new TestBrowser(mail.app.baseUrl);

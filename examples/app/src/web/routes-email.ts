@@ -61,6 +61,8 @@ export async function verifyEmail(app: WebApp, request: WebRequest): Promise<Web
       action: { href: "/account#email", label: "Go to your account" },
     });
   }
+  // A reset link mailed to the former address must not outlive the change (checklist L.73).
+  if (change) await app.manager.revokeOneTimeTokens(user.getId(), "password-reset");
   logSecurityEvent(app.logger, {
     event: "email.verify",
     outcome: "success",
