@@ -16,7 +16,13 @@ import pg from "pg";
 import { createClient } from "redis";
 import { afterEach, describe, expect, it } from "vitest";
 import { HoldingStore } from "../helpers/holding-store.js";
-import { describeIfPostgres, describeIfRedis, postgresConfig, postgresUrl, redisUrl } from "../helpers/services.js";
+import {
+  describeIfPostgres,
+  describeIfRedis,
+  postgresConfig,
+  postgresUrl,
+  redisUrl,
+} from "../helpers/services.js";
 
 const SECRET = "revocation-races-secret-0123456789abcdef";
 
@@ -218,7 +224,10 @@ function defineRaceTests(makeStore: StoreSource): void {
     expect((await other.attemptLogin("old password")).ok).toBe(true);
     const held = w.holding.hold("createSession");
     const auth = await other.auth();
-    const reauth = auth.attemptReauth({ account: "alice", verify: async () => w.password === "old password" });
+    const reauth = auth.attemptReauth({
+      account: "alice",
+      verify: async () => w.password === "old password",
+    });
     await held.reached;
     await w.changePassword(owner);
     held.release();
