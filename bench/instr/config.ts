@@ -103,7 +103,7 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv, root
     stores: listOf(env.BENCH_INSTR_STORES ?? (smoke ? "memory" : undefined), STORES, "stores"),
     peers: listOf(env.BENCH_INSTR_PEERS ?? (smoke ? "" : undefined), PEERS, "peers"),
     nodes: (env.BENCH_INSTR_NODES ?? (smoke ? "current" : "24,26")).split(",").map((n) => n.trim()),
-    warmupRounds: count(env.BENCH_INSTR_WARMUP_ROUNDS, smoke ? 2 : 12, "BENCH_INSTR_WARMUP_ROUNDS"),
+    warmupRounds: count(env.BENCH_INSTR_WARMUP_ROUNDS, smoke ? 2 : 20, "BENCH_INSTR_WARMUP_ROUNDS"),
     requests: count(env.BENCH_INSTR_REQUESTS, smoke ? 200 : 1_000, "BENCH_INSTR_REQUESTS"),
     settleRounds: smoke ? 2 : 3,
     maxRounds: count(env.BENCH_INSTR_MAX_ROUNDS, smoke ? 2 : 10, "BENCH_INSTR_MAX_ROUNDS"),

@@ -79,7 +79,7 @@ export class AuthContext<U extends AuthUser> {
       #services in value ? (value.#services as unknown as RequestServices<never>) : undefined;
   }
 
-  /** @internal Built by the manager for each request; applications never construct it. */
+  /** Built by the manager for each request from its services; applications never construct one. */
   constructor(
     services: RequestServices<U>,
     request: RequestView,
