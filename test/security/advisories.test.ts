@@ -650,6 +650,7 @@ describe.each(FRAMEWORKS)(
       try {
         await new TestBrowser(app.baseUrl).submit("/register", "/register", {
           username: "canon",
+          email: "canon@example.com",
           password: APP_PASSWORD,
         });
         const browser = new TestBrowser(app.baseUrl);
@@ -676,6 +677,7 @@ describe.each(FRAMEWORKS)(
       try {
         await new TestBrowser(app.baseUrl).submit("/register", "/register", {
           username: "twin",
+          email: "twin@example.com",
           password: APP_PASSWORD,
         });
         for (const username of ["twin", "TWIN", "ｔｗｉｎ", " Twin "]) {
@@ -691,7 +693,11 @@ describe.each(FRAMEWORKS)(
       const app = await startTestApp({ framework });
       try {
         const owner = new TestBrowser(app.baseUrl);
-        await owner.submit("/register", "/register", { username: "redirected", password: APP_PASSWORD });
+        await owner.submit("/register", "/register", {
+          username: "redirected",
+          email: "redirected@example.com",
+          password: APP_PASSWORD,
+        });
         for (const next of HOSTILE) {
           const browser = new TestBrowser(app.baseUrl);
           const response = await browser.submit("/login", "/login", {
