@@ -2,7 +2,7 @@ import express from "express";
 import type { SessionStore } from "login-manager";
 import { LoginManager, PasswordInputError, UserMixin } from "login-manager";
 import { initApp, loginRequired } from "login-manager/express";
-import type { Clock } from "login-manager/options";
+import { type Clock, systemClock } from "login-manager/options";
 import { createPasswordHasher } from "login-manager/password";
 import { EmailVerification, PasswordReset } from "login-manager/recovery";
 import { MemoryStore } from "login-manager/stores/memory";
@@ -124,7 +124,7 @@ export interface RecoveryApp {
  * ```
  */
 export async function createApp(options: AppOptions): Promise<RecoveryApp> {
-  const { secret, baseUrl, smtpUrl, store = new MemoryStore(), clock } = options;
+  const { secret, baseUrl, smtpUrl, store = new MemoryStore(), clock = systemClock } = options;
   const users = new Users();
   users.add(new User("1", "ada@example.com", await hasher.hash("correct horse battery staple")));
   const mailer = mailerOf(smtpUrl, baseUrl);
