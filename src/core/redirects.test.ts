@@ -113,6 +113,15 @@ describe("isSafeNextUrl / safeNextUrl [A5 3.7.2] [Flask-Security CVE-2021-32618]
     expect(safeNextUrl(next, "/dashboard")).toBe("/dashboard");
   });
 
+  it("refuses a path whose dot segments leave it starting with // (found by the property test: /..//)", () => {
+    for (const next of ["/..//", "/../..//evil.example", "/./..//x", "/%2e%2e//evil.example"]) {
+      expect(isSafeNextUrl(next)).toBe(false);
+      expect(safeNextUrl(next, "/home")).toBe("/home");
+    }
+    expect(safeNextUrl("/a/..//b", "/home")).toBe("/home");
+    expect(safeNextUrl("/a/../b", "/home")).toBe("/b");
+  });
+
   it("uses the fallback given for an unsafe value", () => {
     expect(safeNextUrl("https://evil", "/home")).toBe("/home");
   });

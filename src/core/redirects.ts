@@ -47,7 +47,9 @@ function parseSafeNext(next: unknown): URL | null {
   if (next[0] !== "/" || next[1] === "/" || UNSAFE_CHARACTERS.test(next)) return null;
   try {
     const target = new URL(next, PLACEHOLDER_ORIGIN);
-    return target.origin === PLACEHOLDER_ORIGIN ? target : null;
+    // Dot segments can leave a path that starts with "//" ("/..//" becomes "//"): as a Location
+    // that is a protocol-relative URL, so it is refused like "//" itself.
+    return target.origin === PLACEHOLDER_ORIGIN && !target.pathname.startsWith("//") ? target : null;
   } catch {
     return null;
   }
