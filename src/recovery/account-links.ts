@@ -17,7 +17,6 @@
  */
 import { clientAddress } from "../core/client.js";
 import type { RequestView } from "../core/http.js";
-import { oneTimeTokensOf } from "../core/lifecycle/one-time.js";
 import type { LoginManager } from "../core/manager.js";
 import type { AuthUser } from "../core/users.js";
 import { Deliveries, type DeliveryErrorHandler } from "./deliveries.js";
@@ -88,7 +87,6 @@ export class AccountLinks<U extends AuthUser> {
 
   constructor(manager: LoginManager<U>, settings: AccountLinkSettings<U>) {
     const { store, clock } = manager.options;
-    oneTimeTokensOf(store); // a store without one-time tokens is a setup error, not a first-request one
     this.#manager = manager;
     this.#settings = settings;
     this.#limiter = new RequestLimiter(store, clock, settings.limits, settings.limiterPrefix);

@@ -8,7 +8,6 @@
 import { clientAddress } from "../core/client.js";
 import { ConfigurationError } from "../core/errors.js";
 import type { RequestView } from "../core/http.js";
-import { oneTimeTokensOf } from "../core/lifecycle/one-time.js";
 import type { LoginManager } from "../core/manager.js";
 import type { AuthUser } from "../core/users.js";
 import { Deliveries, type DeliveryErrorHandler, defaultDeliveryErrorHandler } from "./deliveries.js";
@@ -130,7 +129,6 @@ export class EmailVerification<U extends AuthUser> {
   constructor(manager: LoginManager<U>, options: EmailVerificationOptions<U>) {
     checkOptionNames(options, OPTION_NAMES, CONTEXT, MAIL_HINTS);
     const { store, clock } = manager.options;
-    oneTimeTokensOf(store);
     this.#manager = manager;
     this.#send = requireFunction(options.sendVerificationMail, "sendVerificationMail", CONTEXT);
     this.#ttlSeconds = wholeNumber(

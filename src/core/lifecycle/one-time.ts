@@ -6,7 +6,7 @@
  * @module
  */
 import { ConfigurationError } from "../errors.js";
-import type { OneTimeTokenRecord, OneTimeTokenStorage, SessionStore } from "../store.js";
+import type { OneTimeTokenRecord, SessionStore } from "../store.js";
 import { hashToken, parseTokenPair, randomToken } from "../tokens.js";
 import type { AuthUser } from "../users.js";
 import type { LifecycleDeps } from "./deps.js";
@@ -47,34 +47,12 @@ export interface OneTimeIssue {
   readonly data?: string;
 }
 
-/**
- * The store as a one-time token store, or a setup error that says the fix.
- *
- * @example
- * ```ts
- * const tokens = oneTimeTokensOf(options.store);
- * ```
- */
-export function oneTimeTokensOf(store: SessionStore): SessionStore & OneTimeTokenStorage {
-  const methods = [
-    "createOneTimeToken",
-    "findOneTimeToken",
-    "consumeOneTimeToken",
-    "deleteUserOneTimeTokens",
-  ];
-  const missing = methods.filter((name) => typeof Reflect.get(store, name) !== "function");
-  if (missing.length === 0) return store as SessionStore & OneTimeTokenStorage;
-  throw new ConfigurationError(
-    `one-time tokens (password reset, e-mail verification) need a store with ${missing.join(", ")}: the memory, SQLite, PostgreSQL and Redis stores have them; a custom store must implement OneTimeTokenStorage`,
-  );
-}
-
 /** Stores a new token and returns it (the only time it exists outside the link). */
 export async function issueOneTimeToken<U extends AuthUser>(
   deps: LifecycleDeps<U>,
   issue: OneTimeIssue,
 ): Promise<string> {
-  const store = oneTimeTokensOf(deps.store);
+  const { store } = deps;
   const data = issue.data ?? "";
   if (
     issue.purpose.length === 0 ||
@@ -115,7 +93,7 @@ export async function peekOneTimeToken<U extends AuthUser>(
   purpose: string,
   token: string,
 ): Promise<OneTimeGrant | null> {
-  const store = oneTimeTokensOf(deps.store);
+  const { store } = deps;
   if (!wellFormed(token)) return null;
   const now = deps.clock.now();
   const record = await store.findOneTimeToken(hashToken(token), now);
@@ -130,7 +108,7 @@ export async function consumeOneTimeToken<U extends AuthUser>(
   purpose: string,
   token: string,
 ): Promise<OneTimeGrant | null> {
-  const store = oneTimeTokensOf(deps.store);
+  const { store } = deps;
   if (!wellFormed(token)) return null;
   const now = deps.clock.now();
   const tokenHash = hashToken(token);
@@ -147,7 +125,7 @@ export function revokeOneTimeTokens<U extends AuthUser>(
   userId: string,
   purpose: string | null,
 ): Promise<number> {
-  return oneTimeTokensOf(deps.store).deleteUserOneTimeTokens(userId, purpose);
+  return deps.store.deleteUserOneTimeTokens(userId, purpose);
 }
 
 function wellFormed(token: string): boolean {
