@@ -1,4 +1,7 @@
 import type { MaybePromise } from "./maybe-promise.js";
+import type { FactorStorage } from "./store-factors.js";
+
+export type { FactorPatch, FactorRecord, FactorStorage } from "./store-factors.js";
 
 /**
  * The session part of the store contract: server-side sessions, keyed by a random id. The store
@@ -168,7 +171,7 @@ export interface StoreMaintenance {
 }
 
 /**
- * A complete store: every part above (one-time tokens included). The four stores shipped (`login-manager/stores/memory`,
+ * A complete store: every part above (one-time tokens and second factors included). The four stores shipped (`login-manager/stores/memory`,
  * `/sqlite`, `/postgres`, `/redis`) implement it; so can yours, and `login-manager/testing` has a
  * conformance suite per part to prove it.
  *
@@ -182,6 +185,7 @@ export type SessionStore = SessionStorage &
   RememberTokenStorage &
   CounterStorage &
   OneTimeTokenStorage &
+  FactorStorage &
   StoreMaintenance;
 
 /** One entry per {@link SessionStore} method: TypeScript fails here when a part gains one. */
@@ -206,6 +210,13 @@ const EVERY_STORE_METHOD: Record<keyof SessionStore, true> = {
   findOneTimeToken: true,
   consumeOneTimeToken: true,
   deleteUserOneTimeTokens: true,
+  createFactor: true,
+  getFactor: true,
+  listUserFactors: true,
+  updateFactor: true,
+  advanceFactorCounter: true,
+  deleteFactor: true,
+  deleteUserFactors: true,
   deleteExpired: true,
   close: true,
 };
@@ -230,7 +241,8 @@ export const SESSION_STORE_METHODS: readonly (keyof SessionStore)[] = Object.fre
  * ```ts
  * const session: SessionRecord = { id, secretHash, userId: "42", fresh: true, createdAt: now,
  *   lastSeenAt: now, expiresAt: now + 3_600_000, absoluteExpiresAt: now + 86_400_000,
- *   fingerprint: "…", userAgent: "Firefox", ipAddress: "127.0.0.1", rememberSelector: null };
+ *   fingerprint: "…", userAgent: "Firefox", ipAddress: "127.0.0.1", rememberSelector: null,
+ *   authMethods: `pwd:${now}` };
  * ```
  */
 export interface SessionRecord {
@@ -257,6 +269,12 @@ export interface SessionRecord {
   ipAddress: string;
   /** Selector of the remember-me token issued with or used to restore this session, if any. */
   rememberSelector: string | null;
+  /**
+   * How the user proved who they are, and when (RFC 8176 method names with millisecond times, written
+   * and read by the core only): `"pwd:1733450000000 otp:1733450004000"`; "" for none recorded (a
+   * session created before this field existed). At most 512 characters; opaque to the store.
+   */
+  authMethods: string;
 }
 
 /**
