@@ -12,7 +12,9 @@ import type {
   SessionStore,
 } from "../../core/store.js";
 import { constantTimeEqual } from "../../core/tokens.js";
+import { FactorStorageBase } from "../factor-storage.js";
 import { MemoryCounters } from "./counters.js";
+import { MemoryFactors } from "./factors.js";
 import { MemoryOneTimeTokens } from "./one-time-tokens.js";
 import { startSweepTimer } from "./sweep-timer.js";
 import { addToIndex, removeFromIndex } from "./user-index.js";
@@ -37,14 +39,14 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * A {@link SessionStore} (with one-time tokens, {@link OneTimeTokenStorage}) that keeps everything in
+ * A {@link SessionStore} (every part, one-time tokens and second factors included) that keeps everything in
  * this process's memory. Meant for tests, demos and single-process development servers: data
  * disappears on restart and is not shared between processes or cluster workers. Use the SQLite,
  * PostgreSQL or Redis store in production.
  *
  * Lookups by id are `Map` reads; a per-user index makes listing and revoking a user's sessions and
  * tokens proportional to that user's records, not to the whole store. Every record going in or out
- * is copied.
+ * is copied. Second factors (`factors.ts`) never expire and are kept until deleted.
  *
  * @example
  * ```ts
@@ -55,7 +57,7 @@ export interface MemoryStoreOptions {
  * const found = await store.getSession(session.id, Date.now());
  * ```
  */
-export class MemoryStore implements SessionStore, OneTimeTokenStorage {
+export class MemoryStore extends FactorStorageBase implements SessionStore, OneTimeTokenStorage {
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #userSessions = new Map<string, Set<string>>();
   readonly #tokens = new Map<string, RememberTokenRecord>();
@@ -71,6 +73,7 @@ export class MemoryStore implements SessionStore, OneTimeTokenStorage {
    * ```
    */
   constructor(options: MemoryStoreOptions = {}) {
+    super("MemoryStore", new MemoryFactors());
     this.#stopSweep = startSweepTimer(options.sweepIntervalSeconds, options.clock, (now) => this.#sweep(now));
   }
 

@@ -62,6 +62,7 @@ describe("MemoryStore specifics", () => {
       userAgent: "",
       ipAddress: "",
       rememberSelector: null,
+      authMethods: "",
     };
     await store.createSession(session);
     now = 5_000;

@@ -208,6 +208,7 @@ export function makeSession(overrides: Partial<SessionRecord> = {}): SessionReco
     userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
     ipAddress: "127.0.0.1",
     rememberSelector: null,
+    authMethods: `pwd:${T0}`,
     ...overrides,
   };
 }
