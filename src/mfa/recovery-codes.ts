@@ -1,19 +1,21 @@
 /**
- * Recovery codes: ten single-use codes shown once when a second factor is turned on (or the codes
- * are regenerated), stored only as hashes.
+ * Recovery codes (look-up secrets): ten single-use codes shown once when a second factor is turned
+ * on (or the codes are regenerated), stored only as hashes.
  *
- * A code is 10 characters of Crockford's base32 alphabet (digits and lower-case letters without
- * i, l, o and u) in two groups, `7k3qd-x9m2a`: 50 bits from `crypto.randomBytes`. Input is
- * normalised before hashing: case, spaces and dashes ignored, and the letters people confuse with
- * digits read as those digits (o as 0; i and l as 1).
+ * A code is 24 characters of Crockford's base32 alphabet (digits and lower-case letters without
+ * i, l, o and u) in four groups, `7k3qdx-9m2ab4-hj5n8p-rt0vwz`: 120 bits from `crypto.randomBytes`
+ * (ASVS 5.0 6.5.3). Input is normalised before hashing: case, spaces and dashes ignored, and the
+ * letters people confuse with digits read as those digits (o as 0; i and l as 1).
  *
- * Why SHA-256 and not argon2: a slow hash multiplies the cost of guessing something with little
- * entropy, such as a password. These codes are random with 50 bits each, so online guessing is
- * hopeless under the account's failure budget, and an offline search of a stolen table costs about
- * 2^49 hashes per code; a random 16-byte salt per code stops one search from covering every code of
- * every user at once. A code also only stands in for the second factor: the password is still
- * needed. argon2 would instead make every attempt cost ten slow hashes (one per stored code), which
- * is a denial-of-service lever with no matching gain.
+ * Why 120 bits and a plain SHA-256: ASVS 5.0 6.5.2 lets a look-up secret be stored under a standard
+ * hash only when it has at least 112 bits of entropy (below that, a password hash with a random
+ * salt); NIST SP 800-63B-4 4.2.1 asks at least 64 bits of saved recovery codes, and ASVS 6.5.4 at
+ * least 20. At 120 bits an offline search of a stolen table is out of reach whatever the hash's
+ * speed, so the stored form can be a deterministic hash bound to the user
+ * ({@link recoveryCodeId}): one indexed lookup and one atomic delete use a code, no slow hash per
+ * stored code, and two users holding the same code (never in practice) would not collide.
+ * {@link hashRecoveryCode} and {@link matchRecoveryCode} keep a salted form for apps that store a
+ * user's codes as a list themselves.
  *
  * @module
  */
@@ -30,16 +32,28 @@ import { ConfigurationError } from "../core/errors.js";
  */
 export const RECOVERY_CODE_COUNT = 10;
 /**
+ * Bits of entropy in one code: 24 symbols of a 32-symbol alphabet.
+ *
+ * @example
+ * ```ts
+ * RECOVERY_CODE_BITS >= 112; // true: ASVS 5.0 6.5.2 allows a standard hash from 112 bits
+ * ```
+ */
+export const RECOVERY_CODE_BITS = 120;
+/**
  * Crockford's base32 alphabet, lower-case: no i, l, o or u, so no two symbols look alike.
  *
  * @example
  * ```ts
- * randomCharacters(10, RECOVERY_CODE_ALPHABET); // "7k3qdx9m2a"
+ * randomCharacters(24, RECOVERY_CODE_ALPHABET); // "7k3qdx9m2ab4hj5n8prt0vwz"
  * ```
  */
 export const RECOVERY_CODE_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
-const GROUP_LENGTH = 5;
-const CODE_LENGTH = 2 * GROUP_LENGTH;
+const GROUP_LENGTH = 6;
+const GROUP_COUNT = 4;
+const CODE_LENGTH = GROUP_COUNT * GROUP_LENGTH;
+/** Context of {@link recoveryCodeId}'s hash, so it never equals a hash made for another purpose. */
+const ID_CONTEXT = "login-manager recovery-code v1";
 const SALT_BYTES = 16;
 const SCHEME = "sha256";
 /** Longer than any code with separators a person could mean; refused before any other work. */
@@ -50,7 +64,7 @@ const NORMALISED = new RegExp(`^[${RECOVERY_CODE_ALPHABET}]{${CODE_LENGTH}}$`);
 const STORED = /^sha256\$([A-Za-z0-9_-]{22})\$([A-Za-z0-9_-]{43})$/;
 
 /**
- * Fresh recovery codes: `codes` to show the user once (`xxxxx-xxxxx`), and `hashes` in the same
+ * Fresh recovery codes: `codes` to show the user once (`xxxxxx-xxxxxx-xxxxxx-xxxxxx`), and `hashes` in the same
  * order to store (each `sha256$<salt>$<digest>`, base64url). Storing new hashes replaces the old
  * set, which is how codes are regenerated.
  *
@@ -68,21 +82,55 @@ export function generateRecoveryCodes(count = RECOVERY_CODE_COUNT): {
   if (!Number.isSafeInteger(count) || count < 1 || count > 100) {
     throw new ConfigurationError(`count must be an integer from 1 to 100, got ${count}`);
   }
-  const codes = Array.from({ length: count }, () => {
-    const characters = randomCharacters(CODE_LENGTH, RECOVERY_CODE_ALPHABET);
-    return `${characters.slice(0, GROUP_LENGTH)}-${characters.slice(GROUP_LENGTH)}`;
-  });
+  const codes = Array.from({ length: count }, () => generateRecoveryCode());
   return { codes, hashes: codes.map((code) => hashRecoveryCode(code)) };
 }
 
 /**
- * The code as typed, reduced to its 10 alphabet characters (see the module comment), or
+ * One fresh code, `xxxxxx-xxxxxx-xxxxxx-xxxxxx` ({@link RECOVERY_CODE_BITS} random bits).
+ *
+ * @example
+ * ```ts
+ * const code = generateRecoveryCode(); // "7k3qdx-9m2ab4-hj5n8p-rt0vwz"
+ * ```
+ */
+export function generateRecoveryCode(): string {
+  const characters = randomCharacters(CODE_LENGTH, RECOVERY_CODE_ALPHABET);
+  const groups = Array.from({ length: GROUP_COUNT }, (_, index) =>
+    characters.slice(index * GROUP_LENGTH, (index + 1) * GROUP_LENGTH),
+  );
+  return groups.join("-");
+}
+
+/**
+ * The stored id of `code` for the user `userId`: base64url SHA-256 of a context string, the user id
+ * and the normalised code (43 characters), or `undefined` when `code` cannot be a recovery code (so
+ * nothing reaches the store). The same code of two users gives two ids; a code is found with one
+ * lookup by this id and used with one atomic delete.
+ *
+ * @example
+ * ```ts
+ * const id = recoveryCodeId(user.getId(), req.body.recovery_code);
+ * if (id !== undefined && (await store.deleteFactor("recovery-code", id))) { ... }
+ * ```
+ */
+export function recoveryCodeId(userId: string, code: unknown): string | undefined {
+  const normalised = normaliseRecoveryCode(code);
+  if (normalised === undefined || typeof userId !== "string") return undefined;
+  // Length-prefixed user id: no (user, code) pair can produce another pair's input.
+  return createHash("sha256")
+    .update(`${ID_CONTEXT}\n${userId.length}:${userId}\n${normalised}`, "utf8")
+    .digest("base64url");
+}
+
+/**
+ * The code as typed, reduced to its 24 alphabet characters (see the module comment), or
  * `undefined` when it cannot be a recovery code. Anything not a string is `undefined`.
  *
  * @example
  * ```ts
- * normaliseRecoveryCode(" 7K3QD X9M2A "); // "7k3qdx9m2a"
- * normaliseRecoveryCode("7k3qd-x9m2");    // undefined
+ * normaliseRecoveryCode(" 7K3QDX 9M2AB4 HJ5N8P RT0VWZ "); // "7k3qdx9m2ab4hj5n8prt0vwz"
+ * normaliseRecoveryCode("7k3qdx-9m2ab4");                 // undefined
  * ```
  */
 export function normaliseRecoveryCode(input: unknown): string | undefined {
@@ -98,12 +146,14 @@ export function normaliseRecoveryCode(input: unknown): string | undefined {
  *
  * @example
  * ```ts
- * const stored = hashRecoveryCode("7k3qd-x9m2a");
+ * const stored = hashRecoveryCode("7k3qdx-9m2ab4-hj5n8p-rt0vwz");
  * ```
  */
 export function hashRecoveryCode(code: string): string {
   const normalised = normaliseRecoveryCode(code);
-  if (normalised === undefined) throw new ConfigurationError("not a recovery code (xxxxx-xxxxx)");
+  if (normalised === undefined) {
+    throw new ConfigurationError("not a recovery code (xxxxxx-xxxxxx-xxxxxx-xxxxxx)");
+  }
   const salt = randomBytes(SALT_BYTES);
   return `${SCHEME}$${salt.toString("base64url")}$${digest(salt, normalised).toString("base64url")}`;
 }
