@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigurationError } from "../../core/errors.js";
 import {
   defineCounterStorageTests,
+  defineFactorStorageTests,
   defineOneTimeTokenStorageTests,
   defineRememberTokenStorageTests,
   defineSessionStorageTests,
@@ -33,9 +34,9 @@ for (const definePart of [
   defineSessionStorageTests,
   defineRememberTokenStorageTests,
   defineCounterStorageTests,
+  defineFactorStorageTests,
   defineOneTimeTokenStorageTests,
   defineStoreMaintenanceTests,
-  defineOneTimeTokenStorageTests,
 ]) {
   definePart({ name: "MemoryStore", createStore: () => new MemoryStore(), describe, it });
 }

@@ -68,6 +68,28 @@ function registerReadWriteTests(test: Test): void {
     assert.deepStrictEqual(await store.getSession(remembered.id, T0), remembered);
   });
 
+  test("authMethods round-trips as given (empty, a list of methods, 512 characters) and no update changes it", async (store) => {
+    const userId = newUserId();
+    const none = makeSession({ userId, createdAt: T0, authMethods: "" });
+    const two = makeSession({ userId, createdAt: T0 + 1, authMethods: `pwd:${T0 - MINUTE} otp:${T0}` });
+    const unit = `hwk:${T0} mfa:${T0} `;
+    const longest = unit
+      .repeat(Math.ceil(512 / unit.length))
+      .slice(0, 511)
+      .padEnd(512, "x");
+    assert.equal(longest.length, 512);
+    const full = makeSession({ userId, createdAt: T0 + 2, authMethods: longest });
+    for (const session of [none, two, full]) await store.createSession(session);
+
+    for (const session of [none, two, full]) {
+      assert.deepStrictEqual(await store.getSession(session.id, T0), session);
+    }
+    assert.deepStrictEqual(await store.listUserSessions(userId, T0), [none, two, full]);
+    const patch = { fresh: false, lastSeenAt: T0 + MINUTE, expiresAt: T0 + 2 * HOUR, rememberSelector: null };
+    assert.equal(await store.updateSession(full.id, patch), true);
+    assert.deepStrictEqual(await store.getSession(full.id, T0), { ...full, ...patch });
+  });
+
   test("getSession resolves null for an unknown id", async (store) => {
     assert.equal(await store.getSession(randomToken(), T0), null);
   });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { RememberTokenRecord, SessionRecord, SessionStore } from "../../core/store.js";
+import type { FactorRecord, RememberTokenRecord, SessionRecord, SessionStore } from "../../core/store.js";
 import { hashToken, randomToken } from "../../core/tokens.js";
 
 /**
@@ -231,6 +231,29 @@ export function makeToken(overrides: Partial<RememberTokenRecord> = {}): Remembe
     userId: newUserId(),
     createdAt: T0,
     expiresAt: T0 + 30 * DAY,
+    ...overrides,
+  };
+}
+
+/**
+ * A never used second factor of a new user, created at {@link T0}: a recovery code unless
+ * `overrides` says otherwise.
+ *
+ * @example
+ * ```ts
+ * await store.createFactor(makeFactor({ userId, kind: "passkey", label: "Laptop" }));
+ * ```
+ */
+export function makeFactor(overrides: Partial<FactorRecord> = {}): FactorRecord {
+  return {
+    kind: "recovery-code",
+    id: newHash(),
+    userId: newUserId(),
+    label: "",
+    data: "",
+    counter: 0,
+    createdAt: T0,
+    lastUsedAt: null,
     ...overrides,
   };
 }
