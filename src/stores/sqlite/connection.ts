@@ -5,6 +5,7 @@
  * @module
  */
 import { StoreError } from "../../core/errors.js";
+import type { FactorOperations } from "../factor-storage.js";
 import type { ConnectionSource, SqliteDriver } from "./drivers.js";
 import { toStoreError } from "./errors.js";
 import { applyConnectionSettings, createSchema } from "./schema.js";
@@ -99,4 +100,27 @@ export class SqliteConnection {
     createSchema(this.#driver, this.#prefix);
     return prepareStatements(this.#driver, this.#prefix);
   }
+}
+
+/**
+ * The {@link FactorOperations} of a `SqliteStore`: each runs on the connection's prepared
+ * statements, with driver errors turned into `StoreError`s named after the contract method.
+ *
+ * @example
+ * ```ts
+ * super("SqliteStore", connectionFactors(connection));
+ * ```
+ */
+export function connectionFactors(connection: SqliteConnection): FactorOperations {
+  return {
+    create: (factor) => connection.run("createFactor", (p) => p.factors.create(factor)),
+    get: (kind, id) => connection.run("getFactor", (p) => p.factors.get(kind, id)),
+    list: (userId, kind) => connection.run("listUserFactors", (p) => p.factors.list(userId, kind)),
+    update: (kind, id, patch) => connection.run("updateFactor", (p) => p.factors.update(kind, id, patch)),
+    advance: (kind, id, counter, usedAt) =>
+      connection.run("advanceFactorCounter", (p) => p.factors.advance(kind, id, counter, usedAt)),
+    delete: (kind, id) => connection.run("deleteFactor", (p) => p.factors.delete(kind, id)),
+    deleteUser: (userId, kind) =>
+      connection.run("deleteUserFactors", (p) => p.factors.deleteUser(userId, kind)),
+  };
 }

@@ -101,7 +101,8 @@ export const driver: "node:sqlite" | "better-sqlite3" = store.driver;
     const output = runModule(`import { SqliteStore } from "./dist/stores/sqlite/index.js";
 const store = new SqliteStore({ database: "data/app.db" });
 const session = { id: "s1", secretHash: "h", userId: "42", fresh: true, createdAt: 1, lastSeenAt: 1,
-  expiresAt: 9e12, absoluteExpiresAt: 9e12, fingerprint: "", userAgent: "ua", ipAddress: "::1", rememberSelector: null };
+  expiresAt: 9e12, absoluteExpiresAt: 9e12, fingerprint: "", userAgent: "ua", ipAddress: "::1", rememberSelector: null,
+  authMethods: "pwd:1" };
 await store.createSession(session);
 console.log(store.driver, store.getSession("s1", 2)?.userId);
 await store.close();

@@ -81,6 +81,7 @@ describe("one file, both drivers", () => {
       userAgent: "ua",
       ipAddress: "::1",
       rememberSelector: null,
+      authMethods: "pwd:1 otp:1",
     };
     const writer = new SqliteStore({ database: path, driver: nodeSqlite.name });
     const reader = new SqliteStore({ database: path, driver: betterSqlite3.name });

@@ -1,8 +1,9 @@
 /**
  * `login-manager/stores/sqlite`: the {@link SessionStore} on one SQLite file, through node:sqlite or
  * better-sqlite3 (`drivers.ts`). The class below maps each contract method to a statement prepared in
- * `statements.ts` (one-time tokens: `one-time-tokens.ts`), on the tables of `schema.ts`, through the
- * connection of `connection.ts`; rows are mapped in `rows.ts`, errors in `errors.ts`.
+ * `statements.ts` (one-time tokens: `one-time-tokens.ts`; second factors: `factors.ts`, whose checked
+ * entry points come from `FactorStorageBase`), on the tables of `schema.ts`, through the connection of
+ * `connection.ts`; rows are mapped in `rows.ts`, errors in `errors.ts`.
  *
  * @module
  */
@@ -18,7 +19,8 @@ import type {
   SessionRecord,
   SessionStore,
 } from "../../core/store.js";
-import { SqliteConnection } from "./connection.js";
+import { FactorStorageBase } from "../factor-storage.js";
+import { connectionFactors, SqliteConnection } from "./connection.js";
 import type { ConnectionSource, SqliteDriverName } from "./drivers.js";
 import { resolveSqliteOptions, type SqliteStoreOptions, startSweepTimer } from "./options.js";
 import {
@@ -62,7 +64,7 @@ export type { SqliteStoreOptions } from "./options.js";
  * const store = new SqliteStore({ database: db, tablePrefix: "auth_" });
  * ```
  */
-export class SqliteStore implements SessionStore, OneTimeTokenStorage {
+export class SqliteStore extends FactorStorageBase implements SessionStore, OneTimeTokenStorage {
   readonly #source: ConnectionSource;
   readonly #connection: SqliteConnection;
   #stopSweep: (() => void) | undefined;
@@ -78,8 +80,10 @@ export class SqliteStore implements SessionStore, OneTimeTokenStorage {
    */
   constructor(options: SqliteStoreOptions) {
     const { source, prefix, sweep } = resolveSqliteOptions(options);
+    const connection = new SqliteConnection(source, prefix);
+    super("SqliteStore", connectionFactors(connection));
     this.#source = source;
-    this.#connection = new SqliteConnection(source, prefix);
+    this.#connection = connection;
     this.#stopSweep = startSweepTimer(sweep, (now) => this.deleteExpired(now));
   }
 

@@ -33,6 +33,7 @@ export interface SessionRow {
   user_agent: string;
   ip_address: string;
   remember_selector: string | null;
+  auth_methods: string;
 }
 
 /**
@@ -116,7 +117,7 @@ export interface SwapParams {
  * ```
  */
 export const SESSION_COLUMNS =
-  "id, secret_hash, user_id, fresh, created_at, last_seen_at, expires_at, absolute_expires_at, fingerprint, user_agent, ip_address, remember_selector";
+  "id, secret_hash, user_id, fresh, created_at, last_seen_at, expires_at, absolute_expires_at, fingerprint, user_agent, ip_address, remember_selector, auth_methods";
 
 /**
  * A session row read as an array (both drivers' "raw" mode), in {@link SESSION_COLUMNS} order.
@@ -139,6 +140,7 @@ export type SessionTuple = [
   userAgent: string,
   ipAddress: string,
   rememberSelector: string | null,
+  authMethods: string,
 ];
 
 /**
@@ -161,6 +163,7 @@ export function toSessionRow(session: SessionRecord): SessionRow {
     user_agent: session.userAgent,
     ip_address: session.ipAddress,
     remember_selector: session.rememberSelector,
+    auth_methods: session.authMethods,
   };
 }
 
@@ -185,6 +188,7 @@ export function fromSessionTuple(row: SessionTuple): SessionRecord {
     userAgent: row[9],
     ipAddress: row[10],
     rememberSelector: row[11],
+    authMethods: row[12],
   };
 }
 
@@ -208,6 +212,7 @@ export function fromSessionRow(row: SessionRow): SessionRecord {
     userAgent: row.user_agent,
     ipAddress: row.ip_address,
     rememberSelector: row.remember_selector,
+    authMethods: row.auth_methods,
   };
 }
 

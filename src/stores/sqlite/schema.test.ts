@@ -3,13 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SQLITE_TEST_DRIVERS, type TestDatabase } from "../../../test/drivers/sqlite.js";
+import type { SessionRecord } from "../../core/store.js";
 import { hashToken } from "../../core/tokens.js";
 import { SqliteStore } from "./index.js";
 
 const T0 = 2_000_000_000_000;
 const DAY = 86_400_000;
 
-/** The tables as the previous release created them (schema version 1, before `rotated_by`). */
+/**
+ * The tables as the first release created them (schema version 1, before `rotated_by`, the
+ * `one_time_tokens` table, `sessions.auth_methods` and the `factors` table).
+ */
 function previousReleaseSchema(p: string): string {
   return `
     CREATE TABLE "${p}schema_version" (version INTEGER NOT NULL);
@@ -190,15 +194,81 @@ describe.each(
     expect(await sqlite.deleteAllRememberTokens()).toBe(2);
   });
 
-  it("adds the column once: later stores on the migrated file (other processes) just use it", async () => {
+  it('gains sessions.auth_methods on first use: old sessions read it as "", new ones keep theirs', async () => {
+    const sqlite = store();
+    expect(await sqlite.getSession("old-session", T0)).toMatchObject({ userId: "42", authMethods: "" });
+    const db = open();
+    expect(columnsOf(db, `${prefix}sessions`).at(-1)).toBe("auth_methods");
+    expect(db.all(`SELECT version FROM "${prefix}schema_version"`)).toEqual([{ version: 1 }]);
+    const session = {
+      ...(await sqlite.getSession("old-session", T0)),
+      id: "new-session",
+      authMethods: `pwd:${T0} otp:${T0 + 1}`,
+    } as SessionRecord;
+    await sqlite.createSession(session);
+    expect(await store().getSession("new-session", T0)).toEqual(session);
+    expect(await sqlite.listUserSessions("42", T0)).toEqual([
+      expect.objectContaining({ id: "old-session", authMethods: "" }),
+      session,
+    ]);
+  });
+
+  it("gains the factors table and its index on first use, keeping the schema version", async () => {
+    const sqlite = store();
+    const factor = {
+      kind: "totp",
+      id: "42",
+      userId: "42",
+      label: "",
+      data: "sealed",
+      counter: 0,
+      createdAt: T0,
+      lastUsedAt: null,
+    };
+    expect(await sqlite.createFactor(factor)).toBe(true);
+    const db = open();
+    expect(columnsOf(db, `${prefix}factors`)).toEqual([
+      "kind",
+      "id",
+      "user_id",
+      "label",
+      "data",
+      "counter",
+      "created_at",
+      "last_used_at",
+    ]);
+    const indexes = db
+      .all<{ name: string }>(`SELECT name FROM pragma_index_list(?)`, `${prefix}factors`)
+      .map((row) => row.name);
+    expect(indexes).toContain(`${prefix}factors_user_id`);
+    expect(db.all(`SELECT version FROM "${prefix}schema_version"`)).toEqual([{ version: 1 }]);
+    expect(await store().getFactor("totp", "42")).toEqual(factor);
+  });
+
+  it("adds the columns once: later stores on the migrated file (other processes) just use them", async () => {
     await store().initialize();
     const again = store();
     await again.initialize();
     await store().initialize();
-    expect(
-      columnsOf(open(), `${prefix}remember_tokens`).filter((name) => name === "rotated_by"),
-    ).toHaveLength(1);
+    const db = open();
+    expect(columnsOf(db, `${prefix}remember_tokens`).filter((name) => name === "rotated_by")).toHaveLength(1);
+    expect(columnsOf(db, `${prefix}sessions`).filter((name) => name === "auth_methods")).toHaveLength(1);
     expect((await again.getRememberToken("old-token", T0))?.rotatedBy).toBe("");
+    expect((await again.getSession("old-session", T0))?.authMethods).toBe("");
+  });
+
+  it("stays writable by the previous release after the upgrade (its session INSERT names no auth_methods)", async () => {
+    await store().initialize();
+    open().run(
+      `INSERT INTO "${prefix}sessions" (id, secret_hash, user_id, fresh, created_at, last_seen_at, expires_at,
+         absolute_expires_at, fingerprint, user_agent, ip_address, remember_selector)
+       VALUES ('written-by-rollback', 's', '42', 1, ?, ?, ?, ?, '', 'ua', '::1', NULL)`,
+      T0,
+      T0,
+      T0 + DAY,
+      T0 + DAY,
+    );
+    expect((await store().getSession("written-by-rollback", T0))?.authMethods).toBe("");
   });
 
   it("stays writable by the previous release after the upgrade (its INSERT names no rotated_by)", async () => {

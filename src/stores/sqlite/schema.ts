@@ -10,8 +10,9 @@ import type { SqliteDriver } from "./drivers.js";
 /**
  * Version of the table layout below, recorded in `<prefix>schema_version`. It changes only when a
  * file of the new layout would break an older login-manager; columns added with a default (see
- * {@link ADDED_COLUMNS}) and new tables (`one_time_tokens`, created by `IF NOT EXISTS` in files of
- * earlier releases too) keep the version, so rolling back a deploy keeps working on the same file.
+ * {@link ADDED_COLUMNS}) and new tables (`one_time_tokens`, `factors`, created by `IF NOT EXISTS` in
+ * files of earlier releases too) keep the version, so rolling back a deploy keeps working on the same
+ * file.
  *
  * @example
  * ```ts
@@ -96,6 +97,8 @@ export function createSchema(driver: SqliteDriver, prefix: string): void {
 export const ADDED_COLUMNS: readonly { table: string; column: string; definition: string }[] = [
   // Tokens created before it have no recorded rotating client: "" is the contract's "none".
   { table: "remember_tokens", column: "rotated_by", definition: "TEXT NOT NULL DEFAULT ''" },
+  // Sessions created before it have no recorded proofs: "" is the contract's "none recorded".
+  { table: "sessions", column: "auth_methods", definition: "TEXT NOT NULL DEFAULT ''" },
 ];
 
 /** Brings a file created by an earlier version up to the columns of {@link schemaSql}. */
@@ -128,7 +131,8 @@ function schemaSql(p: string): string {
       fingerprint TEXT NOT NULL,
       user_agent TEXT NOT NULL,
       ip_address TEXT NOT NULL,
-      remember_selector TEXT
+      remember_selector TEXT,
+      auth_methods TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX IF NOT EXISTS "${p}sessions_user_id" ON "${p}sessions" (user_id, created_at);
     CREATE INDEX IF NOT EXISTS "${p}sessions_expires_at" ON "${p}sessions" (expires_at);
@@ -163,5 +167,17 @@ function schemaSql(p: string): string {
     );
     CREATE INDEX IF NOT EXISTS "${p}one_time_tokens_user_id" ON "${p}one_time_tokens" (user_id, purpose);
     CREATE INDEX IF NOT EXISTS "${p}one_time_tokens_expires_at" ON "${p}one_time_tokens" (expires_at);
+    CREATE TABLE IF NOT EXISTS "${p}factors" (
+      kind TEXT NOT NULL,
+      id TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      label TEXT NOT NULL,
+      data TEXT NOT NULL,
+      counter INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      last_used_at INTEGER,
+      PRIMARY KEY (kind, id)
+    );
+    CREATE INDEX IF NOT EXISTS "${p}factors_user_id" ON "${p}factors" (user_id, created_at);
   `;
 }

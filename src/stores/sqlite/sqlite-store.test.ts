@@ -26,6 +26,7 @@ function makeSession(overrides: Partial<SessionRecord> = {}): SessionRecord {
     userAgent: "test",
     ipAddress: "127.0.0.1",
     rememberSelector: null,
+    authMethods: `pwd:${T0}`,
     ...overrides,
   };
 }
@@ -100,6 +101,7 @@ describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as cons
 
       expect(await sqlite.getSession(randomToken(), T0)).toBeNull();
       expect(tableNames(db, "table")).toEqual([
+        "login_manager_factors",
         "login_manager_failures",
         "login_manager_one_time_tokens",
         "login_manager_remember_tokens",
@@ -107,6 +109,7 @@ describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as cons
         "login_manager_sessions",
       ]);
       expect(tableNames(db, "index")).toEqual([
+        "login_manager_factors_user_id",
         "login_manager_failures_expires_at",
         "login_manager_one_time_tokens_expires_at",
         "login_manager_one_time_tokens_user_id",
@@ -208,11 +211,13 @@ describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as cons
       await other.initialize();
 
       expect(tableNames(db, "table")).toEqual([
+        "Other_Prefix_factors",
         "Other_Prefix_failures",
         "Other_Prefix_one_time_tokens",
         "Other_Prefix_remember_tokens",
         "Other_Prefix_schema_version",
         "Other_Prefix_sessions",
+        "auth_factors",
         "auth_failures",
         "auth_one_time_tokens",
         "auth_remember_tokens",
@@ -257,7 +262,7 @@ describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as cons
       expect(db.pragma("cache_size")).toBe(-16_000);
     });
 
-    it("getSession is a primary-key lookup and listUserSessions uses the user_id index", async () => {
+    it("getSession and getFactor are primary-key lookups; listUserSessions and listUserFactors use a user_id index", async () => {
       const db = open();
       await store({ database: db }).initialize();
       const plan = (sql: string) =>
@@ -273,6 +278,14 @@ describe.each(SQLITE_TEST_DRIVERS.map((driver) => [driver.label, driver] as cons
           "SELECT * FROM login_manager_sessions WHERE user_id = 'x' AND expires_at > 1 ORDER BY created_at, rowid",
         ),
       ).toMatch(/USING INDEX login_manager_sessions_user_id \(user_id=\?\)/);
+      expect(plan("SELECT * FROM login_manager_factors WHERE kind = 'totp' AND id = 'x'")).toMatch(
+        /SEARCH login_manager_factors USING INDEX sqlite_autoindex_login_manager_factors_1 \(kind=\? AND id=\?\)/,
+      );
+      expect(
+        plan(
+          "SELECT * FROM login_manager_factors WHERE user_id = 'x' AND kind = 'y' ORDER BY created_at, id",
+        ),
+      ).toMatch(/USING INDEX login_manager_factors_user_id \(user_id=\?\)/);
     });
 
     it.each(["", "1abc", "bad-prefix", "x; DROP TABLE users; --", "a".repeat(42), "naïve_"])(

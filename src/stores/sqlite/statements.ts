@@ -7,6 +7,7 @@
 import type { RememberRotation } from "../../core/store.js";
 import { constantTimeEqual } from "../../core/tokens.js";
 import type { SqliteDriver, SqliteStatement as Statement } from "./drivers.js";
+import { factorOperations, type SqliteFactorOperations } from "./factors.js";
 import { type OneTimeTokenOperations, oneTimeTokenOperations } from "./one-time-tokens.js";
 import {
   type CounterRow,
@@ -47,6 +48,7 @@ export interface Prepared {
   getCounter: Statement<[string, number], CounterRow>;
   deleteCounter: Statement<[string]>;
   oneTimeTokens: OneTimeTokenOperations;
+  factors: SqliteFactorOperations;
   deleteExpired: (now: number) => number;
 }
 
@@ -74,11 +76,13 @@ export function prepareStatements(driver: SqliteDriver, prefix: string): Prepare
     counters: `"${prefix}failures"`,
     oneTimeTokens: `"${prefix}one_time_tokens"`,
   };
+  // Factors never expire, so the sweep below does not know their table.
   return {
     ...sessionStatements(driver, names),
     ...tokenStatements(driver, names),
     ...counterStatements(driver, names),
     oneTimeTokens: oneTimeTokenOperations(driver, names.oneTimeTokens),
+    factors: factorOperations(driver, `"${prefix}factors"`),
     deleteExpired: sweepTransaction(driver, names),
   };
 }
@@ -87,11 +91,11 @@ function sessionStatements(driver: SqliteDriver, { sessions }: TableNames) {
   return {
     insertSession: driver.prepare<[SessionRow]>(
       `INSERT INTO ${sessions} (id, secret_hash, user_id, fresh, created_at, last_seen_at, expires_at,
-         absolute_expires_at, fingerprint, user_agent, ip_address, remember_selector)
+         absolute_expires_at, fingerprint, user_agent, ip_address, remember_selector, auth_methods)
        VALUES (@id, @secret_hash, @user_id, @fresh, @created_at, @last_seen_at, @expires_at,
-         @absolute_expires_at, @fingerprint, @user_agent, @ip_address, @remember_selector)`,
+         @absolute_expires_at, @fingerprint, @user_agent, @ip_address, @remember_selector, @auth_methods)`,
     ),
-    // Rows as arrays: on the per-request path, building a 12-key object per row cost about 2 µs.
+    // Rows as arrays: on the per-request path, building a 13-key object per row cost about 2 µs.
     getSession: driver.prepare<[string, number], SessionTuple>(
       `SELECT ${SESSION_COLUMNS} FROM ${sessions} WHERE id = ? AND expires_at > ?`,
       "arrays",
