@@ -62,6 +62,7 @@ export { runWithAuth } from "../core/context.js";
 export type { CookieAttributes } from "../core/cookies.js";
 export { readCookies, replaceSetCookie, serializeCookie } from "../core/cookies.js";
 export { unavailableStoreError } from "../core/errors.js";
+export { FRESH_LOGIN, type GuardRequirement, LOGIN, stepUpRequirement } from "../core/guards.js";
 export type { AuthReply, RequestView, ResponseView } from "../core/http.js";
 export type { MaybePromise } from "../core/maybe-promise.js";
 export { isPromiseLike } from "../core/maybe-promise.js";

@@ -1,30 +1,31 @@
-import {
-  describeSession,
-  type LoginOptions,
-  requireFreshLogin,
-  type SessionInfo,
-  sessionHandle,
-} from "./auth-types.js";
+import { type AuthMethodProof, parseAuthMethods, provesSecondFactor } from "./auth-methods.js";
+import { type LoginOptions, type PendingLogin, requireFreshLogin, type SessionInfo } from "./auth-types.js";
 import { clientAddress, requestOrigin } from "./client.js";
 import { CookieJar } from "./cookie-jar.js";
-import { ConfigurationError, LoginManagerError } from "./errors.js";
+import { LoginManagerError } from "./errors.js";
 import type { FlashMessage } from "./flash.js";
+import type { GuardRequirement } from "./guards.js";
 import type { AuthReply, RequestView, ResponseView } from "./http.js";
-import type { CredentialSnapshot, HeldLogin } from "./lifecycle/index.js";
-import { ANONYMOUS_STATE, type AuthSource, type LoadedState, type LoginState } from "./login-state.js";
+import type { CredentialSnapshot } from "./lifecycle/index.js";
+import { LoginFlow, type SecondStep } from "./login-flow.js";
+import type { AuthSource, LoadedState, LoginState } from "./login-state.js";
 import { CsrfCookie, FlashQueue } from "./request-extras.js";
 import {
   type LoginAttemptResult,
   type LoginOutcome,
   passwordLogin,
   passwordReauth,
+  type SecretCheckResult,
+  verifySecret,
 } from "./secret-checks.js";
 import type { RequestServices } from "./services.js";
 import type { AnonymousUser, AuthUser } from "./users.js";
 
-export type { LoginOptions, SessionInfo } from "./auth-types.js";
+export type { AuthMethodProof } from "./auth-methods.js";
+export type { LoginOptions, PendingLogin, SessionInfo } from "./auth-types.js";
+export type { SecondStep } from "./login-flow.js";
 export type { AuthSource } from "./login-state.js";
-export type { LoginAttemptResult } from "./secret-checks.js";
+export type { LoginAttemptResult, SecretCheckResult } from "./secret-checks.js";
 
 let servicesOfContext: (value: object) => RequestServices<never> | undefined;
 
@@ -38,7 +39,7 @@ let servicesOfContext: (value: object) => RequestServices<never> | undefined;
  * const reply = guardReply(req.auth, { fresh: false });
  * ```
  */
-export function guardReply(value: unknown, requirement: { fresh: boolean }): AuthReply | null | undefined {
+export function guardReply(value: unknown, requirement: GuardRequirement): AuthReply | null | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const services = servicesOfContext(value);
   return services ? services.guards.check(value as AuthContext<never>, requirement) : undefined;
@@ -73,6 +74,7 @@ export class AuthContext<U extends AuthUser> {
   #accessed = false;
   #csrf: CsrfCookie | undefined;
   #flashes: FlashQueue | undefined;
+  #loginFlow: LoginFlow<U> | undefined;
 
   static {
     servicesOfContext = (value) =>
@@ -153,11 +155,67 @@ export class AuthContext<U extends AuthUser> {
     return (await this.#login(user, options)) === "ok";
   }
 
+  /** True once this request started a pending login (a second factor is needed; see `loginUser`). */
+  get secondFactorPending(): boolean {
+    return this.#loginFlow?.pendingStarted === true;
+  }
+
+  /** The pending login this browser holds (a right password, the second factor to come), or null. */
+  pendingLogin(): Promise<PendingLogin | null> {
+    return this.#flow.pending();
+  }
+
+  /**
+   * Completes the pending login with a second factor: `step.verify` checks it against the account's
+   * failure budget (the one passwords spend); when right, the pending login is used up (once), and
+   * a new session starts, remembered if asked at the password step, recording both steps' methods.
+   * Resolves null when this browser holds no valid pending login (none, expired or revoked): e.g.
+   * `completeLogin({ methods: ["otp"], verify: (pending) => totpIsRight(pending.userId, code) })`.
+   */
+  completeLogin(step: SecondStep): Promise<LoginAttemptResult<U> | null> {
+    return this.#flow.complete(step, this.clientAddress);
+  }
+
+  /** Drops this browser's pending login (its cookie; the record expires within minutes). */
+  cancelPendingLogin(): void {
+    this.#flow.cancelPending();
+  }
+
+  /**
+   * Checks one of the account's secrets against its failure budget, e.g. a TOTP code before TOTP is
+   * turned off. `account` is the name {@link AuthContext.attemptLogin} counts.
+   */
+  verifySecret(attempt: { account: string; verify: () => Promise<boolean> }): Promise<SecretCheckResult> {
+    return verifySecret(this.#services, this.request, this.clientAddress, attempt);
+  }
+
+  /** How this session was authenticated: each method proven and when (empty when nothing was recorded). */
+  authMethods(): readonly AuthMethodProof[] {
+    return parseAuthMethods(this.#state.user ? (this.#state.session?.authMethods ?? "") : "");
+  }
+
+  /** Whether a second factor was proven in this session (within the last `withinSeconds` when given). */
+  secondFactorProven(withinSeconds?: number): boolean {
+    const since = withinSeconds === undefined ? null : this.#services.clock.now() - withinSeconds * 1000;
+    return provesSecondFactor(this.authMethods(), since);
+  }
+
+  /**
+   * A hash naming this browser's login (its session, else its pending login, else its CSRF cookie,
+   * set if missing), to bind a ceremony (a passkey challenge, a TOTP enrolment) to the browser.
+   */
+  browserBinding(): string {
+    return this.#flow.binding(() => {
+      this.csrfToken();
+      return this.csrfCookieValue ?? "";
+    });
+  }
+
   /** Logs the user out: deletes the session and remember token on the server and clears both cookies. */
   async logoutUser(): Promise<boolean> {
     const previous = this.#state.user;
-    await this.#services.lifecycle.logout(this.#held());
-    this.#becomeAnonymous(true);
+    await this.#services.lifecycle.logout(this.#flow.held());
+    this.#flow.becomeAnonymous(true);
     this.rotateCsrfToken();
     this.#services.events.emit("loggedOut", { user: previous, request: this.request });
     return true;
@@ -167,11 +225,12 @@ export class AuthContext<U extends AuthUser> {
    * Marks the login fresh after the user re-entered their password (Flask-Login's `confirm_login`).
    * The session gets a new id and both timeouts restart (NIST 800-63B: re-authentication resets them).
    * Resolves false, and the request is anonymous from then on, when this session was revoked
-   * meanwhile (a password change elsewhere): re-authenticating must not revive it.
+   * meanwhile (a password change elsewhere): re-authenticating must not revive it. `methods` are
+   * what the user just proved, recorded in the session. @default ["pwd"]
    */
-  async confirmLogin(): Promise<boolean> {
+  async confirmLogin(methods: readonly string[] = ["pwd"]): Promise<boolean> {
     const user = this.requireUser();
-    if (!(await this.#rotateSession(true, true))) return false;
+    if (!(await this.#flow.rotate(true, true, methods))) return false;
     this.#services.events.emit("loginConfirmed", { user, request: this.request });
     return true;
   }
@@ -181,25 +240,13 @@ export class AuthContext<U extends AuthUser> {
    * ends every other session and every remember-me token of the user, including logins that were
    * still in flight when the change was made.
    */
-  async afterPasswordChange(): Promise<number> {
-    const userId = this.requireUser().getId();
-    // The new session must not point at this browser's remember token: it is deleted below.
-    const rotated = await this.#rotateSession(true, false);
-    this.#jar.clear(this.#services.options.cookies.rememberName);
-    const keepSessionId = rotated ? this.#state.session?.id : undefined;
-    return this.#services.lifecycle.revokeUser(userId, "password-change", {
-      request: this.request,
-      ...(keepSessionId ? { keepSessionId } : {}),
-    });
+  afterPasswordChange(): Promise<number> {
+    return this.#flow.afterPasswordChange(this.requireUser().getId());
   }
 
   /** The user's active sessions, oldest first, the current one marked. */
-  async listSessions(): Promise<SessionInfo[]> {
-    const sessions = await this.#services.lifecycle.list(this.requireUser().getId());
-    const currentId = this.#state.session?.id;
-    return sessions.map((session) =>
-      describeSession(session, sessionHandle(this.#services.keys, session.id), currentId),
-    );
+  listSessions(): Promise<SessionInfo[]> {
+    return this.#flow.listSessions(this.requireUser().getId());
   }
 
   /**
@@ -209,16 +256,9 @@ export class AuthContext<U extends AuthUser> {
    * which needs none.
    */
   async revokeSession(handle: string): Promise<boolean> {
-    const user = this.requireUser();
-    const current = this.#state.session;
-    if (current === null || handle !== sessionHandle(this.#services.keys, current.id))
-      requireFreshLogin(this.loginFresh(), "revokeSession");
-    const sessions = await this.#services.lifecycle.list(user.getId());
-    const target = sessions.find((session) => sessionHandle(this.#services.keys, session.id) === handle);
-    if (!target) return false;
-    await this.#services.lifecycle.revokeOne(target, this.request);
-    if (target.id === current?.id) await this.logoutUser();
-    return true;
+    const ended = await this.#flow.revokeSession(this.requireUser().getId(), handle, this.loginFresh());
+    if (ended === "current") await this.logoutUser();
+    return ended !== false;
   }
 
   /**
@@ -227,18 +267,10 @@ export class AuthContext<U extends AuthUser> {
    * sessions ended. Needs a fresh login: otherwise it throws (guard the route with
    * `freshLoginRequired`).
    */
-  async revokeOtherSessions(): Promise<number> {
+  revokeOtherSessions(): Promise<number> {
     const userId = this.requireUser().getId();
     requireFreshLogin(this.loginFresh(), "revokeOtherSessions");
-    const { count, token } = await this.#services.lifecycle.revokeOthers(this.request, {
-      ...this.#held(),
-      userId,
-    });
-    const rememberSelector = token?.selector ?? null;
-    const { session } = this.#state;
-    this.#state = { ...this.#state, rememberSelector, session: session && { ...session, rememberSelector } };
-    if (token) this.#jar.setRemember(token.cookieValue, token.maxAgeSeconds);
-    return count;
+    return this.#flow.revokeOthers(userId);
   }
 
   /**
@@ -258,7 +290,8 @@ export class AuthContext<U extends AuthUser> {
     remember?: boolean;
     durationSeconds?: number;
   }): Promise<LoginAttemptResult<U>> {
-    const options: LoginOptions = { remember: attempt.remember, durationSeconds: attempt.durationSeconds };
+    const { remember, durationSeconds, account } = attempt;
+    const options: LoginOptions = { remember, durationSeconds, account };
     return passwordLogin(this.#services, this.request, this.clientAddress, attempt, (user, snapshot) =>
       this.#login(user, options, snapshot),
     );
@@ -281,10 +314,11 @@ export class AuthContext<U extends AuthUser> {
   attemptReauth(attempt: {
     account: string;
     verify: () => Promise<boolean>;
+    methods?: readonly string[];
   }): Promise<LoginAttemptResult<U>> {
     const user = this.requireUser();
     return passwordReauth(this.#services, this.request, this.clientAddress, attempt, async () =>
-      (await this.confirmLogin()) ? user : null,
+      (await this.confirmLogin(attempt.methods)) ? user : null,
     );
   }
 
@@ -345,55 +379,19 @@ export class AuthContext<U extends AuthUser> {
     return this.#cookieJar;
   }
 
-  async #login(user: U, options: LoginOptions, snapshot?: CredentialSnapshot): Promise<LoginOutcome> {
-    if (!options.force && !user.isActive) return "inactive";
-    const durationSeconds = options.durationSeconds ?? this.#services.options.rememberMe.durationSeconds;
-    if (!Number.isInteger(durationSeconds) || durationSeconds <= 0) {
-      throw new ConfigurationError(
-        `durationSeconds must be a positive whole number of seconds, got ${JSON.stringify(options.durationSeconds)}`,
-      );
-    }
-    const fresh = options.fresh ?? true;
-    const rememberSeconds = options.remember ? durationSeconds : null;
-    const login = { userId: user.getId(), fresh, rememberSeconds, ...(snapshot ? { snapshot } : {}) };
-    const started = await this.#services.lifecycle.login(this.request, this.#held(), login);
-    if (!started) {
-      this.#becomeAnonymous(false);
-      return "revoked";
-    }
-    const { created, token } = started;
-    if (token) this.#jar.setRemember(token.cookieValue, token.maxAgeSeconds);
-    else this.#jar.clear(this.#services.options.cookies.rememberName);
-    this.#jar.setSession(created.cookieValue);
-    const rememberSelector = token?.selector ?? null;
-    this.#state = { user, session: created.session, source: "login", fresh, rememberSelector };
-    this.rotateCsrfToken();
-    this.#services.events.emit("loggedIn", { user, request: this.request });
-    return "ok";
+  #login(user: U, options: LoginOptions, snapshot?: CredentialSnapshot): Promise<LoginOutcome> {
+    return this.#flow.login(user, options, snapshot);
   }
 
-  /** A new session id for this login; false (and anonymous from then on) when it was revoked meanwhile. */
-  async #rotateSession(fresh: boolean, keepRemember: boolean): Promise<boolean> {
-    const held = { ...this.#held(), userId: this.requireUser().getId() };
-    const created = await this.#services.lifecycle.rotate(this.request, held, { fresh, keepRemember });
-    if (!created) {
-      this.#becomeAnonymous(false);
-      return false;
-    }
-    this.#jar.setSession(created.cookieValue);
-    const rememberSelector = created.session.rememberSelector;
-    this.#state = { ...this.#state, session: created.session, fresh, rememberSelector };
-    return true;
-  }
-
-  #held(): HeldLogin {
-    const { session, rememberSelector, user } = this.#state;
-    return { session, rememberSelector, userId: user?.getId() ?? null };
-  }
-
-  /** Forgets the login on this request and clears its cookies (`always`: even if not received). */
-  #becomeAnonymous(always: boolean): void {
-    this.#jar.clearLogin(always);
-    this.#state = ANONYMOUS_STATE;
+  get #flow(): LoginFlow<U> {
+    this.#loginFlow ??= new LoginFlow<U>(this.request, this.#services, {
+      jar: () => this.#jar,
+      state: () => this.#state,
+      replaceState: (state) => {
+        this.#state = state;
+      },
+      rotateCsrfToken: () => this.rotateCsrfToken(),
+    });
+    return this.#loginFlow;
   }
 }

@@ -21,6 +21,37 @@ export interface LoginOptions {
   force?: boolean;
   /** Mark the login fresh (password just checked). @default true */
   fresh?: boolean;
+  /**
+   * How the user proved who they are (RFC 8176 names, see `AuthMethodProof`), recorded in the
+   * session. When the user has a second factor (TOTP or a passkey) and these name none, nobody is
+   * logged in: a pending login waits for that factor (`AuthContext.completeLogin`). @default ["pwd"]
+   */
+  methods?: readonly string[];
+  /**
+   * The failure budget the second step of a pending login spends: the canonical account name
+   * `attemptLogin` counts (it passes its own). @default the user's id
+   */
+  account?: string;
+}
+
+/**
+ * A pending login (a right password; the second factor still to come), as
+ * `AuthContext.pendingLogin` shows it.
+ *
+ * @example
+ * ```ts
+ * const pending = await req.auth.pendingLogin();
+ * if (!pending) return res.redirect(303, "/login");
+ * ```
+ */
+export interface PendingLogin {
+  readonly userId: string;
+  /** The account name whose failure budget the second step spends. */
+  readonly account: string;
+  /** Whether remember-me was asked for at the password step (honoured when the login completes). */
+  readonly remember: boolean;
+  /** When the pending login expires (milliseconds since the epoch). */
+  readonly expiresAt: number;
 }
 
 /**

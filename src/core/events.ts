@@ -29,6 +29,8 @@ export interface LoginManagerEvents<U extends AuthUser> {
     request: RequestView;
   };
   rememberTheft: { userId: string; request: RequestView };
+  /** A right password (or other first factor) of an account with a second factor: a pending login started. */
+  secondFactorRequired: { userId: string; request: RequestView };
   /** A request refused by the CSRF check (ASVS 16.3.3: log it). The token itself is never included. */
   csrfFailed: { reason: CsrfFailure; request: RequestView };
   /** `request` is absent when the app revoked sessions outside a request (`manager.revokeUserSessions`). */

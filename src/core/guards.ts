@@ -5,6 +5,7 @@
  * @module
  */
 import { wantsJson } from "./client.js";
+import { ConfigurationError } from "./errors.js";
 import type { LoginManagerEvents, TypedEvents } from "./events.js";
 import type { AuthReply, RequestView } from "./http.js";
 import { loginUrl, makeNextParam } from "./redirects.js";
@@ -24,7 +25,69 @@ export interface GuardedRequest {
   readonly isAuthenticated: boolean;
   readonly requestOrigin: string | null;
   loginFresh(): boolean;
+  secondFactorProven(withinSeconds?: number): boolean;
   flash(message: string, category?: string): void;
+}
+
+/**
+ * What a route guard requires: a login, a fresh one, and/or a second factor proven in the session
+ * (within `withinSeconds` when not null).
+ *
+ * @example
+ * ```ts
+ * const requirement: GuardRequirement = { fresh: false, secondFactor: { withinSeconds: 600 } };
+ * ```
+ */
+export interface GuardRequirement {
+  readonly fresh: boolean;
+  readonly secondFactor?: { readonly withinSeconds: number | null };
+}
+
+/**
+ * `loginRequired`'s requirement.
+ *
+ * @example
+ * ```ts
+ * const reply = guardReply(req.auth, LOGIN);
+ * ```
+ */
+export const LOGIN: GuardRequirement = Object.freeze({ fresh: false });
+
+/**
+ * `freshLoginRequired`'s requirement.
+ *
+ * @example
+ * ```ts
+ * const reply = guardReply(req.auth, FRESH_LOGIN);
+ * ```
+ */
+export const FRESH_LOGIN: GuardRequirement = Object.freeze({ fresh: true });
+
+/**
+ * `secondFactorRequired`'s requirement, its option checked (a misuse throws at setup).
+ *
+ * @example
+ * ```ts
+ * const requirement = stepUpRequirement({ withinSeconds: 600 });
+ * ```
+ */
+export function stepUpRequirement(options: { withinSeconds?: number } = {}): GuardRequirement {
+  const { withinSeconds, ...rest } = options ?? {};
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) {
+    throw new ConfigurationError(
+      `secondFactorRequired takes { withinSeconds }, not ${unknown.map((name) => JSON.stringify(name)).join(", ")}`,
+    );
+  }
+  if (withinSeconds !== undefined && !(Number.isInteger(withinSeconds) && withinSeconds > 0)) {
+    throw new ConfigurationError(
+      `secondFactorRequired's withinSeconds must be a positive whole number of seconds, got ${JSON.stringify(withinSeconds)}`,
+    );
+  }
+  return Object.freeze({
+    fresh: false,
+    secondFactor: Object.freeze({ withinSeconds: withinSeconds ?? null }),
+  });
 }
 
 /**
@@ -46,10 +109,13 @@ export class Guards<U extends AuthUser> {
   }
 
   /** Null when the request may go on, otherwise the reply. OPTIONS requests always pass. */
-  check(auth: GuardedRequest, requirement: { fresh: boolean }): AuthReply | null {
+  check(auth: GuardedRequest, requirement: GuardRequirement): AuthReply | null {
     if (auth.request.method === "OPTIONS") return null;
     if (!auth.isAuthenticated) return this.unauthorized(auth);
     if (requirement.fresh && !auth.loginFresh()) return this.needsRefresh(auth);
+    const { secondFactor } = requirement;
+    if (secondFactor && !auth.secondFactorProven(secondFactor.withinSeconds ?? undefined))
+      return this.needsRefresh(auth);
     return null;
   }
 

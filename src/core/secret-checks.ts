@@ -20,6 +20,9 @@ import type { AuthUser } from "./users.js";
  *   were revoked while the check ran). When, with this failure counted, the account or the client
  *   address is locked, `retryAfterSeconds` says for how long; otherwise it is absent.
  * - `reason: "locked"`: refused without checking the password, because a lock was already running.
+ * - `reason: "second-factor"` (login only): the password was right and the account has a second
+ *   factor: nobody is logged in yet, a pending login waits for that factor (`AuthContext.completeLogin`).
+ *   The attempt stays counted in the account's budget until the second step succeeds.
  *
  * @example
  * ```ts
@@ -32,7 +35,8 @@ import type { AuthUser } from "./users.js";
 export type LoginAttemptResult<U> =
   | { ok: true; user: U }
   | { ok: false; reason: "invalid"; retryAfterSeconds?: number }
-  | { ok: false; reason: "locked"; retryAfterSeconds: number };
+  | { ok: false; reason: "locked"; retryAfterSeconds: number }
+  | { ok: false; reason: "second-factor"; retryAfterSeconds?: undefined };
 
 /**
  * What a budgeted check needs: the throttle, the clock and the events.
@@ -58,15 +62,16 @@ export interface SecretCheckDeps<U extends AuthUser> {
  * const result = await checkSecret(deps, request, "alice", address, async () => ({ ok: true, value: user }));
  * ```
  */
-export async function checkSecret<U extends AuthUser>(
+export async function checkSecret<U extends AuthUser, T = U>(
   deps: SecretCheckDeps<U>,
   request: RequestView,
   account: string,
   address: string,
-  check: () => Promise<SecretCheck<U>>,
-): Promise<LoginAttemptResult<U>> {
+  check: () => Promise<SecretCheck<T>>,
+): Promise<LoginAttemptResult<T>> {
   const outcome = await deps.throttle.checkSecret(account, address, () => deps.clock.now(), check);
-  if (outcome.ok) return { ok: true, user: outcome.value };
+  if (outcome.ok)
+    return outcome.keepBudget ? { ok: false, reason: "second-factor" } : { ok: true, user: outcome.value };
   if (outcome.reason === "locked") {
     const { retryAfterSeconds } = outcome;
     deps.events.emit("loginFailed", { account, reason: "locked", retryAfterSeconds, request });
@@ -77,12 +82,12 @@ export async function checkSecret<U extends AuthUser>(
 }
 
 /** A wrong secret's result, with the lock it leaves running, if any. */
-function invalid<U extends AuthUser>(
+function invalid<U extends AuthUser, T>(
   deps: SecretCheckDeps<U>,
   request: RequestView,
   account: string,
   after: ThrottleStatus,
-): LoginAttemptResult<U> {
+): LoginAttemptResult<T> {
   if (!after.locked) return { ok: false, reason: "invalid" };
   const { retryAfterSeconds } = after;
   deps.events.emit("loginFailed", { account, reason: "locked", retryAfterSeconds, request });
@@ -94,15 +99,15 @@ const MAX_VERIFY_ROUNDS = 3;
 const WRONG: SecretCheck<never> = Object.freeze({ ok: false, reason: "invalid" });
 
 /**
- * How a login asked for by a budgeted check ended: logged in, refused for an inactive user, or
- * undone because the user's sessions were revoked while it ran.
+ * How a login asked for by a budgeted check ended: logged in, refused for an inactive user, undone
+ * because the user's sessions were revoked while it ran, or waiting for the user's second factor.
  *
  * @example
  * ```ts
  * const ended: LoginOutcome = "revoked";
  * ```
  */
-export type LoginOutcome = "ok" | "inactive" | "revoked";
+export type LoginOutcome = "ok" | "inactive" | "revoked" | "second-factor";
 
 /**
  * A password login against the account's budget (see `AuthContext.attemptLogin`). The revocation
@@ -131,6 +136,7 @@ export function passwordLogin<U extends AuthUser>(
       if (!snapshot) continue;
       const outcome = await login(user, snapshot);
       if (outcome === "ok") return { ok: true, value: user };
+      if (outcome === "second-factor") return { ok: true, value: user, keepBudget: true };
       return outcome === "inactive" ? { ok: false, reason: "inactive" } : WRONG;
     }
     return WRONG;
@@ -164,4 +170,44 @@ export function passwordReauth<U extends AuthUser>(
     const user = await confirm();
     return user ? { ok: true, value: user } : WRONG;
   });
+}
+
+/**
+ * The result of `AuthContext.verifySecret`: right, or as {@link LoginAttemptResult}'s failures.
+ *
+ * @example
+ * ```ts
+ * const checked: SecretCheckResult = { ok: false, reason: "locked", retryAfterSeconds: 60 };
+ * ```
+ */
+export type SecretCheckResult =
+  | { ok: true }
+  | { ok: false; reason: "invalid"; retryAfterSeconds?: number }
+  | { ok: false; reason: "locked"; retryAfterSeconds: number };
+
+/**
+ * Any other check of one of the account's secrets (a TOTP code to turn TOTP off, say) against its
+ * failure budget (see `AuthContext.verifySecret`).
+ *
+ * @example
+ * ```ts
+ * const checked = await verifySecret(deps, request, address, { account, verify: () => codeIsRight() });
+ * ```
+ */
+export async function verifySecret<U extends AuthUser>(
+  deps: SecretCheckDeps<U>,
+  request: RequestView,
+  address: string,
+  attempt: { readonly account: string; readonly verify: () => Promise<boolean> },
+): Promise<SecretCheckResult> {
+  const result = await checkSecret(
+    deps,
+    request,
+    attempt.account,
+    address,
+    async (): Promise<SecretCheck<true>> => ((await attempt.verify()) ? { ok: true, value: true } : WRONG),
+  );
+  if (result.ok) return { ok: true };
+  if (result.reason === "second-factor") return { ok: false, reason: "invalid" };
+  return result;
 }

@@ -44,7 +44,8 @@ export type ThrottleAdmission =
 
 /**
  * What one check of a secret found ({@link LoginThrottle.checkSecret}): right, with what the check
- * produced (the user logged in, say), or wrong: `"invalid"`, or `"inactive"` for a right password of
+ * produced (the user logged in, say; `keepBudget` when the attempt is not over, as a right password
+ * whose second factor is still to come: its charge stays counted until that step succeeds), or wrong: `"invalid"`, or `"inactive"` for a right password of
  * an account that may not log in (counted, and answered, like a wrong one).
  *
  * @example
@@ -52,7 +53,9 @@ export type ThrottleAdmission =
  * const found: SecretCheck<User> = user ? { ok: true, value: user } : { ok: false, reason: "invalid" };
  * ```
  */
-export type SecretCheck<T> = { ok: true; value: T } | { ok: false; reason: "invalid" | "inactive" };
+export type SecretCheck<T> =
+  | { ok: true; value: T; keepBudget?: boolean }
+  | { ok: false; reason: "invalid" | "inactive" };
 
 /**
  * The outcome of {@link LoginThrottle.checkSecret}: the check's own result, with the lock status a
@@ -65,7 +68,7 @@ export type SecretCheck<T> = { ok: true; value: T } | { ok: false; reason: "inva
  * ```
  */
 export type BudgetedCheck<T> =
-  | { ok: true; value: T }
+  | { ok: true; value: T; keepBudget?: boolean }
   | { ok: false; reason: "invalid" | "inactive"; after: ThrottleStatus }
   | { ok: false; reason: "locked"; retryAfterSeconds: number };
 
@@ -147,7 +150,7 @@ export class LoginThrottle {
       }
       const found = await check();
       if (found.ok) {
-        await this.recordSuccess(account);
+        if (found.keepBudget !== true) await this.recordSuccess(account);
         return found;
       }
       return { ...found, after: await this.recordAdmittedFailure(admission, address, now()) };

@@ -9,13 +9,17 @@ import type {
 import express from "express";
 import {
   type AuthReply,
+  FRESH_LOGIN,
+  type GuardRequirement,
   guardReply,
   isPromiseLike,
+  LOGIN,
   mergeVary,
   NodeRequestView,
   type RequestView,
   type ResponseView,
   replaceSetCookie,
+  stepUpRequirement,
   unavailableStoreError,
 } from "../adapter/index.js";
 import type { LoginManager, RegisteredUser, StoreError } from "../index.js";
@@ -211,7 +215,7 @@ function proceed<U extends RegisteredUser>(
  * ```
  */
 export const loginRequired: RequestHandler = function loginRequired(req, res, next) {
-  guard(req, res, next, false);
+  guard(req, res, next, LOGIN);
 };
 
 /**
@@ -224,8 +228,25 @@ export const loginRequired: RequestHandler = function loginRequired(req, res, ne
  * ```
  */
 export const freshLoginRequired: RequestHandler = function freshLoginRequired(req, res, next) {
-  guard(req, res, next, true);
+  guard(req, res, next, FRESH_LOGIN);
 };
+
+/**
+ * Route guard for step-up: a login whose session proved a second factor (TOTP, a recovery code, a
+ * passkey), within the last `withinSeconds` when given; otherwise the needs-refresh reply (the
+ * refresh view, where the user proves it again), as {@link freshLoginRequired} answers a stale login.
+ *
+ * @example
+ * ```ts
+ * app.post("/account/delete", secondFactorRequired({ withinSeconds: 600 }), deleteAccount);
+ * ```
+ */
+export function secondFactorRequired(options: { withinSeconds?: number } = {}): RequestHandler {
+  const requirement = stepUpRequirement(options);
+  return function secondFactorRequired(req, res, next) {
+    guard(req, res, next, requirement);
+  };
+}
 
 /**
  * Sends a framework-neutral {@link AuthReply} with Express (redirect, JSON or text).
@@ -245,8 +266,8 @@ export function sendReply(res: Response, reply: AuthReply): void {
   } else res.json(reply.body);
 }
 
-function guard(req: Request, res: Response, next: NextFunction, fresh: boolean): void {
-  const reply = guardReply(req.auth, { fresh });
+function guard(req: Request, res: Response, next: NextFunction, requirement: GuardRequirement): void {
+  const reply = guardReply(req.auth, requirement);
   if (reply === undefined) {
     next(
       new ConfigurationError(

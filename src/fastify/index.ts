@@ -10,14 +10,18 @@ import type {
 import fp from "fastify-plugin";
 import {
   type AuthReply,
+  FRESH_LOGIN,
+  type GuardRequirement,
   guardReply,
   isPromiseLike,
+  LOGIN,
   type MaybePromise,
   mergeVary,
   NodeRequestView,
   type RequestView,
   type ResponseView,
   replaceSetCookie,
+  stepUpRequirement,
   unavailableStoreError,
 } from "../adapter/index.js";
 import type { LoginManager, Register, RegisteredUser, StoreError } from "../index.js";
@@ -154,7 +158,7 @@ export default loginManagerPlugin;
  * ```
  */
 export const loginRequired: preHandlerHookHandler = function loginRequired(request, reply, done) {
-  guard(request, reply, done, false);
+  guard(request, reply, done, LOGIN);
 };
 
 /**
@@ -167,8 +171,25 @@ export const loginRequired: preHandlerHookHandler = function loginRequired(reque
  * ```
  */
 export const freshLoginRequired: preHandlerHookHandler = function freshLoginRequired(request, reply, done) {
-  guard(request, reply, done, true);
+  guard(request, reply, done, FRESH_LOGIN);
 };
+
+/**
+ * Route guard for step-up: a login whose session proved a second factor (TOTP, a recovery code, a
+ * passkey), within the last `withinSeconds` when given; otherwise the needs-refresh reply (the
+ * refresh view, where the user proves it again), as {@link freshLoginRequired} answers a stale login.
+ *
+ * @example
+ * ```ts
+ * app.post("/account/delete", { preHandler: secondFactorRequired({ withinSeconds: 600 }) }, deleteAccount);
+ * ```
+ */
+export function secondFactorRequired(options: { withinSeconds?: number } = {}): preHandlerHookHandler {
+  const requirement = stepUpRequirement(options);
+  return function secondFactorRequired(request, reply, done) {
+    guard(request, reply, done, requirement);
+  };
+}
 
 /**
  * Sends a framework-neutral {@link AuthReply} with Fastify (redirect, JSON or text). A string body
@@ -270,8 +291,13 @@ function answerStoreUnavailable<U extends RegisteredUser>(
   return sendReply(reply, manager.storeUnavailable(requestView(request)));
 }
 
-function guard(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, fresh: boolean) {
-  const authReply = guardReply(request.auth, { fresh });
+function guard(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+  requirement: GuardRequirement,
+) {
+  const authReply = guardReply(request.auth, requirement);
   if (authReply === undefined) {
     done(
       new ConfigurationError(

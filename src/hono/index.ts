@@ -4,9 +4,13 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
 import {
   type AuthReply,
+  FRESH_LOGIN,
+  type GuardRequirement,
   guardReply,
   isPromiseLike,
+  LOGIN,
   type RequestView,
+  stepUpRequirement,
   unavailableStoreError,
 } from "../adapter/index.js";
 import type { LoginManager, RegisteredUser, StoreError } from "../index.js";
@@ -231,7 +235,7 @@ function proceed<U extends RegisteredUser>(
  * ```
  */
 export const loginRequired: MiddlewareHandler = function loginRequired(c, next) {
-  return guard(c, next, false);
+  return guard(c, next, LOGIN);
 };
 
 /**
@@ -244,8 +248,25 @@ export const loginRequired: MiddlewareHandler = function loginRequired(c, next) 
  * ```
  */
 export const freshLoginRequired: MiddlewareHandler = function freshLoginRequired(c, next) {
-  return guard(c, next, true);
+  return guard(c, next, FRESH_LOGIN);
 };
+
+/**
+ * Route guard for step-up: a login whose session proved a second factor (TOTP, a recovery code, a
+ * passkey), within the last `withinSeconds` when given; otherwise the needs-refresh reply (the
+ * refresh view, where the user proves it again), as {@link freshLoginRequired} answers a stale login.
+ *
+ * @example
+ * ```ts
+ * app.post("/account/delete", secondFactorRequired({ withinSeconds: 600 }), deleteAccount);
+ * ```
+ */
+export function secondFactorRequired(options: { withinSeconds?: number } = {}): MiddlewareHandler {
+  const requirement = stepUpRequirement(options);
+  return function secondFactorRequired(c, next) {
+    return guard(c, next, requirement);
+  };
+}
 
 /**
  * Builds the Hono response for a framework-neutral {@link AuthReply} (redirect, JSON or text). A
@@ -267,8 +288,8 @@ export function sendReply(c: Context, reply: AuthReply): Response {
  * Not an async function: the common case hands back `next()`'s own promise instead of wrapping it in
  * another one (every promise pays AsyncLocalStorage's hook inside the request context).
  */
-function guard(c: Context, next: Next, fresh: boolean): Promise<Response | undefined> {
-  const reply = guardReply(c.get("auth"), { fresh });
+function guard(c: Context, next: Next, requirement: GuardRequirement): Promise<Response | undefined> {
+  const reply = guardReply(c.get("auth"), requirement);
   if (reply === undefined) {
     return Promise.reject(
       new ConfigurationError(

@@ -62,6 +62,7 @@ export const ALL_EVENTS: Record<keyof LoginManagerEvents<TestUser>, true> = {
   sessionProtected: true,
   loginFailed: true,
   rememberTheft: true,
+  secondFactorRequired: true,
   sessionsRevoked: true,
   csrfFailed: true,
   allSessionsRevoked: true,

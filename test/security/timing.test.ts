@@ -46,7 +46,7 @@ function createLoginApp(maxAccountFailures: number) {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const email = String(body.email ?? "");
     const password = String(body.password ?? "");
-    let outcome: "ok" | "invalid" | "locked";
+    let outcome: "ok" | "invalid" | "locked" | "second-factor";
     try {
       const result = await req.auth.attemptLogin({
         account: email,

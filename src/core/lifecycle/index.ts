@@ -30,6 +30,13 @@ import {
   peekOneTimeToken,
   revokeOneTimeTokens,
 } from "./one-time.js";
+import {
+  consumePendingLogin,
+  findPendingLogin,
+  hasSecondFactor,
+  type PendingLoginRecord,
+  startPendingLogin,
+} from "./pending.js";
 import type { IssuedToken } from "./remember.js";
 import { type Restored, restoreFromToken } from "./restore.js";
 import { type RevocationReason, revokeEveryone, revokeSession, revokeUser } from "./revocation.js";
@@ -44,6 +51,7 @@ import {
 } from "./sessions.js";
 
 export type { LifecycleDeps } from "./deps.js";
+export type { PendingLoginRecord } from "./pending.js";
 export type { CredentialSnapshot } from "./epochs.js";
 export type { HeldLogin, LoginRequest, StartedLogin } from "./login.js";
 export type { OneTimeGrant, OneTimeIssue } from "./one-time.js";
@@ -132,7 +140,7 @@ export class SessionLifecycle<U extends AuthUser> {
   rotate(
     request: RequestView,
     held: HeldLogin & { readonly userId: string },
-    options: { readonly fresh: boolean; readonly keepRemember: boolean },
+    options: { readonly fresh: boolean; readonly keepRemember: boolean; readonly authMethods: string },
   ): Promise<CreatedSession | null> {
     return rotateSession(this.#deps, request, held, options);
   }
@@ -192,5 +200,25 @@ export class SessionLifecycle<U extends AuthUser> {
   /** Deletes a user's outstanding one-time tokens of a purpose (all when null). */
   revokeOneTime(userId: string, purpose: string | null): Promise<number> {
     return revokeOneTimeTokens(this.#deps, userId, purpose);
+  }
+
+  /** Whether the user has a second factor (TOTP or a passkey). */
+  hasSecondFactor(userId: string): Promise<boolean> {
+    return hasSecondFactor(this.#deps, userId);
+  }
+
+  /** Stores a pending login (a right password, the second factor to come); returns its cookie value. */
+  startPending(pending: Omit<PendingLoginRecord, "expiresAt">): Promise<string> {
+    return startPendingLogin(this.#deps, pending);
+  }
+
+  /** The valid pending login a cookie names, not consumed. */
+  findPending(cookieValue: string): Promise<PendingLoginRecord | null> {
+    return findPendingLogin(this.#deps, cookieValue);
+  }
+
+  /** Consumes a pending login once. */
+  consumePending(cookieValue: string): Promise<PendingLoginRecord | null> {
+    return consumePendingLogin(this.#deps, cookieValue);
   }
 }

@@ -32,7 +32,7 @@ export interface HeldLogin {
  *
  * @example
  * ```ts
- * const request: LoginRequest = { userId: "42", fresh: true, rememberSeconds: null };
+ * const request: LoginRequest = { userId: "42", fresh: true, rememberSeconds: null, authMethods: "pwd:1000" };
  * ```
  */
 export interface LoginRequest {
@@ -40,6 +40,8 @@ export interface LoginRequest {
   readonly fresh: boolean;
   /** Lifetime of a remember-me token to issue with the session, or null for none. */
   readonly rememberSeconds: number | null;
+  /** The methods proven and when, encoded for the session (see `auth-methods.ts`). */
+  readonly authMethods: string;
   /** The epochs the credential check ran under; taken now when absent (see epochs.ts). */
   readonly snapshot?: CredentialSnapshot;
 }
@@ -90,6 +92,7 @@ export async function startLogin<U extends AuthUser>(
     userId: login.userId,
     fresh: login.fresh,
     rememberSelector: token?.selector ?? null,
+    authMethods: login.authMethods,
   });
   if (await epochsUnchanged(deps.store, snapshot, deps.clock.now())) return { created, token };
   await endSessionAndToken(deps, created.session);
@@ -105,7 +108,7 @@ export async function rotateSession<U extends AuthUser>(
   deps: LifecycleDeps<U>,
   request: RequestView,
   held: HeldLogin & { readonly userId: string },
-  options: { readonly fresh: boolean; readonly keepRemember: boolean },
+  options: { readonly fresh: boolean; readonly keepRemember: boolean; readonly authMethods: string },
 ): Promise<CreatedSession | null> {
   const rememberSelector = options.keepRemember
     ? (held.session?.rememberSelector ?? held.rememberSelector)
@@ -114,6 +117,7 @@ export async function rotateSession<U extends AuthUser>(
     userId: held.userId,
     fresh: options.fresh,
     rememberSelector,
+    authMethods: options.authMethods,
   });
   if (!held.session || (await deps.store.deleteSession(held.session.id))) return created;
   await deps.store.deleteSession(created.session.id);

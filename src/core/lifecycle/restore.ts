@@ -55,6 +55,9 @@ export async function restoreFromToken<U extends AuthUser>(
     userId: user.getId(),
     fresh: false,
     rememberSelector: selector,
+    // Nothing was proven in this session: the token stands for a login made earlier, so guards that
+    // need a recent factor send the user to re-authenticate, as a stale login does.
+    authMethods: "",
   });
   // A remember token restores a session when the browser lost its previous one, so an older session
   // of the same token is dead weight or held by whoever copied the cookies: end it. The token is read

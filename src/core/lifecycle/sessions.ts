@@ -29,13 +29,15 @@ export interface CreatedSession {
  *
  * @example
  * ```ts
- * const init: SessionInit = { userId: "42", fresh: true, rememberSelector: null };
+ * const init: SessionInit = { userId: "42", fresh: true, rememberSelector: null, authMethods: "pwd:1000" };
  * ```
  */
 export interface SessionInit {
   readonly userId: string;
   readonly fresh: boolean;
   readonly rememberSelector: string | null;
+  /** The methods proven and when, encoded (see `auth-methods.ts`). */
+  readonly authMethods: string;
 }
 
 /** The fingerprint session protection and the remember-me grace compare: address and User-Agent. */
@@ -67,6 +69,7 @@ export async function createSession<U extends AuthUser>(
     userAgent: agent,
     ipAddress: address,
     rememberSelector: init.rememberSelector,
+    authMethods: init.authMethods,
   };
   await deps.store.createSession(session);
   return { session, cookieValue: `${session.id}.${secret}` };
