@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { FAKE_BUDGET, type FactorSetup, factorSetup } from "../../test/helpers/second-factors.js";
+import {
+  ACCOUNT_BUDGET,
+  type FactorSetup,
+  factorSetup,
+  methodsOf,
+  TestBrowser,
+  type TestUser,
+} from "../../test/helpers/second-factors.js";
 import { ConfigurationError, LoginManagerError } from "../core/errors.js";
 import { type SecondFactorEvents, SecondFactors } from "./second-factors.js";
 import { totpCode } from "./totp.js";
@@ -28,8 +35,8 @@ function mfaOf(setup: FactorSetup, manager = setup.manager) {
 }
 
 /** Turns TOTP on for `userId`; returns the secret and the recovery codes. */
-async function enrol(setup: FactorSetup, mfa: SecondFactors<never> | SecondFactors, userId = "1") {
-  const auth = setup.loggedIn(userId);
+async function enrol(setup: FactorSetup, mfa: SecondFactors<TestUser>, userId = "1") {
+  const { auth } = await setup.loggedIn(userId, ["pwd"]);
   const { secret } = await mfa.startTotp(auth, { accountName: `${userId}@example.com` });
   const result = await mfa.confirmTotp(auth, totpCode(secret, setup.clock.now()));
   if (!result.ok) throw new Error(`confirm failed: ${result.reason}`);
@@ -71,7 +78,7 @@ describe("turning TOTP on", () => {
   it("shows a secret and an otpauth URI, and turns on with the first code and ten recovery codes", async () => {
     const setup = factorSetup();
     const { mfa, seen } = mfaOf(setup);
-    const auth = setup.loggedIn("1");
+    const { auth } = await setup.loggedIn("1", ["pwd"]);
     const { secret, uri } = await mfa.startTotp(auth, { accountName: "ada@example.com" });
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
     expect(uri).toBe(
@@ -101,7 +108,7 @@ describe("turning TOTP on", () => {
   it("refuses a wrong code (the enrolment stays) and then accepts the right one", async () => {
     const setup = factorSetup();
     const { mfa } = mfaOf(setup);
-    const auth = setup.loggedIn("1");
+    const { auth } = await setup.loggedIn("1", ["pwd"]);
     const { secret } = await mfa.startTotp(auth, { accountName: "ada" });
     const right = totpCode(secret, setup.clock.now());
     const wrong = right === "000000" ? "000001" : "000000";
@@ -113,22 +120,23 @@ describe("turning TOTP on", () => {
   it("binds the enrolment to the browser, for ten minutes, once", async () => {
     const setup = factorSetup();
     const { mfa } = mfaOf(setup);
-    const auth = setup.loggedIn("1");
+    const { auth, browser } = await setup.loggedIn("1", ["pwd"]);
     const { secret } = await mfa.startTotp(auth, { accountName: "ada" });
-    const other = setup.loggedIn("1");
-    other.binding = "another-browser";
+    const { auth: other } = await setup.loggedIn("1", ["pwd"]);
     expect(await mfa.confirmTotp(other, totpCode(secret, setup.clock.now()))).toEqual({
       ok: false,
       reason: "expired",
     });
     setup.clock.advance(600);
-    expect(await mfa.confirmTotp(auth, totpCode(secret, setup.clock.now()))).toEqual({
+    const later = await browser.request();
+    expect(await mfa.confirmTotp(later, totpCode(secret, setup.clock.now()))).toEqual({
       ok: false,
       reason: "expired",
     });
-    const again = await mfa.startTotp(auth, { accountName: "ada" });
+    const again = await mfa.startTotp(later, { accountName: "ada" });
     const code = totpCode(again.secret, setup.clock.now());
-    const both = await Promise.all([mfa.confirmTotp(auth, code), mfa.confirmTotp(auth, code)]);
+    const [one, two] = [await browser.request(), await browser.request()];
+    const both = await Promise.all([mfa.confirmTotp(one, code), mfa.confirmTotp(two, code)]);
     expect(both.filter((result) => result.ok)).toHaveLength(1);
     expect(both.find((result) => !result.ok)).toEqual({ ok: false, reason: "expired" });
   });
@@ -136,11 +144,12 @@ describe("turning TOTP on", () => {
   it("needs a fresh login, a sane account name, and TOTP off", async () => {
     const setup = factorSetup();
     const { mfa } = mfaOf(setup);
-    const stale = setup.loggedIn("1");
-    stale.fresh = false;
+    const { auth: stale } = await setup.restored("1");
     await expect(mfa.startTotp(stale, { accountName: "ada" })).rejects.toThrow(/fresh login/);
     await expect(mfa.confirmTotp(stale, "123456")).rejects.toThrow(/freshLoginRequired/);
-    const auth = setup.loggedIn("1");
+    const anonymous = await new TestBrowser(setup.manager).request();
+    await expect(mfa.startTotp(anonymous, { accountName: "ada" })).rejects.toThrow(LoginManagerError);
+    const { auth } = await setup.loggedIn("1", ["pwd"]);
     await expect(mfa.startTotp(auth, { accountName: "a:b" })).rejects.toThrow(LoginManagerError);
     await expect(mfa.startTotp(auth, { accountName: "x".repeat(321) })).rejects.toThrow(/1 to 320/);
     await enrol(setup, mfa);
@@ -149,19 +158,21 @@ describe("turning TOTP on", () => {
 });
 
 describe("a login's TOTP step", () => {
-  it("accepts the current code once: a replay of the same step is refused", async () => {
+  it("stops a password-only login at a pending login, then completes it once with the current code", async () => {
     const setup = factorSetup();
     const { mfa } = mfaOf(setup);
     const { secret } = await enrol(setup, mfa);
     setup.clock.advance(30);
     const code = totpCode(secret, setup.clock.now());
-    const first = setup.pendingFor("1", true);
-    expect(await mfa.completeLogin(first, { code })).toMatchObject({ ok: true });
-    expect(first.methods).toEqual(["pwd", "otp"]);
-    expect(first.remember).toBe(true);
-    const replay = setup.pendingFor("1");
+    const { auth, browser } = await setup.pendingFor("1", true);
+    expect(auth.isAuthenticated).toBe(false);
+    expect(await mfa.completeLogin(auth, { code })).toMatchObject({ ok: true });
+    expect(methodsOf(auth)).toEqual(["pwd", "otp"]);
+    expect(browser.cookies.has(setup.manager.options.cookies.rememberName)).toBe(true);
+    expect((await browser.request()).isAuthenticated).toBe(true);
+    const { auth: replay } = await setup.pendingFor("1");
     expect(await mfa.completeLogin(replay, { code })).toEqual({ ok: false, reason: "invalid" });
-    expect(replay.pending).not.toBeNull();
+    expect(await replay.pendingLogin()).not.toBeNull();
   });
 
   it("refuses the code that turned TOTP on", async () => {
@@ -169,10 +180,8 @@ describe("a login's TOTP step", () => {
     const { mfa } = mfaOf(setup);
     const { secret } = await enrol(setup, mfa);
     const code = totpCode(secret, setup.clock.now());
-    expect(await mfa.completeLogin(setup.pendingFor("1"), { code })).toEqual({
-      ok: false,
-      reason: "invalid",
-    });
+    const { auth } = await setup.pendingFor("1");
+    expect(await mfa.completeLogin(auth, { code })).toEqual({ ok: false, reason: "invalid" });
   });
 
   it.each([
@@ -186,8 +195,8 @@ describe("a login's TOTP step", () => {
     const { secret } = await enrol(setup, mfa);
     setup.clock.advance(300);
     const code = totpCode(secret, setup.clock.now() + offsetSeconds * 1000);
-    const result = await mfa.completeLogin(setup.pendingFor("1"), { code });
-    expect(result?.ok).toBe(accepted);
+    const { auth } = await setup.pendingFor("1");
+    expect((await mfa.completeLogin(auth, { code }))?.ok).toBe(accepted);
   });
 
   it("lets exactly one of two concurrent uses of one code through", async () => {
@@ -196,32 +205,37 @@ describe("a login's TOTP step", () => {
     const { secret } = await enrol(setup, mfa);
     setup.clock.advance(30);
     const code = totpCode(secret, setup.clock.now());
+    const [one, two] = [await setup.pendingFor("1"), await setup.pendingFor("1")];
     const results = await Promise.all([
-      mfa.completeLogin(setup.pendingFor("1"), { code }),
-      mfa.completeLogin(setup.pendingFor("1"), { code }),
+      mfa.completeLogin(one.auth, { code }),
+      mfa.completeLogin(two.auth, { code }),
     ]);
     expect(results.map((result) => result?.ok).sort()).toEqual([false, true]);
   });
 
-  it("is null when no login is pending, and counts wrong codes in the account's budget", async () => {
+  it("is null without a pending login, and spends the account's budget with the password", async () => {
     const setup = factorSetup();
     const { mfa } = mfaOf(setup);
     const { secret } = await enrol(setup, mfa);
-    expect(await mfa.completeLogin(setup.loggedIn("1"), { code: "123456" })).toBeNull();
+    const { auth: loggedIn } = await setup.loggedIn("1");
+    expect(await mfa.completeLogin(loggedIn, { code: "123456" })).toBeNull();
     setup.clock.advance(30);
     const right = totpCode(secret, setup.clock.now());
     const wrong = right === "000000" ? "000001" : "000000";
-    for (let i = 1; i < FAKE_BUDGET; i++) {
-      expect(await mfa.completeLogin(setup.pendingFor("1"), { code: wrong })).toEqual({
-        ok: false,
-        reason: "invalid",
-      });
+    const { auth } = await setup.pendingFor("1");
+    // The password step's attempt stays counted until the login completes.
+    for (let i = 2; i < ACCOUNT_BUDGET; i++) {
+      expect(await mfa.completeLogin(auth, { code: wrong })).toEqual({ ok: false, reason: "invalid" });
     }
-    expect(await mfa.completeLogin(setup.pendingFor("1"), { code: "x".repeat(65) })).toMatchObject({
+    expect(await mfa.completeLogin(auth, { code: "x".repeat(65) })).toMatchObject({
       ok: false,
-      retryAfterSeconds: 60,
+      reason: "invalid",
+      retryAfterSeconds: expect.any(Number),
     });
-    expect(await mfa.completeLogin(setup.pendingFor("1"), { code: right })).toMatchObject({
+    expect(await mfa.completeLogin(auth, { code: right })).toMatchObject({ reason: "locked" });
+    const password = await new TestBrowser(setup.manager).request();
+    const user = setup.users.get("1") as TestUser;
+    expect(await password.attemptLogin({ account: "ada", verify: async () => user })).toMatchObject({
       reason: "locked",
     });
   });
@@ -230,15 +244,14 @@ describe("a login's TOTP step", () => {
     const setup = factorSetup();
     const { mfa } = mfaOf(setup);
     await enrol(setup, mfa);
+    const { auth } = await setup.pendingFor("1");
     setup.calls.length = 0;
     for (const code of ["1".repeat(65), 123456, ["123456"], null]) {
-      expect(await mfa.completeLogin(setup.pendingFor("1"), { code })).toMatchObject({ ok: false });
+      expect(await mfa.completeLogin(auth, { code })).toMatchObject({ ok: false });
       expect(await mfa.verifyCode("1", code)).toBe(false);
     }
-    expect(await mfa.completeLogin(setup.pendingFor("1"), { recoveryCode: "r".repeat(65) })).toMatchObject({
-      ok: false,
-    });
-    expect(setup.calls).toEqual([]);
+    expect(await mfa.completeLogin(auth, { recoveryCode: "r".repeat(65) })).toMatchObject({ ok: false });
+    expect(setup.calls.filter((call) => call.method.includes("Factor"))).toEqual([]);
   });
 });
 
@@ -248,13 +261,11 @@ describe("recovery codes", () => {
     const { mfa, seen } = mfaOf(setup);
     const { recoveryCodes } = await enrol(setup, mfa);
     const [code = ""] = recoveryCodes;
-    const auth = setup.pendingFor("1");
+    const { auth } = await setup.pendingFor("1");
     expect(await mfa.completeLogin(auth, { recoveryCode: code.toUpperCase() })).toMatchObject({ ok: true });
-    expect(auth.methods).toEqual(["pwd", "rc"]);
-    expect(await mfa.completeLogin(setup.pendingFor("1"), { recoveryCode: code })).toEqual({
-      ok: false,
-      reason: "invalid",
-    });
+    expect(methodsOf(auth)).toEqual(["pwd", "rc"]);
+    const { auth: again } = await setup.pendingFor("1");
+    expect(await mfa.completeLogin(again, { recoveryCode: code })).toEqual({ ok: false, reason: "invalid" });
     expect(seen.at(-1)).toEqual({ event: "recoveryCodeUsed", userId: "1", remaining: 9 });
     expect((await mfa.status("1")).recoveryCodesLeft).toBe(9);
   });
@@ -280,12 +291,13 @@ describe("recovery codes", () => {
   it("are replaced by a regeneration, which needs a fresh login and a second factor", async () => {
     const setup = factorSetup();
     const { mfa, seen } = mfaOf(setup);
-    await expect(mfa.regenerateRecoveryCodes(setup.loggedIn("1"))).rejects.toThrow(/no second factor/);
+    const { auth: before } = await setup.loggedIn("1", ["pwd"]);
+    await expect(mfa.regenerateRecoveryCodes(before)).rejects.toThrow(/no second factor/);
     const { recoveryCodes } = await enrol(setup, mfa);
-    const stale = setup.loggedIn("1");
-    stale.fresh = false;
+    const { auth: stale } = await setup.restored("1");
     await expect(mfa.regenerateRecoveryCodes(stale)).rejects.toThrow(/fresh login/);
-    const fresh = await mfa.regenerateRecoveryCodes(setup.loggedIn("1"));
+    const { auth } = await setup.loggedIn("1");
+    const fresh = await mfa.regenerateRecoveryCodes(auth);
     expect(fresh).toHaveLength(10);
     expect(await mfa.verifyCode("1", recoveryCodes[0])).toBe(false);
     expect(await mfa.verifyCode("1", fresh[0])).toBe(true);

@@ -5,11 +5,15 @@
  *
  * @module
  */
+
+import type { LoginOptions, PendingLogin } from "../core/auth-types.js";
 import { ConfigurationError, LoginManagerError } from "../core/errors.js";
 import type { RequestView } from "../core/http.js";
 import { rejectUnknownKeys, showValue } from "../core/option-names.js";
-import type { LoginAttemptResult } from "../core/secret-checks.js";
+import type { LoginAttemptResult, SecretCheckResult } from "../core/secret-checks.js";
 import type { AuthUser } from "../core/users.js";
+
+export type { PendingLogin, SecretCheckResult };
 
 /**
  * Factor kinds in the store: `totp` (id = user id, data = sealed secret), `recovery-code` (id = a
@@ -56,33 +60,6 @@ export const AUTH_METHODS = Object.freeze({
 export const MAX_LABEL_LENGTH = 64;
 
 /**
- * The login waiting for its second factor (see `AuthContext.pendingLogin`).
- *
- * @example
- * ```ts
- * const pending: PendingLogin = { userId: "42", account: "ada", remember: false, expiresAt: Date.now() + 300_000 };
- * ```
- */
-export interface PendingLogin {
-  readonly userId: string;
-  readonly account: string;
-  readonly remember: boolean;
-  readonly expiresAt: number;
-}
-
-/**
- * The result of `AuthContext.verifySecret`: a check of a secret against the account's failure budget.
- *
- * @example
- * ```ts
- * const result: SecretCheckResult = { ok: false, reason: "locked", retryAfterSeconds: 60 };
- * ```
- */
-export type SecretCheckResult =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly reason: "invalid" | "locked"; readonly retryAfterSeconds?: number };
-
-/**
  * The members of the request's `AuthContext` that `SecondFactors` uses (`req.auth`, `request.auth`,
  * `c.var.auth` fit it).
  *
@@ -113,7 +90,7 @@ export interface SecondFactorAuth<U extends AuthUser> {
  */
 export interface PasskeyAuth<U extends AuthUser> extends SecondFactorAuth<U> {
   pendingLogin(): Promise<PendingLogin | null>;
-  loginUser(user: U, options: { remember?: boolean; methods?: readonly string[] }): Promise<boolean>;
+  loginUser(user: U, options: LoginOptions): Promise<boolean>;
 }
 
 /**

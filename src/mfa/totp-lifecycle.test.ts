@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { FAKE_BUDGET, type FactorSetup, factorSetup } from "../../test/helpers/second-factors.js";
+import {
+  ACCOUNT_BUDGET,
+  type FactorSetup,
+  factorSetup,
+  type TestUser,
+} from "../../test/helpers/second-factors.js";
 import { SecondFactors } from "./second-factors.js";
 import { SecretBoxError } from "./secret-box.js";
 import { totpCode } from "./totp.js";
@@ -7,8 +12,8 @@ import { totpCode } from "./totp.js";
 const OLD_SECRET = "second-factor-old-secret-0123456789abcdef";
 const NEW_SECRET = "second-factor-new-secret-fedcba9876543210";
 
-async function enrol(setup: FactorSetup, mfa: SecondFactors, userId = "1") {
-  const auth = setup.loggedIn(userId);
+async function enrol(setup: FactorSetup, mfa: SecondFactors<TestUser>, userId = "1") {
+  const { auth } = await setup.loggedIn(userId, ["pwd"]);
   const { secret } = await mfa.startTotp(auth, { accountName: "ada" });
   const result = await mfa.confirmTotp(auth, totpCode(secret, setup.clock.now()));
   if (!result.ok) throw new Error(result.reason);
@@ -27,7 +32,7 @@ describe("turning TOTP off", () => {
     mfa.events.on("totpDisabled", ({ userId }) => disabled.push(userId));
     const { secret } = await enrol(setup, mfa);
     setup.clock.advance(30);
-    const auth = setup.loggedIn("1");
+    const { auth } = await setup.loggedIn("1");
     const wrong = wrongCode(secret, setup.clock.now());
     expect(await mfa.disableTotp(auth, { account: "ada", code: wrong })).toEqual({
       ok: false,
@@ -54,7 +59,7 @@ describe("turning TOTP off", () => {
       createdAt: setup.clock.now(),
       lastUsedAt: null,
     });
-    const auth = setup.loggedIn("1");
+    const { auth } = await setup.loggedIn("1");
     expect(await mfa.disableTotp(auth, { account: "ada", code: recoveryCodes[0] })).toEqual({ ok: true });
     expect(await mfa.status("1")).toEqual({ totp: false, recoveryCodesLeft: 9, passkeys: 1 });
   });
@@ -64,9 +69,9 @@ describe("turning TOTP off", () => {
     const mfa = new SecondFactors(setup.manager, { totp: { issuer: "Example" } });
     const { secret } = await enrol(setup, mfa);
     setup.clock.advance(30);
-    const auth = setup.loggedIn("1");
+    const { auth } = await setup.loggedIn("1");
     const wrong = wrongCode(secret, setup.clock.now());
-    for (let i = 1; i < FAKE_BUDGET; i++) {
+    for (let i = 1; i < ACCOUNT_BUDGET; i++) {
       expect(await mfa.disableTotp(auth, { account: "ada", code: wrong })).toEqual({
         ok: false,
         reason: "invalid",
@@ -75,7 +80,7 @@ describe("turning TOTP off", () => {
     expect(await mfa.disableTotp(auth, { account: "ada", code: wrong })).toEqual({
       ok: false,
       reason: "invalid",
-      retryAfterSeconds: 60,
+      retryAfterSeconds: expect.any(Number),
     });
     const right = totpCode(secret, setup.clock.now());
     expect(await mfa.disableTotp(auth, { account: "ada", code: right })).toMatchObject({ reason: "locked" });
@@ -86,14 +91,13 @@ describe("turning TOTP off", () => {
     const setup = factorSetup();
     const mfa = new SecondFactors(setup.manager, { totp: { issuer: "Example" } });
     await enrol(setup, mfa);
+    const { auth } = await setup.loggedIn("1");
     setup.calls.length = 0;
-    const auth = setup.loggedIn("1");
     expect(await mfa.disableTotp(auth, { account: "ada", code: "1".repeat(65) })).toEqual({
       ok: false,
       reason: "invalid",
     });
     expect(setup.calls).toEqual([]);
-    expect(setup.budgets.failures.size).toBe(0);
   });
 });
 
@@ -140,7 +144,7 @@ describe("rotating the app secret", () => {
 
   it("keeps a pending enrolment confirmable across a rotation", async () => {
     const setup = factorSetup(OLD_SECRET);
-    const auth = setup.loggedIn("1");
+    const { auth } = await setup.loggedIn("1");
     const { secret } = await new SecondFactors(setup.manager, { totp: { issuer: "Example" } }).startTotp(
       auth,
       {

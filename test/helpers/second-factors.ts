@@ -1,18 +1,17 @@
 /**
  * Fixtures of the second-factor tests (src/mfa, src/passkeys): a manager on a MemoryStore that
- * records store calls, a fake clock, users, and `FakeAuth`, a stand-in for the request's
- * AuthContext with the issue-18 members (browser binding, pending login, completeLogin, verifySecret
- * with a failure budget per account).
+ * records store calls, a fake clock, users, and `TestBrowser`, which keeps the cookies the manager
+ * sets and makes each request's real AuthContext (logged in, restored from remember-me, or holding a
+ * pending login after the password step).
  */
-import type { RequestView } from "../../src/core/http.js";
+import type { AuthContext } from "../../src/core/auth-context.js";
+import type { ResponseView } from "../../src/core/http.js";
 import { LoginManager } from "../../src/core/manager.js";
-import type { LoginAttemptResult } from "../../src/core/secret-checks.js";
 import { UserMixin } from "../../src/core/users.js";
-import type { PasskeyAuth, PendingLogin, SecretCheckResult } from "../../src/mfa/shared.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
 import { FakeClock, recordingStore, requestFrom } from "./recovery.js";
 
-/** A user with a name. */
+/** A user with a name (the account name logins count failures under). */
 export class TestUser extends UserMixin {
   constructor(
     readonly id: string,
@@ -22,87 +21,32 @@ export class TestUser extends UserMixin {
   }
 }
 
-/** Failures an account may have before FakeAuth locks it (as the manager's default). */
-export const FAKE_BUDGET = 5;
+/** The manager's default failure budget per account. */
+export const ACCOUNT_BUDGET = 5;
 
-/** Budgets shared by every FakeAuth of one setup, per account. */
-export class FakeBudgets {
-  readonly failures = new Map<string, number>();
-
-  async check(account: string, verify: () => Promise<boolean>): Promise<SecretCheckResult> {
-    const failures = this.failures.get(account) ?? 0;
-    if (failures >= FAKE_BUDGET) return { ok: false, reason: "locked", retryAfterSeconds: 60 };
-    if (await verify()) {
-      this.failures.delete(account);
-      return { ok: true };
-    }
-    this.failures.set(account, failures + 1);
-    return failures + 1 >= FAKE_BUDGET
-      ? { ok: false, reason: "invalid", retryAfterSeconds: 60 }
-      : { ok: false, reason: "invalid" };
-  }
-}
-
-/** A stand-in for AuthContext's issue-18 members, with a logged-in user or a pending login. */
-export class FakeAuth implements PasskeyAuth<TestUser> {
-  readonly request: RequestView = requestFrom();
-  user: TestUser | null = null;
-  fresh = true;
-  binding = "binding-1";
-  pending: PendingLogin | null = null;
-  /** Methods of the last completed or new login. */
-  methods: readonly string[] = [];
-  remember = false;
+/** A browser: the cookies the manager set, sent back with each request. */
+export class TestBrowser {
+  readonly cookies = new Map<string, string>();
 
   constructor(
-    readonly users: ReadonlyMap<string, TestUser>,
-    readonly budgets: FakeBudgets,
+    readonly manager: LoginManager<TestUser>,
+    readonly address = "198.51.100.7",
   ) {}
 
-  requireUser(): TestUser {
-    if (!this.user) throw new Error("requireUser() on an anonymous request");
-    return this.user;
+  /** A new request from this browser: its AuthContext. */
+  request(): Promise<AuthContext<TestUser>> {
+    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+    const response: ResponseView = {
+      setCookie: (name, serialized) => this.#absorb(name, serialized),
+      setHeader: () => undefined,
+    };
+    return this.manager.authenticate(requestFrom(this.address, cookie ? { cookie } : {}), response);
   }
 
-  loginFresh(): boolean {
-    return this.user !== null && this.fresh;
-  }
-
-  browserBinding(): string {
-    return this.binding;
-  }
-
-  async pendingLogin(): Promise<PendingLogin | null> {
-    return this.pending;
-  }
-
-  verifySecret(check: { account: string; verify: () => Promise<boolean> }): Promise<SecretCheckResult> {
-    return this.budgets.check(check.account, check.verify);
-  }
-
-  async completeLogin(step: {
-    methods: readonly string[];
-    verify: (pending: PendingLogin) => Promise<boolean>;
-  }): Promise<LoginAttemptResult<TestUser> | null> {
-    const pending = this.pending;
-    if (!pending) return null;
-    const result = await this.budgets.check(pending.account, () => step.verify(pending));
-    if (!result.ok) return result.reason === "locked" ? { ...result, retryAfterSeconds: 60 } : result;
-    const user = this.users.get(pending.userId);
-    if (!user) return { ok: false, reason: "invalid" };
-    this.pending = null;
-    this.user = user;
-    this.methods = ["pwd", ...step.methods];
-    this.remember = pending.remember;
-    return { ok: true, user };
-  }
-
-  async loginUser(user: TestUser, options: { remember?: boolean; methods?: readonly string[] }) {
-    this.user = user;
-    this.pending = null;
-    this.methods = options.methods ?? ["pwd"];
-    this.remember = options.remember ?? false;
-    return true;
+  #absorb(name: string, serialized: string): void {
+    const value = serialized.slice(serialized.indexOf("=") + 1).split(";")[0] ?? "";
+    if (/;\s*max-age=0/i.test(serialized) || value === "") this.cookies.delete(name);
+    else this.cookies.set(name, value);
   }
 }
 
@@ -115,25 +59,54 @@ export function factorSetup(secret: string | string[] = "second-factor-test-secr
     ["1", new TestUser("1", "ada")],
     ["2", new TestUser("2", "bob")],
   ]);
-  const budgets = new FakeBudgets();
   const managerWith = (secrets: string | string[]) =>
     new LoginManager<TestUser>({ secret: secrets, store, clock, userLoader: (id) => users.get(id) ?? null });
   const manager = managerWith(secret);
-  /** A FakeAuth logged in (fresh) as `userId`. */
-  const loggedIn = (userId: string) => {
-    const auth = new FakeAuth(users, budgets);
-    auth.user = users.get(userId) ?? null;
-    return auth;
+  const userOf = (userId: string) => {
+    const user = users.get(userId);
+    if (!user) throw new Error(`no user ${userId}`);
+    return user;
   };
-  /** A FakeAuth whose password step for `userId` passed; the second factor is pending. */
-  const pendingFor = (userId: string, remember = false) => {
-    const auth = new FakeAuth(users, budgets);
-    const account = users.get(userId)?.name ?? userId;
-    auth.pending = { userId, account, remember, expiresAt: clock.now() + 300_000 };
-    return auth;
+
+  /** A request of a new browser where `userId` just logged in (fresh), proving `methods`. */
+  const loggedIn = async (
+    userId: string,
+    methods: readonly string[] = ["pwd", "otp"],
+    browser?: TestBrowser,
+  ) => {
+    const tab = browser ?? new TestBrowser(manager);
+    const auth = await tab.request();
+    if (!(await auth.loginUser(userOf(userId), { methods, remember: true }))) throw new Error("login failed");
+    return { auth, browser: tab };
   };
-  return { clock, memory, store, calls, fail, users, budgets, manager, managerWith, loggedIn, pendingFor };
+
+  /** A request whose session was restored from remember-me: logged in, not fresh. */
+  const restored = async (userId: string) => {
+    const { browser } = await loggedIn(userId);
+    browser.cookies.delete(manager.options.cookies.sessionName);
+    const auth = await browser.request();
+    if (auth.user.isAnonymous) throw new Error("not restored");
+    return { auth, browser };
+  };
+
+  /** The next request of a browser whose password step for `userId` passed: a pending login. */
+  const pendingFor = async (userId: string, remember = false) => {
+    const browser = new TestBrowser(manager);
+    const first = await browser.request();
+    const user = userOf(userId);
+    const result = await first.attemptLogin({ account: user.name, verify: async () => user, remember });
+    if (result.ok || result.reason !== "second-factor")
+      throw new Error(`no pending login: ${JSON.stringify(result)}`);
+    return { auth: await browser.request(), browser };
+  };
+
+  return { clock, memory, store, calls, fail, users, manager, managerWith, loggedIn, restored, pendingFor };
 }
 
 /** What {@link factorSetup} returns. */
 export type FactorSetup = ReturnType<typeof factorSetup>;
+
+/** The method names an AuthContext's session records. */
+export function methodsOf(auth: AuthContext<TestUser>): string[] {
+  return auth.authMethods().map((proof) => proof.method);
+}
