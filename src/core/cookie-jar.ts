@@ -4,6 +4,19 @@ import type { CookieChanges } from "./login-state.js";
 import type { CookieSettings } from "./settings.js";
 
 /**
+ * The pending-login cookie's base name (a right password, the second factor to come): the session
+ * cookie's, suffixed, so every cookie of a login shares one prefix.
+ *
+ * @example
+ * ```ts
+ * pendingCookieName("session"); // "session_pending"
+ * ```
+ */
+export function pendingCookieName(sessionName: string): string {
+  return `${sessionName}_pending`;
+}
+
+/**
  * One request's cookies: the values it came with and the Set-Cookie headers it sends, under the
  * names actually used (`__Host-<name>` when cookies are Secure).
  *

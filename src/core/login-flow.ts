@@ -14,7 +14,7 @@ import {
   type SessionInfo,
   sessionHandle,
 } from "./auth-types.js";
-import type { CookieJar } from "./cookie-jar.js";
+import { type CookieJar, pendingCookieName } from "./cookie-jar.js";
 import { ConfigurationError } from "./errors.js";
 import type { RequestView } from "./http.js";
 import type { CredentialSnapshot, HeldLogin, PendingLoginRecord } from "./lifecycle/index.js";
@@ -96,7 +96,7 @@ export class LoginFlow<U extends AuthUser> {
 
   /** The pending-login cookie's base name: the session cookie's, suffixed. */
   get pendingCookie(): string {
-    return `${this.#host.services.options.cookies.sessionName}_pending`;
+    return pendingCookieName(this.#host.services.options.cookies.sessionName);
   }
 
   /**

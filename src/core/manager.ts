@@ -1,6 +1,7 @@
 import { AuthContext } from "./auth-context.js";
 import { isHttps, wantsJson } from "./client.js";
 import { runWithAuth } from "./context.js";
+import { pendingCookieName } from "./cookie-jar.js";
 import { readCookies } from "./cookies.js";
 import { checkCsrf, describeCsrfFailure, isSafeMethod } from "./csrf.js";
 import { ConfigurationError } from "./errors.js";
@@ -80,7 +81,7 @@ export class LoginManager<U extends AuthUser = AuthUser> {
       clock: resolved.clock,
     };
     const { sessionName, rememberName, csrfName, flashName } = resolved.cookies;
-    const plain = [sessionName, rememberName, csrfName, flashName];
+    const plain = [sessionName, rememberName, csrfName, flashName, pendingCookieName(sessionName)];
     this.#cookieNames = { plain, secure: plain.map((name) => `__Host-${name}`) };
   }
 

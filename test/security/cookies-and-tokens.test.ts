@@ -366,6 +366,20 @@ describe("event payloads expose no secrets to loggers [A5 16.2.5] [CS-Logging] [
       await request(served.url).get("/me").set("x-api-key", API_KEY); // loadedFromRequest
       const guesser = new Browser(served.url);
       for (let i = 0; i < 3; i++) await guesser.post("/attempt", { account: "alice", password: PASSWORD }); // loginFailed
+      await manager.options.store.createFactor({
+        kind: "totp",
+        id: "bob",
+        userId: "bob",
+        label: "",
+        data: "sealed",
+        counter: 0,
+        createdAt: Date.now(),
+        lastUsedAt: null,
+      });
+      const pending = new Browser(served.url);
+      await pending.post("/login-as", { user: "bob" }); // secondFactorRequired
+      remember(pending);
+      await manager.options.store.deleteUserFactors("bob", null);
       const bob = new Browser(served.url);
       await bob.post("/login-as", { user: "bob" });
       remember(bob);
@@ -377,7 +391,7 @@ describe("event payloads expose no secrets to loggers [A5 16.2.5] [CS-Logging] [
         .set("x-csrf-token", "forged"); // csrfFailed
       await manager.revokeUserSessions("alice"); // sessionsRevoked (admin)
       await manager.revokeAllSessions(); // allSessionsRevoked
-      for (const browser of [alice, stale, guesser, bob])
+      for (const browser of [alice, stale, guesser, bob, pending])
         for (const token of browser.csrfTokens) secrets.add(token);
     } finally {
       await served.close();

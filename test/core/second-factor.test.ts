@@ -1,0 +1,385 @@
+/**
+ * Second factors in the core (issue 18): how a session was authenticated (RFC 8176 methods), the
+ * pending login a right password leaves for an account with a second factor, its completion against
+ * the account's single failure budget, and the step-up guard. Checklist ids: ASVS 5.0 V6.3.3 (a
+ * second factor for the whole login), V6.5.1/V6.5.4 (single use), V6.1.1/V6.3.1 (one budget for every
+ * secret), V7.2.4 (a new session id at authentication).
+ */
+import type { Express } from "express";
+import type { AuthContext } from "login-manager";
+import { ConfigurationError } from "login-manager";
+import { secondFactorRequired } from "login-manager/express";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Browser, User } from "./helpers.js";
+import { Harness, T0 } from "./helpers.js";
+
+let harness: Harness;
+afterEach(async () => {
+  await harness?.close();
+});
+
+const RIGHT_CODE = "123456";
+const MAX_FAILURES = 5;
+
+function auth(req: { auth: unknown }): AuthContext<User> {
+  return req.auth as AuthContext<User>;
+}
+
+function routes(app: Express): void {
+  app.post("/password", async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const account = String(body.account);
+    const result = await auth(req).attemptLogin({
+      account,
+      remember: body.remember === true,
+      verify: async () => {
+        const user = [...harness.users.values()].find((candidate) => candidate.name === account);
+        return user && body.password === `${account}-password` ? user : null;
+      },
+    });
+    const pending = auth(req).secondFactorPending;
+    res.status(result.ok ? 200 : 401).json({ ...result, user: undefined, pending });
+  });
+  app.post("/second-step", async (req, res) => {
+    const code = String((req.body as { code?: unknown }).code);
+    const method = String((req.body as { method?: unknown }).method ?? "otp");
+    const seen: unknown[] = [];
+    const result = await auth(req).completeLogin({
+      methods: [method],
+      verify: async (pending) => {
+        seen.push(pending);
+        return code === RIGHT_CODE;
+      },
+    });
+    if (result === null) res.status(410).json({ gone: true });
+    else
+      res
+        .status(result.ok ? 200 : result.reason === "locked" ? 429 : 401)
+        .json({ ...result, user: undefined, seen });
+  });
+  app.get("/pending", async (req, res) => {
+    res.json({ pending: await auth(req).pendingLogin() });
+  });
+  app.get("/methods", (req, res) => {
+    res.json({ methods: auth(req).authMethods(), proven: auth(req).secondFactorProven() });
+  });
+  app.get("/binding", (req, res) => {
+    res.json({ binding: auth(req).browserBinding() });
+  });
+  app.post("/confirm-otp", async (req, res) => {
+    res.json({ ok: await auth(req).confirmLogin(["otp"]) });
+  });
+  app.post("/login-methods", async (req, res) => {
+    const body = req.body as { id: string; methods: string[] };
+    const user = harness.users.get(String(body.id)) as User;
+    res.json({
+      ok: await auth(req).loginUser(user, { methods: body.methods }),
+      pending: auth(req).secondFactorPending,
+    });
+  });
+  app.post("/verify-secret", async (req, res) => {
+    const body = req.body as { account: string; code: string };
+    res.json(
+      await auth(req).verifySecret({ account: body.account, verify: async () => body.code === RIGHT_CODE }),
+    );
+  });
+  app.get("/step-up", secondFactorRequired(), (_req, res) => {
+    res.send("stepped up");
+  });
+  app.get("/step-up-recent", secondFactorRequired({ withinSeconds: 600 }), (_req, res) => {
+    res.send("stepped up recently");
+  });
+}
+
+async function withTotp(userId: string): Promise<void> {
+  await harness.memory.createFactor({
+    kind: "totp",
+    id: userId,
+    userId,
+    label: "",
+    data: "sealed",
+    counter: 0,
+    createdAt: T0,
+    lastUsedAt: null,
+  });
+}
+
+function make(options: Record<string, unknown> = {}): Harness {
+  return new Harness(
+    {
+      throttle: { maxAccountFailures: MAX_FAILURES },
+      views: { loginView: "/login", refreshView: "/reauth" },
+      ...options,
+    },
+    { routes },
+  );
+}
+
+async function passwordStep(browser: Browser, remember = false) {
+  return browser.post("/password", { account: "Notch", password: "Notch-password", remember });
+}
+
+describe("how a session was authenticated", () => {
+  it("records the password with its time by default, and the methods a login names", async () => {
+    harness = make();
+    const browser = harness.browser();
+    await browser.login(1);
+    expect((await browser.get("/methods")).body).toEqual({
+      methods: [{ method: "pwd", provenAt: T0 }],
+      proven: false,
+    });
+    const other = harness.browser();
+    expect((await other.post("/login-methods", { id: 1, methods: ["swk", "mfa"] })).body).toEqual({
+      ok: true,
+      pending: false,
+    });
+    expect((await other.get("/methods")).body.proven).toBe(true);
+  });
+
+  it("refuses a method name that is not one at setup-like misuse, with the fix in the message", async () => {
+    harness = make();
+    const res = await harness.browser().post("/login-methods", { id: 1, methods: ["Password!"] });
+    expect(res.status).toBe(500);
+    expect(harness.errors[0]).toBeInstanceOf(ConfigurationError);
+    expect(String(harness.errors[0])).toMatch(/RFC 8176/);
+  });
+
+  it("records nothing for a session restored from remember-me: a step-up guard asks again", async () => {
+    harness = make();
+    const browser = harness.browser();
+    await browser.post("/login-methods", { id: 1, methods: ["pwd", "otp"] });
+    expect((await browser.get("/step-up")).status).toBe(200);
+    const remembered = harness.browser();
+    await remembered.login(1, { remember: true });
+    remembered.cookies.delete("session");
+    expect((await remembered.get("/methods")).body.methods).toEqual([]);
+    expect((await remembered.get("/step-up")).status).toBe(302);
+  });
+});
+
+describe("the pending login [ASVS V6.3.3]", () => {
+  it("a right password of an account with TOTP logs nobody in: pending, anonymous, no session cookie", async () => {
+    harness = make();
+    await withTotp("1");
+    const browser = harness.browser();
+    const res = await passwordStep(browser);
+    expect(res.body).toMatchObject({ ok: false, reason: "second-factor", pending: true });
+    expect(browser.cookies.has("session")).toBe(false);
+    expect(browser.cookies.has("session_pending")).toBe(true);
+    expect((await browser.whoami()).authenticated).toBe(false);
+    expect((await browser.get("/protected")).status).toBe(302);
+    expect(harness.events.count("loggedIn")).toBe(0);
+    const pending = (await browser.get("/pending")).body.pending;
+    expect(pending).toEqual({ userId: "1", account: "Notch", remember: false, expiresAt: T0 + 300_000 });
+  });
+
+  it("the pending cookie is HttpOnly, SameSite and not cached", async () => {
+    harness = make();
+    await withTotp("1");
+    const res = await passwordStep(harness.browser());
+    const raw = String(res.headers["set-cookie"]).toLowerCase();
+    expect(raw).toMatch(/session_pending=[^;]+;[^,]*httponly/);
+    expect(raw).toMatch(/session_pending=[^;]+;[^,]*samesite=lax/);
+    expect(res.headers["cache-control"]).toBe("no-store");
+  });
+
+  it("the right code completes it: a new session recording both methods, remember-me as chosen [V7.2.4]", async () => {
+    harness = make();
+    await withTotp("1");
+    const browser = harness.browser();
+    await passwordStep(browser, true);
+    harness.clock.advance(20);
+    const res = await browser.post("/second-step", { code: RIGHT_CODE });
+    expect(res.body).toMatchObject({ ok: true, seen: [{ userId: "1", account: "Notch", remember: true }] });
+    expect(browser.cookies.has("session_pending")).toBe(false);
+    expect(browser.cookies.has("remember_token")).toBe(true);
+    expect(await browser.whoami()).toMatchObject({ authenticated: true, name: "Notch", fresh: true });
+    expect((await browser.get("/methods")).body.methods).toEqual([
+      { method: "pwd", provenAt: T0 },
+      { method: "otp", provenAt: T0 + 20_000 },
+    ]);
+    // Single use [V6.5.1]: the same pending cookie, replayed, opens nothing.
+    const replay = harness.browser();
+    replay.cookies.set("session_pending", "x");
+    expect((await replay.post("/second-step", { code: RIGHT_CODE })).status).toBe(410);
+  });
+
+  it("a completed pending login cannot be completed again from a copy of its cookie [V6.5.1]", async () => {
+    harness = make();
+    await withTotp("1");
+    const browser = harness.browser();
+    await passwordStep(browser);
+    const copy = browser.clone();
+    expect((await browser.post("/second-step", { code: RIGHT_CODE })).status).toBe(200);
+    expect((await copy.post("/second-step", { code: RIGHT_CODE })).status).toBe(410);
+    expect((await copy.whoami()).authenticated).toBe(false);
+  });
+
+  it("of two completions racing with one pending cookie, exactly one logs in", async () => {
+    harness = make();
+    await withTotp("1");
+    const browser = harness.browser();
+    await passwordStep(browser);
+    const copy = browser.clone();
+    const results = await Promise.all([
+      browser.post("/second-step", { code: RIGHT_CODE }),
+      copy.post("/second-step", { code: RIGHT_CODE }),
+    ]);
+    expect(results.map((res) => res.status).sort()).toEqual([200, expect.any(Number)]);
+    expect(results.filter((res) => res.status === 200)).toHaveLength(1);
+    const sessions = await harness.memory.listUserSessions("1", harness.clock.now());
+    expect(sessions).toHaveLength(1);
+  });
+
+  it("expires after five minutes", async () => {
+    harness = make();
+    await withTotp("1");
+    const browser = harness.browser();
+    await passwordStep(browser);
+    harness.clock.advance(301);
+    expect((await browser.post("/second-step", { code: RIGHT_CODE })).status).toBe(410);
+    expect(browser.cookies.has("session_pending")).toBe(false);
+  });
+
+  it("is voided by a revocation of the user's sessions (a password reset elsewhere)", async () => {
+    harness = make();
+    await withTotp("1");
+    const browser = harness.browser();
+    await passwordStep(browser);
+    await harness.manager.revokeUserSessions("1");
+    expect((await browser.post("/second-step", { code: RIGHT_CODE })).status).toBe(410);
+  });
+
+  it("a login that names a second factor (a passkey with user verification) is not held", async () => {
+    harness = make();
+    await withTotp("1");
+    const browser = harness.browser();
+    expect((await browser.post("/login-methods", { id: 1, methods: ["swk", "mfa"] })).body.ok).toBe(true);
+    expect((await browser.whoami()).authenticated).toBe(true);
+  });
+
+  it("an account without a second factor logs in on the password alone", async () => {
+    harness = make();
+    const res = await passwordStep(harness.browser());
+    expect(res.body).toMatchObject({ ok: true, pending: false });
+  });
+
+  it("completeLogin refuses a step that proves no second factor (a bug in the app)", async () => {
+    harness = make();
+    await withTotp("1");
+    const browser = harness.browser();
+    await passwordStep(browser);
+    expect((await browser.post("/second-step", { code: RIGHT_CODE, method: "pwd" })).status).toBe(500);
+    expect(harness.errors[0]).toBeInstanceOf(ConfigurationError);
+  });
+});
+
+describe("one failure budget for the password and the second factor [V6.1.1, V6.3.1]", () => {
+  it("wrong codes are counted and lock the account; while locked even the right code is refused", async () => {
+    harness = make();
+    await withTotp("1");
+    const browser = harness.browser();
+    await passwordStep(browser);
+    const statuses: number[] = [];
+    // The password step's charge stays counted until the login completes: 1 + 4 wrong codes lock.
+    for (let i = 0; i < MAX_FAILURES - 1; i++) {
+      statuses.push((await browser.post("/second-step", { code: "000000" })).status);
+    }
+    expect(statuses.slice(0, -1).every((status) => status === 401)).toBe(true);
+    const locked = await browser.post("/second-step", { code: RIGHT_CODE });
+    expect(locked.status).toBe(429);
+    expect(locked.body.retryAfterSeconds).toBeGreaterThan(0);
+    expect((await browser.whoami()).authenticated).toBe(false);
+    expect(harness.events.named("loginFailed").length).toBeGreaterThanOrEqual(MAX_FAILURES - 1);
+  });
+
+  it("a right password does not reset the budget an attacker spent on codes", async () => {
+    harness = make();
+    await withTotp("1");
+    const attacker = harness.browser();
+    for (let round = 0; round < 2; round++) {
+      await passwordStep(attacker);
+      await attacker.post("/second-step", { code: "000000" });
+    }
+    // Two password steps and two wrong codes: four of five spent.
+    await passwordStep(attacker);
+    const res = await attacker.post("/second-step", { code: "111111" });
+    expect([401, 429]).toContain(res.status);
+    expect((await passwordStep(attacker)).body.reason).toBe("locked");
+  });
+
+  it("the right code resets the budget, as a completed login does", async () => {
+    harness = make();
+    await withTotp("1");
+    const browser = harness.browser();
+    await passwordStep(browser);
+    await browser.post("/second-step", { code: "000000" });
+    await browser.post("/second-step", { code: RIGHT_CODE });
+    expect(await harness.memory.getCounter("account:Notch", harness.clock.now())).toBeNull();
+  });
+
+  it("verifySecret spends the same budget", async () => {
+    harness = make();
+    const browser = harness.browser();
+    for (let i = 0; i < MAX_FAILURES - 1; i++) {
+      expect((await browser.post("/verify-secret", { account: "Notch", code: "0" })).body).toEqual({
+        ok: false,
+        reason: "invalid",
+      });
+    }
+    expect((await browser.post("/verify-secret", { account: "Notch", code: "0" })).body).toMatchObject({
+      ok: false,
+      reason: "invalid",
+      retryAfterSeconds: expect.any(Number),
+    });
+    const res = await browser.post("/password", { account: "Notch", password: "Notch-password" });
+    expect(res.body.reason).toBe("locked");
+  });
+});
+
+describe("step-up: secondFactorRequired", () => {
+  it("sends a password-only login to the refresh view, then lets it through once a factor is proven", async () => {
+    harness = make();
+    const browser = harness.browser();
+    await browser.login(1);
+    const refused = await browser.get("/step-up");
+    expect(refused.status).toBe(302);
+    expect(refused.headers.location).toMatch(/next=%2Fstep-up/);
+    expect((await browser.post("/confirm-otp")).body).toEqual({ ok: true });
+    expect((await browser.get("/step-up")).status).toBe(200);
+    expect(
+      (await browser.get("/methods")).body.methods.map((proof: { method: string }) => proof.method),
+    ).toEqual(["pwd", "otp"]);
+  });
+
+  it("withinSeconds: a factor proven longer ago than that is asked for again", async () => {
+    harness = make();
+    const browser = harness.browser();
+    await browser.post("/login-methods", { id: 1, methods: ["pwd", "otp"] });
+    expect((await browser.get("/step-up-recent")).status).toBe(200);
+    harness.clock.advance(601);
+    expect((await browser.get("/step-up-recent")).status).toBe(302);
+    expect((await browser.get("/step-up")).status).toBe(200);
+  });
+
+  it("refuses a bad option at setup with the fix in the message", () => {
+    expect(() => secondFactorRequired({ withinSeconds: 0 })).toThrow(/positive whole number/);
+    expect(() => secondFactorRequired({ within: 60 } as never)).toThrow(/withinSeconds/);
+  });
+});
+
+describe("browserBinding", () => {
+  it("names this browser's login: stable within it, different for another browser and after login", async () => {
+    harness = make();
+    const one = harness.browser();
+    const two = harness.browser();
+    const first = (await one.get("/binding")).body.binding as string;
+    expect((await one.get("/binding")).body.binding).toBe(first);
+    expect((await two.get("/binding")).body.binding).not.toBe(first);
+    await one.login(1);
+    const loggedIn = (await one.get("/binding")).body.binding as string;
+    expect(loggedIn).not.toBe(first);
+    expect(loggedIn.startsWith("s.")).toBe(true);
+    expect(loggedIn).not.toContain((one.cookies.get("session") as string).split(".")[0]);
+  });
+});
