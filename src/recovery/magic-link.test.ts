@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { logIn, type MailUser, recoverySetup, requestFrom } from "../../test/helpers/recovery.js";
+import {
+  logIn,
+  type MailUser,
+  recoverySetup,
+  requestFrom,
+  responseRecorder,
+} from "../../test/helpers/recovery.js";
+import { AuthContext } from "../core/auth-context.js";
 import type { AccountLinkMessage } from "./account-links.js";
 import { MagicLink, type MagicLinkOptions } from "./magic-link.js";
 
@@ -50,6 +57,28 @@ describe("MagicLink", () => {
     await logIn(setup.manager, user as MailUser);
     expect(await magic.consume(token)).toBeNull();
     expect(await magic.check(token)).toBeNull();
+  });
+
+  it("a link alone does not log in a user with a second factor: the login waits for it [A5 6.4.3] [checklist L.77]", async () => {
+    const setup = recoverySetup();
+    const { magic, linkForAda } = magicOf(setup);
+    await setup.manager.options.store.createFactor({
+      kind: "totp",
+      id: "1",
+      userId: "1",
+      label: "",
+      data: "sealed",
+      counter: 0,
+      createdAt: setup.clock.now(),
+      lastUsedAt: null,
+    });
+    const user = (await magic.consume(await linkForAda())) as MailUser;
+    const auth = await setup.manager.authenticate(requestFrom("198.51.100.7"), responseRecorder());
+    if (!(auth instanceof AuthContext)) throw new Error("no context");
+    expect(await auth.loginUser(user, { methods: ["email"] })).toBe(false);
+    expect(auth.secondFactorPending).toBe(true);
+    expect(auth.isAuthenticated).toBe(false);
+    expect(await setup.manager.options.store.listUserSessions("1", setup.clock.now())).toEqual([]);
   });
 
   it("works for 15 minutes by default", async () => {

@@ -2,7 +2,9 @@
  * Magic-link sign-in ("e-mail me a link") on the manager's one-time tokens, with the same rules as a
  * password reset request: the same answer and work whether or not the account exists, limits per
  * address typed and per client address, links that expire within the hour, work once and die with
- * any password change. The app logs the user in with `auth.loginUser(user)`.
+ * any password change. The app logs the user in with `auth.loginUser(user, { methods: ["email"] })`:
+ * for a user with a second factor that starts a pending login, as a password does (a mailbox is one
+ * factor, never two).
  *
  * @module
  */
@@ -80,8 +82,8 @@ export interface MagicLinkOptions<U extends AuthUser> {
  * app.post("/login/link", async (req, res) => {
  *   const user = await magic.consume(String(req.body.token ?? ""));
  *   if (!user) return res.status(400).render("link-expired");
- *   await req.auth.loginUser(user);
- *   res.redirect(303, "/");
+ *   if (await req.auth.loginUser(user, { methods: ["email"] })) return res.redirect(303, "/");
+ *   res.redirect(303, req.auth.secondFactorPending ? "/login/2fa" : "/login");
  * });
  * ```
  */
@@ -140,7 +142,7 @@ export class MagicLink<U extends AuthUser> {
    * @example
    * ```ts
    * const user = await magic.consume(token);
-   * if (user) await req.auth.loginUser(user);
+   * if (user) await req.auth.loginUser(user, { methods: ["email"] });
    * ```
    */
   consume(token: string): Promise<U | null> {
