@@ -149,7 +149,9 @@ export class AuthContext<U extends AuthUser> {
    * Logs `user` in: a new session id (no fixation), a new CSRF token and, with `remember`, a
    * remember-me token. False, changing nothing, for an inactive user unless `force`, and when the
    * user's sessions were revoked while it ran (prefer {@link AuthContext.attemptLogin}, which also
-   * covers a password change landing while the password is verified).
+   * covers a password change landing while the password is verified). For a user with TOTP or a
+   * passkey, a login whose `methods` name no second factor starts a pending login instead and
+   * resolves false ({@link AuthContext.secondFactorPending}; {@link AuthContext.completeLogin}).
    */
   async loginUser(user: U, options: LoginOptions = {}): Promise<boolean> {
     return (await this.#login(user, options)) === "ok";

@@ -64,6 +64,8 @@ export interface SecondStep {
   readonly verify: (pending: PendingLogin) => Promise<boolean>;
 }
 
+/** Longest account name a pending login keeps (it is stored with the one-time token's data). */
+const MAX_PENDING_ACCOUNT_LENGTH = 512;
 const WRONG: SecretCheck<never> = Object.freeze({ ok: false, reason: "invalid" });
 
 function viewOf(found: PendingLoginRecord): PendingLogin {
@@ -112,6 +114,11 @@ export class LoginFlow<U extends AuthUser> {
     if (!namesSecondFactor(methods) && (await lifecycle.hasSecondFactor(userId))) {
       const authMethods = recordMethods("", methods, clock.now());
       const account = options.account ?? userId;
+      if (account.length > MAX_PENDING_ACCOUNT_LENGTH) {
+        throw new ConfigurationError(
+          `a login that waits for a second factor keeps its account name, which may have at most ${MAX_PENDING_ACCOUNT_LENGTH} characters (got ${account.length}): pass the canonical name the user logs in with`,
+        );
+      }
       const cookie = await lifecycle.startPending({ userId, account, rememberSeconds, authMethods });
       this.#host.jar.set(this.pendingCookie, cookie);
       this.#host.jar.noStore();
