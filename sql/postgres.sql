@@ -1,4 +1,4 @@
--- login-manager: PostgreSQL tables for PostgresStore, schema version 3.
+-- login-manager: PostgreSQL tables for PostgresStore, schema version 4.
 --
 -- By default PostgresStore creates these tables itself on first use (option `migrate`, default
 -- true). Teams that run migrations with their own tool apply this file instead and construct the
@@ -16,8 +16,9 @@
 --   harmless. It is the exact DDL the store runs itself (a test checks that both give the same
 --   catalog).
 -- * Upgrading: apply this file again over tables of an earlier version. It adds what is missing
---   (version 2: remember_tokens.rotated_by; version 3: the one_time_tokens table) and leaves the
---   rows alone. Needs PostgreSQL 9.6 or later.
+--   (version 2: remember_tokens.rotated_by; version 3: the one_time_tokens table; version 4:
+--   sessions.auth_methods and the factors table) and leaves the rows alone. Needs PostgreSQL 9.6 or
+--   later.
 -- * Timestamps are bigint milliseconds since the epoch taken from the application's clock.
 
 BEGIN;
@@ -89,6 +90,28 @@ CREATE TABLE IF NOT EXISTS login_manager_one_time_tokens (
 CREATE INDEX IF NOT EXISTS login_manager_one_time_tokens_user_id_idx ON login_manager_one_time_tokens (user_id);
 CREATE INDEX IF NOT EXISTS login_manager_one_time_tokens_expires_at_idx ON login_manager_one_time_tokens (expires_at);
 
-INSERT INTO login_manager_schema_version (version) VALUES (3) ON CONFLICT (version) DO NOTHING;
+-- Version 4: how each session's user proved who they are, and when ("pwd:1733450000000 otp:..."),
+-- written and read by login-manager only; '' for sessions of earlier releases.
+ALTER TABLE login_manager_sessions ADD COLUMN IF NOT EXISTS auth_methods text NOT NULL DEFAULT '';
+
+-- Version 4: second factors (a TOTP secret, recovery codes, passkeys), one row per (kind, id). They
+-- never expire: deleteExpired leaves them alone. data is opaque: a sealed secret or a public key.
+-- counter is the last TOTP time step or passkey signature counter used (single use is an UPDATE
+-- ... WHERE counter < $new); a recovery code is used up by deleting its row.
+CREATE TABLE IF NOT EXISTS login_manager_factors (
+  kind text NOT NULL,
+  id text NOT NULL,
+  user_id text NOT NULL,
+  label text NOT NULL,
+  data text NOT NULL,
+  counter bigint NOT NULL,
+  created_at bigint NOT NULL,
+  last_used_at bigint,
+  PRIMARY KEY (kind, id)
+);
+-- Listing a user's factors (oldest first) and removing them.
+CREATE INDEX IF NOT EXISTS login_manager_factors_user_id_idx ON login_manager_factors (user_id, created_at);
+
+INSERT INTO login_manager_schema_version (version) VALUES (4) ON CONFLICT (version) DO NOTHING;
 
 COMMIT;

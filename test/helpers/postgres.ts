@@ -40,6 +40,7 @@ export function makeSession(overrides: Partial<SessionRecord> = {}): SessionReco
     userAgent: "test",
     ipAddress: "127.0.0.1",
     rememberSelector: null,
+    authMethods: `pwd:${T0}`,
     ...overrides,
   };
 }
@@ -103,6 +104,58 @@ export function countingPool(max: number): { pool: pg.Pool; roundTrips: () => nu
     });
   });
   return { pool, roundTrips: () => count };
+}
+
+/**
+ * What PostgreSQL's catalog says about `schema`: its columns, indexes and constraints, with the
+ * schema name taken out, so two schemas made the same way compare equal.
+ *
+ * @example
+ * ```ts
+ * expect(await schemaCatalog(admin, upgraded)).toEqual(await schemaCatalog(admin, fresh));
+ * ```
+ */
+export async function schemaCatalog(
+  admin: pg.Pool,
+  schema: string,
+): Promise<{ columns: unknown[]; [part: string]: unknown }> {
+  const columns = await admin.query(
+    `SELECT table_name, column_name, ordinal_position, data_type, is_nullable, column_default
+     FROM information_schema.columns WHERE table_schema = $1 ORDER BY table_name, ordinal_position`,
+    [schema],
+  );
+  const indexes = await admin.query(
+    "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname",
+    [schema],
+  );
+  const constraints = await admin.query(
+    `SELECT conrelid::regclass::text AS table_name, conname, contype, pg_get_constraintdef(c.oid) AS definition
+     FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+     WHERE n.nspname = $1 ORDER BY conname`,
+    [schema],
+  );
+  const strip = (rows: Record<string, unknown>[]) =>
+    rows.map((row) =>
+      Object.fromEntries(
+        Object.entries(row).map(([k, v]) => [k, typeof v === "string" ? v.replaceAll(`${schema}.`, "") : v]),
+      ),
+    );
+  return { columns: columns.rows, indexes: strip(indexes.rows), constraints: strip(constraints.rows) };
+}
+
+/**
+ * The schema versions recorded in `schema` (default table prefix), in order.
+ *
+ * @example
+ * ```ts
+ * expect(await schemaVersions(admin, schema)).toEqual([3, 4]);
+ * ```
+ */
+export async function schemaVersions(admin: pg.Pool, schema: string): Promise<number[]> {
+  const result = await admin.query<{ version: number }>(
+    `SELECT version FROM "${schema}".login_manager_schema_version ORDER BY version`,
+  );
+  return result.rows.map((row) => row.version);
 }
 
 /**

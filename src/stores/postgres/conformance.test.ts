@@ -11,6 +11,7 @@ import { PostgresStore } from "./index.js";
 
 const V1_SQL_FILE = new URL("./testdata/schema-v1.sql", import.meta.url);
 const V2_SQL_FILE = new URL("./testdata/schema-v2.sql", import.meta.url);
+const V3_SQL_FILE = new URL("./testdata/schema-v3.sql", import.meta.url);
 
 await describeIfPostgres("PostgresStore conformance", () => {
   const schemas = schemaScope();
@@ -70,6 +71,13 @@ await describeIfPostgres("PostgresStore conformance", () => {
   describe("a schema version 2 database upgraded by the store's migration", () => {
     defineSuites("PostgresStore (tables of version 2, migrate: true)", async (schema) => {
       await schemas.applySql(schema, V2_SQL_FILE);
+      return new PostgresStore({ connectionString: postgresUrl(), schema, poolMax: 5 });
+    });
+  });
+
+  describe("a schema version 3 database upgraded by the store's migration", () => {
+    defineSuites("PostgresStore (tables of version 3, migrate: true)", async (schema) => {
+      await schemas.applySql(schema, V3_SQL_FILE);
       return new PostgresStore({ connectionString: postgresUrl(), schema, poolMax: 5 });
     });
   });

@@ -1,8 +1,9 @@
 /**
  * `login-manager/stores/postgres`: the {@link SessionStore} on PostgreSQL through `pg`. The class
  * below hands each part of the contract to its statements: `sessions.ts`, `remember-tokens.ts`,
- * `counters.ts`, `one-time-tokens.ts` and `maintenance.ts`, run through `connection.ts` on the
- * tables of `schema.ts`; options are checked in `options.ts`, errors mapped in `errors.ts`.
+ * `counters.ts`, `one-time-tokens.ts`, `factors.ts` (behind the checks of `FactorStorageBase`) and
+ * `maintenance.ts`, run through `connection.ts` on the tables of `schema.ts`; options are checked in
+ * `options.ts`, errors mapped in `errors.ts`.
  *
  * @module
  */
@@ -16,8 +17,10 @@ import type {
   SessionRecord,
   SessionStore,
 } from "../../core/store.js";
+import { FactorStorageBase } from "../factor-storage.js";
 import { PostgresConnection } from "./connection.js";
 import { PostgresCounters } from "./counters.js";
+import { PostgresFactors } from "./factors.js";
 import { deleteExpiredRows } from "./maintenance.js";
 import { PostgresOneTimeTokens } from "./one-time-tokens.js";
 import { type PostgresStoreOptions, resolvePostgresOptions } from "./options.js";
@@ -40,7 +43,8 @@ export { SCHEMA_VERSION } from "./schema.js";
 
 /**
  * A {@link SessionStore} on PostgreSQL (9.6 or later) through `pg`, with one-time tokens
- * ({@link OneTimeTokenStorage}) for password resets and e-mail verification. Timestamps are `bigint`
+ * ({@link OneTimeTokenStorage}) for password resets and e-mail verification, and second factors
+ * (`FactorStorage`, which `deleteExpired` never touches). Timestamps are `bigint`
  * milliseconds; every method is one statement (the table-wide deletes, one per batch of 1,000
  * rows); `getSession` is one named prepared statement by primary key. Named statements need
  * session-level connections: with PgBouncer use session pooling (or 1.21+ with
@@ -63,7 +67,7 @@ export { SCHEMA_VERSION } from "./schema.js";
  * const store = new PostgresStore({ pool, migrate: false });
  * ```
  */
-export class PostgresStore implements SessionStore, OneTimeTokenStorage {
+export class PostgresStore extends FactorStorageBase implements SessionStore, OneTimeTokenStorage {
   readonly #db: PostgresConnection;
   readonly #sessions: PostgresSessions;
   readonly #tokens: PostgresRememberTokens;
@@ -81,7 +85,9 @@ export class PostgresStore implements SessionStore, OneTimeTokenStorage {
    * ```
    */
   constructor(options: PostgresStoreOptions) {
-    this.#db = new PostgresConnection(resolvePostgresOptions(options));
+    const db = new PostgresConnection(resolvePostgresOptions(options));
+    super("PostgresStore", new PostgresFactors(db));
+    this.#db = db;
     this.#sessions = new PostgresSessions(this.#db);
     this.#tokens = new PostgresRememberTokens(this.#db);
     this.#counters = new PostgresCounters(this.#db);

@@ -5,7 +5,9 @@ import {
   makeSession,
   makeToken,
   SQL_FILE,
+  schemaCatalog,
   schemaScope,
+  schemaVersions,
   storeError,
   T0,
 } from "../../../test/helpers/postgres.js";
@@ -22,40 +24,8 @@ await describeIfPostgres("PostgresStore schema", () => {
   const { admin } = schemas;
   afterAll(() => schemas.end());
 
-  async function catalog(schema: string): Promise<{ columns: unknown[]; [part: string]: unknown }> {
-    const columns = await admin.query(
-      `SELECT table_name, column_name, ordinal_position, data_type, is_nullable, column_default
-       FROM information_schema.columns WHERE table_schema = $1 ORDER BY table_name, ordinal_position`,
-      [schema],
-    );
-    const indexes = await admin.query(
-      "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname",
-      [schema],
-    );
-    const constraints = await admin.query(
-      `SELECT conrelid::regclass::text AS table_name, conname, contype, pg_get_constraintdef(c.oid) AS definition
-       FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
-       WHERE n.nspname = $1 ORDER BY conname`,
-      [schema],
-    );
-    const strip = (rows: Record<string, unknown>[]) =>
-      rows.map((row) =>
-        Object.fromEntries(
-          Object.entries(row).map(([k, v]) => [
-            k,
-            typeof v === "string" ? v.replaceAll(`${schema}.`, "") : v,
-          ]),
-        ),
-      );
-    return { columns: columns.rows, indexes: strip(indexes.rows), constraints: strip(constraints.rows) };
-  }
-
-  async function versions(schema: string): Promise<number[]> {
-    const result = await admin.query<{ version: number }>(
-      `SELECT version FROM "${schema}".login_manager_schema_version ORDER BY version`,
-    );
-    return result.rows.map((row) => row.version);
-  }
+  const catalog = (schema: string) => schemaCatalog(admin, schema);
+  const versions = (schema: string) => schemaVersions(admin, schema);
 
   async function migratedSchema(): Promise<string> {
     const schema = schemas.newSchema();
@@ -69,11 +39,13 @@ await describeIfPostgres("PostgresStore schema", () => {
   async function versionOneSchema() {
     const schema = schemas.newSchema();
     await schemas.applySql(schema, V1_SQL_FILE);
-    const session = makeSession();
-    const { rotatedBy: _, ...token } = makeToken();
+    const { authMethods: _, ...row } = makeSession();
+    // Read back through the current contract, a session of that release has no recorded methods.
+    const session = { ...row, authMethods: "" };
+    const { rotatedBy: __, ...token } = makeToken();
     await admin.query(
       `INSERT INTO "${schema}".login_manager_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      Object.values(session),
+      Object.values(row),
     );
     await admin.query(
       `INSERT INTO "${schema}".login_manager_remember_tokens
@@ -96,14 +68,14 @@ await describeIfPostgres("PostgresStore schema", () => {
     return { schema, session, token };
   }
 
-  it("is version 3, and sql/postgres.sql and the store's own migration produce the same catalog", async () => {
-    expect(SCHEMA_VERSION).toBe(3);
+  it("is version 4, and sql/postgres.sql and the store's own migration produce the same catalog", async () => {
+    expect(SCHEMA_VERSION).toBe(4);
     const migrated = await migratedSchema();
     const fromFile = schemas.newSchema();
     await schemas.applySql(fromFile);
 
     const expected = await catalog(migrated);
-    expect(expected.columns).toHaveLength(34);
+    expect(expected.columns).toHaveLength(43);
     expect(expected.columns).toContainEqual({
       table_name: "login_manager_remember_tokens",
       column_name: "rotated_by",
@@ -127,9 +99,33 @@ await describeIfPostgres("PostgresStore schema", () => {
     expect(expected.indexes).toContainEqual(
       expect.objectContaining({ indexname: "login_manager_one_time_tokens_user_id_idx" }),
     );
+    expect(expected.columns).toContainEqual({
+      table_name: "login_manager_sessions",
+      column_name: "auth_methods",
+      ordinal_position: 13,
+      data_type: "text",
+      is_nullable: "NO",
+      column_default: "''::text",
+    });
+    const factors = expected.columns.filter(
+      (column) => (column as { table_name: string }).table_name === "login_manager_factors",
+    );
+    expect(factors.map((column) => Object.values(column as object).slice(1, 5))).toEqual([
+      ["kind", 1, "text", "NO"],
+      ["id", 2, "text", "NO"],
+      ["user_id", 3, "text", "NO"],
+      ["label", 4, "text", "NO"],
+      ["data", 5, "text", "NO"],
+      ["counter", 6, "bigint", "NO"],
+      ["created_at", 7, "bigint", "NO"],
+      ["last_used_at", 8, "bigint", "YES"],
+    ]);
+    expect(expected.indexes).toContainEqual(
+      expect.objectContaining({ indexname: "login_manager_factors_user_id_idx" }),
+    );
     expect(await catalog(fromFile)).toEqual(expected);
-    expect(await versions(migrated)).toEqual([3]);
-    expect(await versions(fromFile)).toEqual([3]);
+    expect(await versions(migrated)).toEqual([4]);
+    expect(await versions(fromFile)).toEqual([4]);
   });
 
   it("the store's migration upgrades a version 1 database in place: same catalog as a new one, rows kept", async () => {
@@ -157,14 +153,14 @@ await describeIfPostgres("PostgresStore schema", () => {
       await store.close();
     }
     expect(await catalog(schema)).toEqual(await catalog(await migratedSchema()));
-    expect(await versions(schema)).toEqual([1, 3]);
+    expect(await versions(schema)).toEqual([1, 4]);
   });
 
   it("applying the current sql/postgres.sql over a version 1 database upgrades it the same way", async () => {
     const { schema, token } = await versionOneSchema();
     await schemas.applySql(schema);
     expect(await catalog(schema)).toEqual(await catalog(await migratedSchema()));
-    expect(await versions(schema)).toEqual([1, 3]);
+    expect(await versions(schema)).toEqual([1, 4]);
     const store = new PostgresStore({ connectionString: postgresUrl(), schema, migrate: false });
     try {
       expect(await store.getRememberToken(token.selector, T0)).toEqual({ ...token, rotatedBy: "" });
@@ -207,10 +203,11 @@ await describeIfPostgres("PostgresStore schema", () => {
   async function versionTwoSchema() {
     const schema = schemas.newSchema();
     await schemas.applySql(schema, V2_SQL_FILE);
-    const session = makeSession();
+    const { authMethods: _, ...row } = makeSession();
+    const session = { ...row, authMethods: "" };
     await admin.query(
       `INSERT INTO "${schema}".login_manager_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      Object.values(session),
+      Object.values(row),
     );
     return { schema, session };
   }
@@ -239,14 +236,14 @@ await describeIfPostgres("PostgresStore schema", () => {
       await store.close();
     }
     expect(await catalog(schema)).toEqual(await catalog(await migratedSchema()));
-    expect(await versions(schema)).toEqual([2, 3]);
+    expect(await versions(schema)).toEqual([2, 4]);
   });
 
   it("applying the current sql/postgres.sql over a version 2 database upgrades it the same way", async () => {
     const { schema, session } = await versionTwoSchema();
     await schemas.applySql(schema);
     expect(await catalog(schema)).toEqual(await catalog(await migratedSchema()));
-    expect(await versions(schema)).toEqual([2, 3]);
+    expect(await versions(schema)).toEqual([2, 4]);
     const store = new PostgresStore({ connectionString: postgresUrl(), schema, migrate: false });
     try {
       expect(await store.getSession(session.id, T0)).toEqual(session);
@@ -258,11 +255,13 @@ await describeIfPostgres("PostgresStore schema", () => {
     }
   });
 
-  it("migrate: false on version 2 tables: sessions work, one-time tokens fail with a StoreError naming the table", async () => {
+  it("migrate: false on version 2 tables: sessions fail naming auth_methods (version 4), one-time tokens naming their table", async () => {
     const { schema, session } = await versionTwoSchema();
     const store = new PostgresStore({ connectionString: postgresUrl(), schema, migrate: false });
     try {
-      expect(await store.getSession(session.id, T0)).toEqual(session);
+      const read = await storeError(Promise.resolve(store.getSession(session.id, T0)));
+      expect(read.unavailable).toBe(false);
+      expect(read.message).toContain("auth_methods");
       const error = await storeError(store.createOneTimeToken(oneTimeToken()));
       expect(error.unavailable).toBe(false);
       expect(error.message).toContain("one_time_tokens");
@@ -280,7 +279,7 @@ await describeIfPostgres("PostgresStore schema", () => {
     await store.createSession(makeSession());
     await store.close();
     expect(await catalog(schema)).toEqual(before);
-    expect(await versions(schema)).toEqual([3]);
+    expect(await versions(schema)).toEqual([4]);
   });
 
   it("migration is idempotent across stores and runs once per store", async () => {
@@ -297,7 +296,7 @@ await describeIfPostgres("PostgresStore schema", () => {
       await second.listUserSessions(session.userId, T0);
       await first.getSession(session.id, T0);
       expect(roundTrips() - before).toBe(2);
-      expect(await versions(schema)).toEqual([3]);
+      expect(await versions(schema)).toEqual([4]);
     } finally {
       await pool.end();
     }
@@ -315,7 +314,7 @@ await describeIfPostgres("PostgresStore schema", () => {
       for (const [i, store] of stores.entries()) {
         expect(await store.getSession((sessions[i] as SessionRecord).id, T0)).toEqual(sessions[i]);
       }
-      expect(await versions(schema)).toEqual([3]);
+      expect(await versions(schema)).toEqual([4]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }
@@ -330,7 +329,7 @@ await describeIfPostgres("PostgresStore schema", () => {
     try {
       const found = await Promise.all(stores.map((store) => store.getRememberToken(token.selector, T0)));
       expect(found).toEqual(stores.map(() => ({ ...token, rotatedBy: "" })));
-      expect(await versions(schema)).toEqual([1, 3]);
+      expect(await versions(schema)).toEqual([1, 4]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }

@@ -5,8 +5,8 @@ import { ConfigurationError } from "../../core/errors.js";
 /**
  * The schema version this code creates, recorded in the `<prefix>schema_version` table;
  * `sql/postgres.sql` produces the same version. Version 2 added `remember_tokens.rotated_by`,
- * version 3 the `one_time_tokens` table; an older database is brought up to date by the store's
- * migration or by applying the file again.
+ * version 3 the `one_time_tokens` table, version 4 `sessions.auth_methods` and the `factors` table;
+ * an older database is brought up to date by the store's migration or by applying the file again.
  *
  * @example
  * ```ts
@@ -14,7 +14,7 @@ import { ConfigurationError } from "../../core/errors.js";
  * if (rows[0].v < SCHEMA_VERSION) console.warn("apply sql/postgres.sql");
  * ```
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 // Capped at 30 so the longest derived names ("<prefix>remember_tokens_expires_at_idx" and
@@ -40,6 +40,8 @@ export interface TableNames {
   counters: string;
   /** Version 3: password-reset, e-mail verification and other one-time tokens. */
   oneTimeTokens: string;
+  /** Version 4: second factors (TOTP secrets, recovery codes, passkeys). */
+  factors: string;
   schemaVersion: string;
 }
 
@@ -70,6 +72,7 @@ export function tableNames(schema: string, prefix: string): TableNames {
     rememberTokens: table("remember_tokens"),
     counters: table("failures"),
     oneTimeTokens: table("one_time_tokens"),
+    factors: table("factors"),
     schemaVersion: table("schema_version"),
   };
 }
@@ -138,6 +141,20 @@ export function schemaStatements(names: TableNames): string[] {
 )`,
     `CREATE INDEX IF NOT EXISTS ${index("one_time_tokens_user_id_idx")} ON ${names.oneTimeTokens} (user_id)`,
     `CREATE INDEX IF NOT EXISTS ${index("one_time_tokens_expires_at_idx")} ON ${names.oneTimeTokens} (expires_at)`,
+    // Version 4. Sessions of earlier releases (and inserts by one still running) get "": none recorded.
+    `ALTER TABLE ${names.sessions} ADD COLUMN IF NOT EXISTS auth_methods text NOT NULL DEFAULT ''`,
+    `CREATE TABLE IF NOT EXISTS ${names.factors} (
+  kind text NOT NULL,
+  id text NOT NULL,
+  user_id text NOT NULL,
+  label text NOT NULL,
+  data text NOT NULL,
+  counter bigint NOT NULL,
+  created_at bigint NOT NULL,
+  last_used_at bigint,
+  PRIMARY KEY (kind, id)
+)`,
+    `CREATE INDEX IF NOT EXISTS ${index("factors_user_id_idx")} ON ${names.factors} (user_id, created_at)`,
   ];
 }
 

@@ -22,10 +22,11 @@ interface SessionRow extends QueryResultRow {
   user_agent: string;
   ip_address: string;
   remember_selector: string | null;
+  auth_methods: string;
 }
 
 const SESSION_COLUMNS =
-  "id, secret_hash, user_id, fresh, created_at, last_seen_at, expires_at, absolute_expires_at, fingerprint, user_agent, ip_address, remember_selector";
+  "id, secret_hash, user_id, fresh, created_at, last_seen_at, expires_at, absolute_expires_at, fingerprint, user_agent, ip_address, remember_selector, auth_methods";
 
 /**
  * {@link SessionStorage} on the sessions table of `db`.
@@ -62,7 +63,7 @@ export class PostgresSessions implements SessionStorage {
   async createSession(session: SessionRecord): Promise<void> {
     await this.#db.query("createSession", {
       name: this.#db.statementName("create_session"),
-      text: `INSERT INTO ${this.#db.names.sessions} (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      text: `INSERT INTO ${this.#db.names.sessions} (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       values: [
         session.id,
         session.secretHash,
@@ -76,6 +77,7 @@ export class PostgresSessions implements SessionStorage {
         session.userAgent,
         session.ipAddress,
         session.rememberSelector,
+        session.authMethods,
       ],
     });
   }
@@ -231,5 +233,6 @@ function sessionFromRow(row: SessionRow): SessionRecord {
     userAgent: row.user_agent,
     ipAddress: row.ip_address,
     rememberSelector: row.remember_selector,
+    authMethods: row.auth_methods,
   };
 }
