@@ -8,9 +8,11 @@ import type {
   SessionRecord,
   SessionStore,
 } from "../../core/store.js";
+import { FactorStorageBase } from "../factor-storage.js";
 import { RedisCommands } from "./commands.js";
 import { redisDriver } from "./driver.js";
 import { toStoreError } from "./errors.js";
+import { RedisFactors } from "./factors.js";
 import { recordOrSet, scanBatches, sweepKind } from "./keys.js";
 import { RedisOneTimeTokens } from "./one-time-tokens.js";
 import { type RedisStoreOptions, resolveKeyPrefix } from "./options.js";
@@ -44,16 +46,18 @@ export { type ConnectRedisOptions, connectRedis } from "./connect.js";
 export type { RedisStoreOptions } from "./options.js";
 
 /**
- * A {@link SessionStore}, with one-time tokens ({@link OneTimeTokenStorage}), on Redis 6.2+
- * (tested on 7.0; standalone or Sentinel) through node-redis (4.6 to 6) or ioredis (5, 6).
+ * A {@link SessionStore}, with one-time tokens ({@link OneTimeTokenStorage}) and second factors, on
+ * Redis 6.2+ (tested on 7.0; standalone or Sentinel) through node-redis (4.6 to 6) or ioredis (5, 6).
  *
  * Layout, all under `keyPrefix`: `session:<id>`, `remember:<selector>` and `onetime:<tokenHash>`
  * hashes, counters as `failures:<key>` hashes (their name from when they only counted login
- * failures; credential epochs live there too, for about 400 days), and per-user sets
- * `user:<userId>:sessions` / `:remember` / `:onetime`. Every record key gets `PEXPIREAT` = its `expiresAt` (so the manager's
- * clock must be real time, or a fake clock set in the future), and each per-user set expires with
- * its longest-lived member. Run Redis with `maxmemory-policy noeviction`: every key has a TTL, so any
- * other policy may evict sessions and counters (lifting locks, forgetting epochs) under memory
+ * failures; credential epochs live there too, for about 400 days), `factor:<kind>:<id>` hashes
+ * (`factors.ts`), and per-user sets `user:<userId>:sessions` / `:remember` / `:onetime` / `:factors`.
+ * Every record key but a factor's gets `PEXPIREAT` = its `expiresAt` (so the manager's clock must be
+ * real time, or a fake clock set in the future), and each such per-user set expires with its
+ * longest-lived member; factors and their sets never expire. Run Redis with `maxmemory-policy
+ * noeviction` and persistence on: any other policy may evict sessions and counters (lifting locks,
+ * forgetting epochs) or, with `allkeys-*`, second factors (silently turning them off) under memory
  * pressure. `getSession` is a single `HMGET`; every write that spans keys or compares values is one
  * Lua script (`EVALSHA`, falling back to `EVAL`), so it is atomic and one round trip.
  *
@@ -95,15 +99,18 @@ export type { RedisStoreOptions } from "./options.js";
  * const store = new RedisStore({ client, keyPrefix: "myapp:lm:" });
  * ```
  */
-export class RedisStore implements SessionStore, OneTimeTokenStorage {
+export class RedisStore extends FactorStorageBase implements SessionStore, OneTimeTokenStorage {
   private readonly redis: RedisCommands;
   private readonly prefix: string;
   private readonly oneTimeTokens: RedisOneTimeTokens;
 
   /** @throws ConfigurationError for a missing or unknown client, an empty prefix or an unknown option name. */
   constructor(options: RedisStoreOptions) {
-    this.prefix = resolveKeyPrefix(options);
-    this.redis = new RedisCommands(redisDriver(options.client), this.prefix);
+    const prefix = resolveKeyPrefix(options);
+    const redis = new RedisCommands(redisDriver(options.client), prefix);
+    super("RedisStore", new RedisFactors(redis));
+    this.prefix = prefix;
+    this.redis = redis;
     this.oneTimeTokens = new RedisOneTimeTokens(this.redis);
   }
 

@@ -7,13 +7,10 @@ import { createClient as createClient5 } from "redis-5";
 import { describe, expect, it } from "vitest";
 import { describeIfRedis, redisUrl } from "../../../test/helpers/services.js";
 import { ConfigurationError, StoreError } from "../../core/errors.js";
-import type { SessionRecord } from "../../core/store.js";
-import { hashToken, randomToken } from "../../core/tokens.js";
+import { randomToken } from "../../core/tokens.js";
+import { HOUR, makeSession, T0 } from "../../testing/conformance/shared.js";
 import { isIORedis, type RedisStoreClient } from "./clients.js";
 import { RedisStore, type RedisStoreOptions } from "./index.js";
-
-const T0 = 2_000_000_000_000;
-const HOUR = 3_600_000;
 
 type Options = Record<string, unknown>;
 type NodeRedisFactory = (options: Options) => RedisStoreClient;
@@ -64,23 +61,6 @@ function failFastClients(port: number): { name: string; client: () => RedisStore
 function closeClient(client: RedisStoreClient): void {
   if (isIORedis(client)) void client.disconnect();
   else if (client.isOpen) client.disconnect().catch(() => undefined);
-}
-
-function makeSession(): SessionRecord {
-  return {
-    id: randomToken(),
-    secretHash: hashToken(randomToken()),
-    userId: `user-${randomToken()}`,
-    fresh: true,
-    createdAt: T0,
-    lastSeenAt: T0,
-    expiresAt: T0 + HOUR,
-    absoluteExpiresAt: T0 + 24 * HOUR,
-    fingerprint: "",
-    userAgent: "test",
-    ipAddress: "127.0.0.1",
-    rememberSelector: null,
-  };
 }
 
 /** A TCP proxy to Redis that can be taken down, brought back on the same port, or made to stop answering. */
@@ -159,6 +139,8 @@ async function expectUnavailable(store: RedisStore): Promise<StoreError> {
   expect(swap.unavailable).toBe(true);
   const counter = await storeError(store.incrementCounter(`epoch:user:${randomToken()}`, T0, HOUR));
   expect(counter.unavailable).toBe(true);
+  const factor = await storeError(store.advanceFactorCounter("totp", randomToken(), 1, T0));
+  expect(factor.unavailable).toBe(true);
   expect(Date.now() - started).toBeLessThan(2000);
   return error;
 }

@@ -1,7 +1,7 @@
 // What RedisStore keeps in Redis beyond the conformance suite: data written by earlier versions
-// (tokens without rotatedBy, counters under their failure-counter field names), the compare-and-swap
-// as a primitive without policy, session patches limited to their fields, and counters that live
-// for a year (credential epochs).
+// (tokens without rotatedBy, sessions without authMethods, counters under their failure-counter
+// field names), the compare-and-swap as a primitive without policy, session patches limited to their
+// fields, counters that live for a year (credential epochs), and second factors that never expire.
 import { randomBytes } from "node:crypto";
 import { Redis as IORedis6 } from "ioredis";
 import { Redis as IORedis5 } from "ioredis-5";
@@ -10,7 +10,13 @@ import { createClient as createClient4 } from "redis-4";
 import { createClient as createClient5 } from "redis-5";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { describeIfRedis, redisUrl } from "../../../test/helpers/services.js";
-import type { RememberRotation, RememberTokenRecord, SessionPatch, SessionRecord } from "../../core/store.js";
+import type {
+  FactorRecord,
+  RememberRotation,
+  RememberTokenRecord,
+  SessionPatch,
+  SessionRecord,
+} from "../../core/store.js";
 import { hashToken, randomToken } from "../../core/tokens.js";
 import type { RedisStoreClient } from "./clients.js";
 import { RedisStore } from "./index.js";
@@ -67,6 +73,21 @@ function makeSession(): SessionRecord {
     userAgent: "test",
     ipAddress: "127.0.0.1",
     rememberSelector: null,
+    authMethods: `pwd:${T0 - 1} otp:${T0}`,
+  };
+}
+
+function makeFactor(overrides: Partial<FactorRecord> = {}): FactorRecord {
+  return {
+    kind: "totp",
+    id: randomToken(),
+    userId: `user-${randomToken()}`,
+    label: "",
+    data: "sealed",
+    counter: 0,
+    createdAt: T0,
+    lastUsedAt: null,
+    ...overrides,
   };
 }
 
@@ -129,6 +150,67 @@ await describeIfRedis("RedisStore records", () => {
         expect(await store.swapRememberValidator(token.selector, token.validatorHash, rotation)).toBe(true);
         expect(await store.getRememberToken(token.selector, T0)).toEqual({ ...token, ...rotation });
         expect(await store.deleteUserRememberTokens(token.userId)).toBe(1);
+      });
+
+      it("a session written before authMethods existed reads as authMethods '', and lists and deletes as before", async () => {
+        const { authMethods: _, ...session } = makeSession();
+        const key = `${prefix}session:${session.id}`;
+        const { id: __, fresh, rememberSelector: ___, ...fields } = session;
+        await admin.hset(key, { ...fields, fresh: fresh ? "1" : "0" });
+        await admin.pexpireat(key, session.expiresAt);
+        await admin.sadd(`${prefix}user:${session.userId}:sessions`, session.id);
+
+        expect(await store.getSession(session.id, T0)).toEqual({ ...session, authMethods: "" });
+        expect(await store.listUserSessions(session.userId, T0)).toEqual([{ ...session, authMethods: "" }]);
+        expect(await store.deleteUserSessions(session.userId)).toBe(1);
+      });
+
+      it("factors never expire: no TTL on the hash nor the user's set, and no sweep or deleteAll removes them", async () => {
+        const factor = makeFactor({ lastUsedAt: T0 });
+        expect(await store.createFactor(factor)).toBe(true);
+        const key = `${prefix}factor:totp:${factor.id}`;
+        const set = `${prefix}user:${factor.userId}:factors`;
+        expect(await admin.hgetall(key)).toEqual({
+          userId: factor.userId,
+          label: "",
+          data: "sealed",
+          counter: "0",
+          createdAt: String(T0),
+          lastUsedAt: String(T0),
+        });
+        expect(await admin.smembers(set)).toEqual([`totp:${factor.id}`]);
+        expect([await admin.pttl(key), await admin.pttl(set)]).toEqual([-1, -1]);
+        await store.createSession({ ...makeSession(), userId: factor.userId });
+        expect(await store.deleteExpired(T0 + 10_000 * DAY)).toBe(1);
+        expect(await store.deleteAllSessions()).toBe(0);
+        expect(await store.updateFactor("totp", factor.id, { lastUsedAt: null })).toBe(true);
+        expect(await admin.hexists(key, "lastUsedAt")).toBe(0);
+        expect(await store.getFactor("totp", factor.id)).toEqual({ ...factor, lastUsedAt: null });
+        expect([await admin.pttl(key), await admin.pttl(set)]).toEqual([-1, -1]);
+      });
+
+      it("a kind holding ':' or '%' is escaped in key names, so no two (kind, id) pairs share a key", async () => {
+        const userId = `user-${randomToken()}`;
+        const pairs = [
+          { kind: "a:b", id: "c" },
+          { kind: "a", id: "b:c" },
+          { kind: "a%3Ab", id: "c" },
+        ];
+        for (const [i, pair] of pairs.entries()) {
+          expect(await store.createFactor(makeFactor({ ...pair, userId, createdAt: T0 + i }))).toBe(true);
+        }
+        expect((await admin.smembers(`${prefix}user:${userId}:factors`)).sort()).toEqual([
+          "a%253Ab:c",
+          "a%3Ab:c",
+          "a:b:c",
+        ]);
+        expect((await store.listUserFactors(userId, null)).map(({ kind, id }) => ({ kind, id }))).toEqual(
+          pairs,
+        );
+        expect(await store.deleteUserFactors(userId, "a:b")).toBe(1);
+        expect((await store.listUserFactors(userId, null)).map(({ kind }) => kind)).toEqual(["a", "a%3Ab"]);
+        expect(await store.deleteFactor("a", "b:c")).toBe(true);
+        expect(await store.listUserFactors(userId, "a%3Ab")).toHaveLength(1);
       });
 
       it("a counter written under the failure-counter field names reads, increments and deletes as a counter", async () => {

@@ -79,6 +79,7 @@ function makeSession(overrides: Partial<SessionRecord> = {}): SessionRecord {
     userAgent: "test",
     ipAddress: "127.0.0.1",
     rememberSelector: null,
+    authMethods: `pwd:${T0}`,
     ...overrides,
   };
 }

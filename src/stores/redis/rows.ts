@@ -14,6 +14,7 @@ import type {
 
 /**
  * A session hash's fields, in the order `getSession` reads them (the id is the key name).
+ * `authMethods` comes last: sessions written before it existed lack it.
  *
  * @example
  * ```ts
@@ -32,6 +33,7 @@ export const SESSION_FIELDS = [
   "userAgent",
   "ipAddress",
   "rememberSelector",
+  "authMethods",
 ] as const;
 /**
  * A remember-me token hash's fields, in the order `getRememberToken` reads them. `rotatedBy` comes
@@ -113,6 +115,7 @@ export function* chunks(flat: Reply, fields: number): Generator<[string, Reply]>
 
 /**
  * The session an HMGET of {@link SESSION_FIELDS} describes, or null when the hash does not exist.
+ * A session without `authMethods` (written before it existed) reads as `authMethods: ""`.
  *
  * @example
  * ```ts
@@ -121,7 +124,7 @@ export function* chunks(flat: Reply, fields: number): Generator<[string, Reply]>
  */
 export function sessionFromReply(id: string, values: Reply): SessionRecord | null {
   const [secretHash, userId, fresh, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, ...rest] = values;
-  const [fingerprint, userAgent, ipAddress, rememberSelector] = rest;
+  const [fingerprint, userAgent, ipAddress, rememberSelector, authMethods] = rest;
   if (secretHash == null || userId == null) return null;
   return {
     id,
@@ -136,6 +139,7 @@ export function sessionFromReply(id: string, values: Reply): SessionRecord | nul
     userAgent: userAgent ?? "",
     ipAddress: ipAddress ?? "",
     rememberSelector: rememberSelector ?? null,
+    authMethods: authMethods ?? "",
   };
 }
 
