@@ -18,6 +18,11 @@ const WRITES = new Set<string>([
   "createOneTimeToken",
   "consumeOneTimeToken",
   "deleteUserOneTimeTokens",
+  "createFactor",
+  "updateFactor",
+  "advanceFactorCounter",
+  "deleteFactor",
+  "deleteUserFactors",
   "deleteExpired",
 ] satisfies (keyof SessionStore)[]);
 
