@@ -3,10 +3,13 @@
  * only pick a store (`login-manager/stores/memory`, `/sqlite`, `/postgres`, `/redis`) and pass it as
  * `store`; `SessionStore` is also exported by `login-manager` for them.
  *
- * The contract has four parts ({@link SessionStorage}, {@link RememberTokenStorage},
- * {@link CounterStorage}, {@link StoreMaintenance}); `login-manager/testing` has one conformance
- * suite per part. A store fails with a {@link StoreError}, flagged `unavailable` when its server
- * cannot be reached (adapters then answer 503). Times are the manager's clock, in milliseconds.
+ * The contract has six parts ({@link SessionStorage}, {@link RememberTokenStorage},
+ * {@link CounterStorage}, {@link OneTimeTokenStorage}, {@link FactorStorage} for second factors,
+ * and {@link StoreMaintenance}); `login-manager/testing` has one conformance suite per part
+ * (`defineStoreConformanceTests` runs all but the one-time token suite). A store fails with a
+ * {@link StoreError}, flagged `unavailable` when its server cannot be reached (adapters then answer
+ * 503). Times are the manager's clock, in milliseconds. Second factors never expire: keep them in a
+ * store that persists, since losing one silently turns it off.
  *
  * @example
  * ```ts
