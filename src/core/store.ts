@@ -171,9 +171,10 @@ export interface StoreMaintenance {
 }
 
 /**
- * A complete store: every part above (one-time tokens and second factors included). The four stores shipped (`login-manager/stores/memory`,
- * `/sqlite`, `/postgres`, `/redis`) implement it; so can yours, and `login-manager/testing` has a
- * conformance suite per part to prove it.
+ * A complete store: every part above, one-time tokens and second factors ({@link FactorStorage})
+ * included. The four stores shipped (`login-manager/stores/memory`, `/sqlite`, `/postgres`,
+ * `/redis`) implement it; so can yours, and `login-manager/testing` has a conformance suite per
+ * part to prove it.
  *
  * @example
  * ```ts
