@@ -13,6 +13,7 @@ import { rejectUnknownKeys, showValue } from "../core/option-names.js";
 import type { LoginAttemptResult, SecretCheckResult } from "../core/secret-checks.js";
 import type { AuthUser } from "../core/users.js";
 
+/** The core's types of a pending login and of a budgeted secret check, re-exported for the second-factor modules. */
 export type { PendingLogin, SecretCheckResult };
 
 /**

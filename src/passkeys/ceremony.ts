@@ -22,7 +22,15 @@ import type { AuthUser } from "../core/users.js";
  * ```
  */
 export const MAX_RESPONSE_LENGTH = 64 * 1024;
-/** A credential id of up to 1023 bytes (WebAuthn's limit), base64url. */
+/**
+ * The longest credential id accepted: 1023 bytes (WebAuthn's limit) as base64url, within the
+ * store's 1400 characters for a factor id.
+ *
+ * @example
+ * ```ts
+ * if (id.length > MAX_CREDENTIAL_ID_LENGTH) return res.status(400).end();
+ * ```
+ */
 export const MAX_CREDENTIAL_ID_LENGTH = 1400;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const CHALLENGE_BYTES = 2 * TOKEN_BYTES;
