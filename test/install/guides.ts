@@ -17,14 +17,15 @@ export const GUIDE_NAMES = [
   "store-postgres",
   "store-redis",
   "account-recovery",
+  "second-factors",
 ] as const;
 export type GuideName = (typeof GUIDE_NAMES)[number];
 
 /**
  * Guides whose complete example is an app factory run by its own test (`test/guides/recovery.test.ts`,
- * with an SMTP server): here it is installed and typechecked only.
+ * with an SMTP server; `test/guides/second-factors.test.ts`): here it is installed and typechecked only.
  */
-export const TYPECHECK_ONLY_GUIDES: readonly GuideName[] = ["account-recovery"];
+export const TYPECHECK_ONLY_GUIDES: readonly GuideName[] = ["account-recovery", "second-factors"];
 
 /** Framework guides end in a complete example that the test runs and logs in to. */
 export const FRAMEWORK_GUIDES: readonly GuideName[] = ["express", "fastify", "hono"];
