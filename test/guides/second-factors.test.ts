@@ -3,8 +3,9 @@
  * and every other code block of the guide is a piece of that file. The example runs here over HTTP
  * (supertest, a cookie-keeping browser, a fake clock): turning TOTP on, a password login that stops at
  * a pending login until a code completes it, recovery codes that work once, the failure budget shared
- * with the password, step-up, turning TOTP off with a notice, and the passkey endpoints. Codes come
- * from an authenticator written here from RFC 6238, not from the library.
+ * with the password, step-up, turning TOTP off with a notice, and passkeys (registered, then signing in
+ * alone or as the second step) with the tests' software authenticator. TOTP codes come from an
+ * authenticator written here from RFC 6238, not from the library.
  */
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../examples/guides/second-factors.js";
 import { Browser, type BrowserResponse, expressClient } from "../adapters/harness.js";
 import { fencedBlocks, fencedFileBlock } from "../helpers/markdown.js";
+import { SoftwareAuthenticator } from "../helpers/webauthn-authenticator.js";
 
 const GUIDE = "docs/guides/second-factors.md";
 const EXAMPLE = "examples/guides/second-factors.ts";
@@ -259,5 +261,72 @@ describe(GUIDE, () => {
     expect(notices).toEqual([[EMAIL, "Two-step verification was turned off for your account."]]);
     expect((await person.get("/account")).text).toContain("Authenticator app: off. Recovery codes left: 0.");
     expect((await logIn(browser())).headers.location).toBe("/account"); // the password alone again
+  });
+
+  describe("passkeys", () => {
+    type Options = { challenge: string; [name: string]: unknown };
+    /** POSTs JSON as the page script does: the CSRF token of the page at `from` in X-CSRF-Token. */
+    async function postJson(who: Browser, from: string, path: string, json: unknown) {
+      const csrf = csrfOf(await who.get(from));
+      return who.post(path, { json, headers: { "x-csrf-token": csrf, accept: "application/json" } });
+    }
+
+    /** Registers a passkey for ada (password login in a browser of its own); its options as sent. */
+    async function register(authenticator: SoftwareAuthenticator): Promise<Options> {
+      const owner = browser();
+      await logIn(owner);
+      const options = (await postJson(owner, "/account", "/passkeys/register/options", {})).json() as Options;
+      const credential = authenticator.create(options as never);
+      const done = await postJson(owner, "/account", "/passkeys/register", { credential, label: "Laptop" });
+      expect(done.json()).toEqual({ ok: true });
+      expect((await owner.get("/account")).text).toContain("Laptop");
+      return options;
+    }
+
+    it("registers a discoverable passkey with user verification, under a random user handle", async () => {
+      const options = await register(new SoftwareAuthenticator(ORIGIN));
+      expect(Buffer.from(options.challenge, "base64url")).toHaveLength(32);
+      expect(options).toMatchObject({
+        rp: { id: "localhost", name: "Example" },
+        authenticatorSelection: { residentKey: "required", userVerification: "required" },
+      });
+      const handle = Buffer.from((options.user as { id: string }).id, "base64url");
+      expect(handle).toHaveLength(32); // random bytes, never the app's user id ("1")
+    });
+
+    it("signs in with the passkey alone (usernameless, both factors), each challenge once and in its browser", async () => {
+      const authenticator = new SoftwareAuthenticator(ORIGIN);
+      await register(authenticator);
+      const person = browser();
+      const options = (await postJson(person, "/login", "/passkeys/login/options", {})).json() as Options;
+      expect(options).toMatchObject({ allowCredentials: [], userVerification: "required" });
+      const credential = authenticator.get(options as never);
+      const elsewhere = await postJson(browser(), "/login", "/passkeys/login", { credential });
+      expect([elsewhere.status, elsewhere.json()]).toEqual([401, { error: "challenge" }]);
+      const other = (await postJson(person, "/login", "/passkeys/login/options", {})).json() as Options;
+      const signedIn = await postJson(person, "/login", "/passkeys/login", {
+        credential: authenticator.get(other as never),
+        next: "/account/export",
+      });
+      expect(signedIn.json()).toEqual({ ok: true, redirect: "/account/export" });
+      expect((await person.get("/account/export")).status).toBe(200); // the passkey proved a second factor
+      const replay = await postJson(browser(), "/login", "/passkeys/login", { credential });
+      expect(replay.json()).toEqual({ error: "challenge" });
+    });
+
+    it("holds a passkey user's password login until the passkey completes it", async () => {
+      const authenticator = new SoftwareAuthenticator(ORIGIN);
+      await register(authenticator);
+      const person = browser();
+      expect((await logIn(person)).headers.location).toBe("/login/2fa");
+      const page = await person.get("/login/2fa");
+      expect([page.text.includes('id="passkey"'), page.text.includes('name="code"')]).toEqual([true, false]);
+      const options = (await postJson(person, "/login/2fa", "/passkeys/login/options", {})).json() as Options;
+      expect((options.allowCredentials as unknown[]).length).toBe(1);
+      const credential = authenticator.get(options as never);
+      const done = await postJson(person, "/login/2fa", "/passkeys/login", { credential });
+      expect(done.json()).toEqual({ ok: true, redirect: "/account" });
+      expect((await person.get("/account")).text).toContain(`Signed in as ${EMAIL}`);
+    });
   });
 });
