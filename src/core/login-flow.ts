@@ -78,6 +78,8 @@ export class LoginFlow<U extends AuthUser> {
   readonly #host: FlowHost<U>;
   /** True once a login on this request stopped at a pending login. */
   pendingStarted = false;
+  /** True once this request dropped the pending login it came with. */
+  #pendingCancelled = false;
 
   constructor(request: RequestView, services: RequestServices<U>, context: FlowContext<U>) {
     this.#host = {
@@ -132,7 +134,7 @@ export class LoginFlow<U extends AuthUser> {
 
   /** The pending login this browser's cookie names, if still valid. */
   async pending(): Promise<PendingLogin | null> {
-    const cookie = this.#host.jar.get(this.pendingCookie);
+    const cookie = this.#pendingCookieValue();
     const found = cookie ? await this.#host.services.lifecycle.findPending(cookie) : null;
     return found && viewOf(found);
   }
@@ -146,7 +148,7 @@ export class LoginFlow<U extends AuthUser> {
       );
     }
     const { jar, services, request } = this.#host;
-    const cookie = jar.get(this.pendingCookie);
+    const cookie = this.#pendingCookieValue();
     const found = cookie ? await services.lifecycle.findPending(cookie) : null;
     if (!cookie || !found) {
       jar.clear(this.pendingCookie);
@@ -174,7 +176,13 @@ export class LoginFlow<U extends AuthUser> {
 
   /** Forgets the pending login: its cookie now, its record when it expires (it can no longer be named). */
   cancelPending(): void {
+    this.#pendingCancelled = true;
     this.#host.jar.clear(this.pendingCookie);
+  }
+
+  /** The pending cookie this request came with, unless it dropped it since. */
+  #pendingCookieValue(): string | undefined {
+    return this.#pendingCancelled ? undefined : this.#host.jar.get(this.pendingCookie);
   }
 
   /**

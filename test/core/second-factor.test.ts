@@ -58,6 +58,11 @@ function routes(app: Express): void {
         .status(result.ok ? 200 : result.reason === "locked" ? 429 : 401)
         .json({ ...result, user: undefined, seen });
   });
+  app.post("/cancel-then-complete", async (req, res) => {
+    auth(req).cancelPendingLogin();
+    const result = await auth(req).completeLogin({ methods: ["otp"], verify: async () => true });
+    res.json({ result, pending: await auth(req).pendingLogin() });
+  });
   app.get("/pending", async (req, res) => {
     res.json({ pending: await auth(req).pendingLogin() });
   });
@@ -230,6 +235,16 @@ describe("the pending login [ASVS V6.3.3]", () => {
     expect(results.filter((res) => res.status === 200)).toHaveLength(1);
     const sessions = await harness.memory.listUserSessions("1", harness.clock.now());
     expect(sessions).toHaveLength(1);
+  });
+
+  it("a cancelled pending login is gone at once, even later in the same request", async () => {
+    harness = make();
+    await withTotp("1");
+    const browser = harness.browser();
+    await passwordStep(browser);
+    expect((await browser.post("/cancel-then-complete")).body).toEqual({ result: null, pending: null });
+    expect(browser.cookies.has("session_pending")).toBe(false);
+    expect((await browser.whoami()).authenticated).toBe(false);
   });
 
   it("expires after five minutes", async () => {
