@@ -19,6 +19,8 @@
  *
  * @module
  */
+
+export type { AuthMethodProof, SecondStep } from "../core/auth-context.js";
 export { decodeBase32, encodeBase32 } from "./base32.js";
 export type { ResolvedSecondFactorsOptions, SecondFactorsOptions } from "./options.js";
 export {
