@@ -69,7 +69,6 @@ function record(i: number, userId = userOf(i)): SessionRecord {
     userAgent: AGENT,
     ipAddress: "203.0.113.7",
     rememberSelector: null,
-    // A password login's record, as most sessions have.
     authMethods: `pwd:${NOW - 1000}`,
   };
 }
