@@ -70,7 +70,8 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     it("shows the form with autocomplete hints, a remember-me checkbox and the safe next value", async () => {
       const response = await new TestBrowser(app.baseUrl).get("/login?next=%2Fprotected");
       expect(response.status).toBe(200);
-      expect(response.text).toContain('autocomplete="username"');
+      // "webauthn": the browser may offer the site's passkeys in the username field's autofill.
+      expect(response.text).toContain('autocomplete="username webauthn"');
       expect(response.text).toContain('autocomplete="current-password"');
       expect(response.text).toMatch(/<input id="remember" name="remember" type="checkbox"/);
       expect(response.text).toContain('<label for="remember">');

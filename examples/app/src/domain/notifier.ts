@@ -16,7 +16,17 @@ export type NotificationKind =
   /** A used remember-me token was replayed: every session was ended (ASVS 6.3.5). */
   | "remember.theft"
   /** Failed logins locked their account for a while (ASVS 6.3.5). */
-  | "account.locked";
+  | "account.locked"
+  /** Two-step verification with an authenticator app was turned on (ASVS 6.3.7). */
+  | "mfa.enabled"
+  /** Two-step verification with an authenticator app was turned off (ASVS 6.3.7). */
+  | "mfa.disabled"
+  /** New recovery codes replaced the old ones (ASVS 6.3.7). */
+  | "mfa.recovery-codes"
+  /** A passkey was added to the account (ASVS 6.3.7). */
+  | "passkey.added"
+  /** A passkey was removed from the account (ASVS 6.3.7). */
+  | "passkey.removed";
 
 /**
  * A message for one user. Carries who, what, when and from which address; never a password, token,
@@ -94,6 +104,16 @@ export const NOTIFICATION_MESSAGES: Readonly<Record<NotificationKind, string>> =
     "Someone used an old copy of your remember-me cookie, which can mean it was stolen. Every session of your account was logged out; log in again and consider changing your password.",
   "account.locked":
     "Several wrong passwords were tried for your account, so logins are paused for a while. If this wasn't you, someone may be guessing your password.",
+  "mfa.enabled":
+    "Two-step verification with an authenticator app was turned on for your account. If this wasn't you, reset your password and contact support.",
+  "mfa.disabled":
+    "Two-step verification with an authenticator app was turned off for your account. If this wasn't you, reset your password, turn it on again and contact support.",
+  "mfa.recovery-codes":
+    "New recovery codes were made for your account, and the old ones no longer work. If this wasn't you, reset your password and contact support.",
+  "passkey.added":
+    "A passkey was added to your account: it can now sign in without your password. If this wasn't you, remove it on your account page, reset your password and contact support.",
+  "passkey.removed":
+    "A passkey was removed from your account. If this wasn't you, reset your password and contact support.",
 };
 
 /** The subject of each notification's mail. */
@@ -103,6 +123,11 @@ export const NOTIFICATION_SUBJECTS: Readonly<Record<NotificationKind, string>> =
   "sessions.revoked-others": "Your other sessions were logged out",
   "remember.theft": "Every session of your account was logged out",
   "account.locked": "Logins to your account are paused",
+  "mfa.enabled": "Two-step verification was turned on",
+  "mfa.disabled": "Two-step verification was turned off",
+  "mfa.recovery-codes": "You have new recovery codes",
+  "passkey.added": "A passkey was added to your account",
+  "passkey.removed": "A passkey was removed from your account",
 };
 
 /**

@@ -9,6 +9,7 @@ export type SecurityEventName =
   | "login.success"
   | "login.failure"
   | "login.locked"
+  | "login.second-factor"
   | "logout"
   | "reauth.success"
   | "reauth.failure"
@@ -22,7 +23,15 @@ export type SecurityEventName =
   | "sessions.revoked-all"
   | "session.protected"
   | "remember.theft"
-  | "csrf.failure";
+  | "csrf.failure"
+  | "mfa.enabled"
+  | "mfa.disabled"
+  | "mfa.recovery-codes"
+  | "mfa.recovery-code-used"
+  | "mfa.failure"
+  | "passkey.added"
+  | "passkey.renamed"
+  | "passkey.removed";
 
 /** One security event: a single JSON line in the log. Never put a secret in it. */
 export interface SecurityEvent {
@@ -36,6 +45,9 @@ export interface SecurityEvent {
   retryAfterSeconds?: number;
   /** Where a refused request went: the path only, never the query string (it may carry secrets). */
   path?: string;
+  /** Second factors: which one (`totp`, `recovery-code`, `passkey`), and recovery codes left. */
+  factor?: string;
+  remaining?: number;
   /** `sessions.revoked-all`: the sessions and remember-me tokens ended. */
   sessions?: number;
   rememberTokens?: number;
@@ -52,6 +64,9 @@ const REDACTED_KEYS = [
   "csrf",
   "_csrf",
   "secret",
+  "recovery_code",
+  "recoveryCodes",
+  "uri",
   "authorization",
 ];
 const REDACT_PATHS = [
@@ -144,6 +159,10 @@ export function watchManager(
         username: user.username,
         ip: ip(request),
       }),
+    ),
+    // The password was right; the login waits for the account's second factor (`/login/2fa`).
+    manager.on("secondFactorRequired", ({ userId, request }) =>
+      log({ event: "login.second-factor", outcome: "success", userId, ip: ip(request) }),
     ),
     manager.on("loginFailed", ({ account, reason, retryAfterSeconds, request }) =>
       log(

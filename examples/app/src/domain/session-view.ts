@@ -48,6 +48,56 @@ export function sessionRows(sessions: readonly SessionInfo[]): SessionRow[] {
     }));
 }
 
+/** A passkey as the account page lists it (see `login-manager/passkeys`' `PasskeyInfo`). */
+export interface PasskeyRow {
+  /** Its position in the list, for the ids of its form's fields. */
+  index: number;
+  /** The credential id (base64url), which the rename and remove forms send. */
+  id: string;
+  label: string;
+  createdAt: string;
+  createdIso: string;
+  /** "" when never used. */
+  lastUsedAt: string;
+  lastUsedIso: string;
+  /** Backed up by a passkey provider (synced between devices), rather than bound to one device. */
+  synced: boolean;
+}
+
+/**
+ * Turns `passkeys.list(userId)` into the account page's rows, oldest first, with UTC dates.
+ *
+ * @example
+ * ```ts
+ * const rows = passkeyRows(await passkeys.list(user.getId()));
+ * rows[0].lastUsedAt; // "29 Nov 2026, 17:42 UTC", or "" when never used
+ * ```
+ */
+export function passkeyRows(
+  passkeys: readonly {
+    id: string;
+    label: string;
+    createdAt: Date | number;
+    lastUsedAt: Date | number | null;
+    backedUp: boolean;
+  }[],
+): PasskeyRow[] {
+  return passkeys.map((passkey, index) => {
+    const created = new Date(passkey.createdAt);
+    const used = passkey.lastUsedAt === null ? null : new Date(passkey.lastUsedAt);
+    return {
+      index,
+      id: passkey.id,
+      label: passkey.label,
+      createdAt: formatUtc(created),
+      createdIso: created.toISOString(),
+      lastUsedAt: used ? formatUtc(used) : "",
+      lastUsedIso: used ? used.toISOString() : "",
+      synced: passkey.backedUp,
+    };
+  });
+}
+
 /**
  * A date as "29 Nov 2026, 17:42 UTC".
  *

@@ -8,6 +8,7 @@ import type { AppConfig } from "../domain/config.js";
 import type { Mailer, OutboxMailer } from "../domain/mailer.js";
 import { LogNotifier, type Notifier } from "../domain/notifier.js";
 import type { Recovery } from "../domain/recovery.js";
+import { createSecondFactors, type SecondFactorServices } from "../domain/second-factors.js";
 import type { User, UserRepository } from "../domain/users.js";
 import { paths } from "../paths.js";
 import { describeStatus, type ErrorRequest, errorPage } from "./errors.js";
@@ -34,6 +35,8 @@ export interface AppDeps {
   outbox?: OutboxMailer | undefined;
   /** Password reset and e-mail verification. */
   recovery: Recovery;
+  /** TOTP, recovery codes and passkeys; made on `manager` and `users` when not given. */
+  secondFactors?: SecondFactorServices | undefined;
 }
 
 /** The framework-neutral app: what the route handlers and error pages use. */
@@ -48,6 +51,8 @@ export interface WebApp {
   mailer: Mailer;
   outbox: OutboxMailer | undefined;
   recovery: Recovery;
+  /** TOTP, recovery codes and passkeys. */
+  mfa: SecondFactorServices;
 }
 
 /** A route handler: the same function serves the route on Express, Fastify and Hono. */
@@ -78,6 +83,7 @@ export function createWebApp(deps: AppDeps): WebApp {
     mailer: deps.mailer,
     outbox: deps.outbox,
     recovery: deps.recovery,
+    mfa: deps.secondFactors ?? createSecondFactors(deps.manager, deps.users, deps.config),
   };
 }
 

@@ -15,8 +15,16 @@ export const TOO_MANY_WRONG = "Too many wrong passwords: you have been logged ou
 /** The longest account string `POST /login` counts (routes-auth.ts cuts the username key there). */
 const MAX_ACCOUNT_KEY = 64;
 
-/** The account string `POST /login` counts for this user: its username key, cut as the login form cuts it. */
-function accountOf(user: User): string {
+/**
+ * The account string `POST /login` counts for this user: its username key, cut as the login form
+ * cuts it. Every check of one of the user's secrets spends from the failure budget of this string.
+ *
+ * @example
+ * ```ts
+ * accountOf(user); // "alice"
+ * ```
+ */
+export function accountOf(user: User): string {
   return [...usernameKey(user.username)].slice(0, MAX_ACCOUNT_KEY).join("");
 }
 
@@ -31,6 +39,9 @@ function accountOf(user: User): string {
  * `303 /login`. An attempt made while a lock runs (started by wrong logins, or from another session of
  * the same user) is refused without checking the password, and logs its session out the same way.
  *
+ * With `secondFactor` (a user with two-step verification at `/reauth`), the password and then the
+ * code must both be right, as one attempt; the session then records both methods as proven now.
+ *
  * @example
  * ```ts
  * const outcome = await confirmPassword(app.services, request, user, field(request, "password"));
@@ -42,10 +53,15 @@ export async function confirmPassword(
   { auth }: WebRequest,
   user: User,
   password: unknown,
+  secondFactor?: { method: string; verify(): Promise<boolean> },
 ): Promise<"confirmed" | "wrong" | "locked"> {
   const result = await auth.attemptReauth({
     account: accountOf(user), // one failure budget with POST /login
-    verify: () => passwordMatches(services, user, password),
+    // The code is checked (and its time step or recovery code used up) only after a right password.
+    verify: async () =>
+      (await passwordMatches(services, user, password)) &&
+      (secondFactor ? await secondFactor.verify() : true),
+    methods: secondFactor ? ["pwd", secondFactor.method] : ["pwd"],
   });
   if (result.ok) return "confirmed";
   // retryAfterSeconds on a wrong password: with it counted, the account is locked.

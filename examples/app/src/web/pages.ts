@@ -14,7 +14,12 @@ const NARROW_VIEWS = new Set([
   "reset",
   "verify",
   "link-expired",
+  "login-2fa",
+  "totp-setup",
 ]);
+
+/** The passkey script (`public/passkeys.js`), for the pages that offer passkeys (`scripts` of a page's data). */
+export const PASSKEY_SCRIPT = "/static/passkeys.js";
 
 /** The headers of every page: HTML, and never cached (pages carry CSRF tokens and flashes). */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
@@ -32,7 +37,7 @@ export type RenderPage = (
   url: string,
   status: number,
   view: string,
-  data: { title: string } & Record<string, unknown>,
+  data: { title: string; scripts?: readonly string[] } & Record<string, unknown>,
 ) => WebResponse;
 
 /**
@@ -55,6 +60,7 @@ export function createRenderer(viewsDir: string): RenderPage {
       flashes: auth ? auth.takeFlashes() : [],
       path: pathOf(url),
       narrow: NARROW_VIEWS.has(view),
+      scripts: data.scripts ?? [],
     });
     return { status, headers: { ...PAGE_HEADERS }, body };
   };

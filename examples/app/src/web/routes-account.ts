@@ -11,20 +11,23 @@ import { clientAddress } from "login-manager/adapter";
 import { type FieldErrors, setNewPassword } from "../domain/accounts.js";
 import { notificationFor } from "../domain/notifier.js";
 import { logSecurityEvent } from "../domain/security-log.js";
-import { sessionRows } from "../domain/session-view.js";
+import { passkeyRows, sessionRows } from "../domain/session-view.js";
 import type { WebApp } from "./app.js";
 import { confirmPassword } from "./confirm-password.js";
 import { field, redirect, type WebRequest, type WebResponse } from "./http.js";
-import { appUser } from "./pages.js";
+import { appUser, PASSKEY_SCRIPT } from "./pages.js";
 
 const HANDLE = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Messages on the account page: a form's fields, and `verify` for the "send again" button. */
-export type AccountErrors = FieldErrors & { verify?: string };
+/**
+ * Messages on the account page: a form's fields, `verify` for the "send again" button and
+ * `totp_code` for the form that turns two-step verification off.
+ */
+export type AccountErrors = FieldErrors & { verify?: string; totp_code?: string };
 
 /**
- * The account page with `status`: the address and its status, the sessions, the forms, and
- * `errors` next to what they are about.
+ * The account page with `status`: the address and its status, the sessions, two-step verification
+ * and passkeys, the forms, and `errors` next to what they are about.
  *
  * @example
  * ```ts
@@ -38,12 +41,20 @@ export async function accountPage(
   errors: AccountErrors,
 ): Promise<WebResponse> {
   const user = appUser(auth);
+  const [sessions, mfa, passkeys] = await Promise.all([
+    auth.listSessions(),
+    app.mfa.factors.status(user.getId()),
+    app.mfa.passkeys().list(user.getId()),
+  ]);
   return app.render(auth, url, status, "account", {
     title: "Your account",
     account: { email: user.email, verified: user.emailVerified },
-    sessions: sessionRows(await auth.listSessions()),
+    sessions: sessionRows(sessions),
+    mfa: { totp: mfa.totp, recoveryCodesLeft: mfa.recoveryCodesLeft },
+    passkeys: passkeyRows(passkeys),
     fresh: auth.loginFresh(),
     errors,
+    scripts: [PASSKEY_SCRIPT],
   });
 }
 

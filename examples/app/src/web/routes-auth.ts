@@ -15,8 +15,9 @@ import type { WebApp } from "./app.js";
 import { confirmPassword } from "./confirm-password.js";
 import { errorPage } from "./errors.js";
 import { field, queryParam, redirect, type WebRequest, type WebResponse } from "./http.js";
-import { appUser } from "./pages.js";
+import { appUser, PASSKEY_SCRIPT } from "./pages.js";
 import { admitRegistration } from "./register-limit.js";
+import { codeField, secondStepUrl } from "./routes-mfa.js";
 
 const LOGIN_FAILED = "Invalid username or password.";
 /**
@@ -121,13 +122,20 @@ export async function register(app: WebApp, request: WebRequest): Promise<WebRes
 export function loginForm(app: WebApp, { auth, url }: WebRequest): WebResponse {
   const requested = queryParam(url, "next");
   const next = requested !== undefined && isSafeNextUrl(requested) ? requested : "";
-  return app.render(auth, url, 200, "login", { title: "Log in", username: "", next, error: null });
+  return app.render(auth, url, 200, "login", {
+    title: "Log in",
+    username: "",
+    next,
+    error: null,
+    scripts: [PASSKEY_SCRIPT],
+  });
 }
 
 /**
- * `POST /login`: `303` to a safe `next` (else `/`); 400 for an empty field, 401 for any failure, 429
- * with `Retry-After` for the failure that locks the account or address and every attempt during the
- * lock.
+ * `POST /login`: `303` to a safe `next` (else `/`); for an account with a second factor, `303` to
+ * `/login/2fa` keeping `next` (the login completes there); 400 for an empty field, 401 for any
+ * failure, 429 with `Retry-After` for the failure that locks the account or address and every attempt
+ * during the lock.
  */
 export async function login(app: WebApp, request: WebRequest): Promise<WebResponse> {
   const { auth, url } = request;
@@ -140,6 +148,7 @@ export async function login(app: WebApp, request: WebRequest): Promise<WebRespon
       username,
       next: isSafeNextUrl(next) ? next : "",
       error,
+      scripts: [PASSKEY_SCRIPT],
     });
   if (username.trim() === "" || password === "") return page(400, "Enter your username and password.");
   const account = [...usernameKey(username)].slice(0, MAX_ACCOUNT_KEY).join("");
@@ -153,6 +162,8 @@ export async function login(app: WebApp, request: WebRequest): Promise<WebRespon
     auth.flash("Logged in successfully.", "success");
     return redirect(safeNextUrl(next, "/"));
   }
+  // The password was right and the account has a second factor: a pending login, not a login yet.
+  if (result.reason === "second-factor") return redirect(secondStepUrl(next));
   // Locked already, or this wrong password started the lock: say so now, not on the next attempt.
   if (result.retryAfterSeconds !== undefined) {
     const response = page(
@@ -165,10 +176,37 @@ export async function login(app: WebApp, request: WebRequest): Promise<WebRespon
   return page(401, LOGIN_FAILED);
 }
 
+/** How each RFC 8176 method the session records reads on the protected page. */
+const METHOD_NAMES: Readonly<Record<string, string>> = {
+  pwd: "password",
+  otp: "authenticator app code",
+  rc: "recovery code",
+  hwk: "passkey",
+  swk: "passkey",
+  mfa: "with your device's screen lock",
+  email: "e-mailed link",
+};
+
+/**
+ * The methods this session proved, in words: "password + authenticator app code", "passkey with
+ * your device's screen lock"; "not recorded" for a session made before methods were recorded.
+ *
+ * @example
+ * ```ts
+ * describeMethods([{ method: "pwd", provenAt: 0 }, { method: "otp", provenAt: 0 }]); // "password + authenticator app code"
+ * ```
+ */
+export function describeMethods(proofs: readonly { method: string }[]): string {
+  const words = proofs.map((proof) => METHOD_NAMES[proof.method] ?? proof.method);
+  if (words.length === 0) return "not recorded";
+  return words.join(" + ").replace(" + with ", " with ");
+}
+
 /** `GET /protected` (login required): "Protected Route" and how the user got in. */
 export function protectedPage(app: WebApp, { auth, url }: WebRequest): WebResponse {
   return app.render(auth, url, 200, "protected", {
     title: "Protected Route",
+    methods: describeMethods(auth.authMethods()),
     source: auth.source,
     fresh: auth.loginFresh(),
     remembered: auth.loginRemembered(),
@@ -193,27 +231,67 @@ export async function logout(_app: WebApp, { auth }: WebRequest): Promise<WebRes
   return response;
 }
 
-/** `GET /reauth` (login required): asks for the password again before a sensitive action. */
-export function reauthForm(app: WebApp, { auth, url }: WebRequest): WebResponse {
-  return app.render(auth, url, 200, "reauth", {
+/** What `/reauth` asks a user for: the password, plus a code with TOTP on; a passkey alone for a passkey user. */
+async function reauthPage(
+  app: WebApp,
+  { auth, url }: WebRequest,
+  status: number,
+  next: string,
+  error: string | null,
+): Promise<WebResponse> {
+  const { totp, passkeys } = await app.mfa.factors.status(appUser(auth).getId());
+  return app.render(auth, url, status, "reauth", {
     title: "Confirm it's you",
-    next: nextOr(queryParam(url, "next")),
-    error: null,
+    next,
+    error,
+    totp,
+    passkeys: passkeys > 0,
+    // A passkey user with no authenticator app confirms with the passkey: a password alone is one factor.
+    passwordForm: totp || passkeys === 0,
+    scripts: passkeys > 0 ? [PASSKEY_SCRIPT] : [],
   });
 }
 
 /**
- * `POST /reauth` (login required): a right password makes the login fresh and goes on to `next`; a
- * wrong one is 401. Wrong passwords are counted in the session store ({@link confirmPassword}); once
- * they lock, the session is logged out.
+ * `GET /reauth` (login required): asks for the password again before a sensitive action, and the
+ * second factor of a user who has one (a code from the app, or the passkey).
+ */
+export function reauthForm(app: WebApp, request: WebRequest): Promise<WebResponse> {
+  return reauthPage(app, request, 200, nextOr(queryParam(request.url, "next")), null);
+}
+
+/**
+ * `POST /reauth` (login required): a right password (and, with TOTP on, a right `code`: from the app
+ * or a recovery code) makes the login fresh and goes on to `next`; a wrong one is 401. Wrong
+ * passwords and codes are counted in the session store ({@link confirmPassword}); once they lock, the
+ * session is logged out. A passkey user without TOTP confirms with the passkey instead (400 here).
  */
 export async function reauth(app: WebApp, request: WebRequest): Promise<WebResponse> {
-  const { auth, url } = request;
+  const { auth } = request;
   const user = appUser(auth);
   const next = nextOr(field(request, "next"));
-  const outcome = await confirmPassword(app.services, request, user, field(request, "password"));
+  const { totp, passkeys } = await app.mfa.factors.status(user.getId());
+  if (!totp && passkeys > 0)
+    return reauthPage(app, request, 400, next, "Confirm it's you with your passkey.");
+  const code = codeField(request, "code");
+  if (totp && code === "") {
+    return reauthPage(app, request, 400, next, "Enter your password and a code from your authenticator app.");
+  }
+  const secondFactor = totp
+    ? {
+        method: /^\d{6}$/.test(code.replace(/\s/g, "")) ? "otp" : "rc",
+        verify: () => app.mfa.factors.verifyCode(user.getId(), code),
+      }
+    : undefined;
+  const outcome = await confirmPassword(
+    app.services,
+    request,
+    user,
+    field(request, "password"),
+    secondFactor,
+  );
   if (outcome === "confirmed") {
-    auth.flash("Thanks, your password is confirmed.", "success");
+    auth.flash(totp ? "Thanks, it's you." : "Thanks, your password is confirmed.", "success");
     return redirect(next);
   }
   logSecurityEvent(app.logger, {
@@ -221,15 +299,17 @@ export async function reauth(app: WebApp, request: WebRequest): Promise<WebRespo
     outcome: "failure",
     userId: user.getId(),
     username: user.username,
-    reason: outcome === "locked" ? "locked" : "wrong-password",
+    reason: outcome === "locked" ? "locked" : totp ? "wrong-password-or-code" : "wrong-password",
     ip: ip(app, request),
   });
   if (outcome === "locked") return redirect("/login");
-  return app.render(auth, url, 401, "reauth", {
-    title: "Confirm it's you",
+  return reauthPage(
+    app,
+    request,
+    401,
     next,
-    error: "That password is not correct.",
-  });
+    totp ? "That password or code is not correct." : "That password is not correct.",
+  );
 }
 
 function nextOr(next: unknown): string {

@@ -27,6 +27,25 @@ import {
   registerForm,
 } from "./routes-auth.js";
 import { changeEmail, outboxPage, resendVerification, verifyEmail, verifyForm } from "./routes-email.js";
+import {
+  cancelSecondStep,
+  confirmTotp,
+  disableTotp,
+  regenerateRecoveryCodes,
+  secondStep,
+  secondStepForm,
+  startTotp,
+} from "./routes-mfa.js";
+import {
+  authenticationOptions,
+  finishAuthentication,
+  finishReauth,
+  finishRegistration,
+  reauthOptions,
+  registrationOptions,
+  removePasskey,
+  renamePasskey,
+} from "./routes-passkeys.js";
 import { forgot, forgotForm, resetForm, resetPassword } from "./routes-recovery.js";
 
 /** Who may reach a route: anyone, a logged-in user, or a user who typed the password in this session. */
@@ -47,6 +66,9 @@ export const ROUTES: readonly Route[] = [
   { method: "POST", path: "/register", guard: "none", handler: register },
   { method: "GET", path: "/login", guard: "none", handler: loginForm },
   { method: "POST", path: "/login", guard: "none", handler: login },
+  { method: "GET", path: "/login/2fa", guard: "none", handler: secondStepForm },
+  { method: "POST", path: "/login/2fa", guard: "none", handler: secondStep },
+  { method: "POST", path: "/login/2fa/cancel", guard: "none", handler: cancelSecondStep },
   { method: "GET", path: "/protected", guard: "login", handler: protectedPage },
   { method: "GET", path: "/logout", guard: "none", handler: logoutForm },
   { method: "POST", path: "/logout", guard: "none", handler: logout },
@@ -65,6 +87,25 @@ export const ROUTES: readonly Route[] = [
   { method: "POST", path: "/account/email", guard: "fresh", handler: changeEmail },
   { method: "GET", path: "/account/email/resend", guard: "login", handler: backToAccount },
   { method: "POST", path: "/account/email/resend", guard: "login", handler: resendVerification },
+  { method: "GET", path: "/account/2fa/totp/start", guard: "login", handler: backToAccount },
+  { method: "POST", path: "/account/2fa/totp/start", guard: "fresh", handler: startTotp },
+  { method: "GET", path: "/account/2fa/totp/confirm", guard: "login", handler: backToAccount },
+  { method: "POST", path: "/account/2fa/totp/confirm", guard: "fresh", handler: confirmTotp },
+  { method: "GET", path: "/account/2fa/totp/disable", guard: "login", handler: backToAccount },
+  { method: "POST", path: "/account/2fa/totp/disable", guard: "fresh", handler: disableTotp },
+  { method: "GET", path: "/account/2fa/recovery-codes", guard: "login", handler: backToAccount },
+  { method: "POST", path: "/account/2fa/recovery-codes", guard: "fresh", handler: regenerateRecoveryCodes },
+  { method: "GET", path: "/account/passkeys/rename", guard: "login", handler: backToAccount },
+  { method: "POST", path: "/account/passkeys/rename", guard: "fresh", handler: renamePasskey },
+  { method: "GET", path: "/account/passkeys/remove", guard: "login", handler: backToAccount },
+  { method: "POST", path: "/account/passkeys/remove", guard: "fresh", handler: removePasskey },
+  // JSON endpoints of public/passkeys.js.
+  { method: "POST", path: "/passkeys/register/options", guard: "fresh", handler: registrationOptions },
+  { method: "POST", path: "/passkeys/register/verify", guard: "fresh", handler: finishRegistration },
+  { method: "POST", path: "/passkeys/login/options", guard: "none", handler: authenticationOptions },
+  { method: "POST", path: "/passkeys/login/verify", guard: "none", handler: finishAuthentication },
+  { method: "POST", path: "/passkeys/reauth/options", guard: "login", handler: reauthOptions },
+  { method: "POST", path: "/passkeys/reauth/verify", guard: "login", handler: finishReauth },
   { method: "GET", path: "/password/forgot", guard: "none", handler: forgotForm },
   { method: "POST", path: "/password/forgot", guard: "none", handler: forgot },
   { method: "GET", path: "/password/reset", guard: "none", handler: resetForm },

@@ -9,6 +9,7 @@ export const STATIC_PREFIX = "/static/";
 /** The file types served, by extension; any other file in the folder is not served. */
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".css": "text/css; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
   ".svg": "image/svg+xml",
   ".png": "image/png",
   ".ico": "image/x-icon",
@@ -25,7 +26,7 @@ interface StaticFile {
 }
 
 /**
- * The stylesheet and icons, read once at start-up and served from memory by exact name: no
+ * The stylesheet, icons and page scripts, read once at start-up and served from memory by exact name: no
  * directory listing, no path tricks, no session work. The same rules on every framework.
  */
 export interface StaticFiles {
