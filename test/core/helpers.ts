@@ -52,6 +52,7 @@ const EVENT_NAMES: readonly EventName[] = [
   "sessionProtected",
   "loginFailed",
   "rememberTheft",
+  "secondFactorRequired",
   "sessionsRevoked",
   "csrfFailed",
   "allSessionsRevoked",
@@ -95,6 +96,14 @@ const WRITE_METHODS = new Set([
   "deleteAllRememberTokens",
   "incrementCounter",
   "deleteCounter",
+  "createOneTimeToken",
+  "consumeOneTimeToken",
+  "deleteUserOneTimeTokens",
+  "createFactor",
+  "updateFactor",
+  "advanceFactorCounter",
+  "deleteFactor",
+  "deleteUserFactors",
 ]);
 
 /** Wraps a MemoryStore to count calls and to simulate an unreachable server. */
