@@ -10,7 +10,7 @@
  * Node, few requests; writes nothing unless BENCH_INSTR_OUT_DIR is set. Settings: see
  * `bench/instr/config.ts`. Progress goes to stderr; the results' JSON is the last line of stdout.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -64,7 +64,8 @@ async function measureRow(
     const row = rowOf(cell, node, counts, topSelf(counts, config));
     log(
       `${cell.library} ${cell.framework}/${cell.store} on ${node.version}: /hello ${row.hello}, /protected ${row.protected}, ` +
-        `kept ${row.share}, rounds ${row.rounds.length}, spread ${(row.spread * 100).toFixed(2)}%, ${row.seconds} s`,
+        `kept ${row.share}, rounds ${row.rounds.length}, spread ${(row.spread * 100).toFixed(2)}%, ${row.seconds} s ` +
+        `(start ${counts.phases.start.toFixed(0)} s, warm-up ${counts.phases.warmup.toFixed(0)} s, counted ${counts.phases.counted.toFixed(0)} s)`,
     );
     return row;
   } finally {
@@ -79,6 +80,9 @@ function topSelf(counts: CellCounts, config: InstrConfig): SelfCost[] {
   try {
     return topSelfCosts(counts.protectedDump, config.requests, 10, perfMap);
   } finally {
+    // With BENCH_INSTR_KEEP, the map stays next to the callgrind files it names.
+    if (config.keepDir && existsSync(perfMap))
+      copyFileSync(perfMap, join(config.keepDir, `perf-${counts.pid}.map`));
     rmSync(perfMap, { force: true });
   }
 }
@@ -134,7 +138,7 @@ async function main(): Promise<void> {
   const valgrind = ensureValgrind(log);
   const nodes = config.nodes.map((major) => nodeBinary(major, log));
   for (const node of nodes) log(`Node ${node.version}: ${node.path} (${node.source})`);
-  const tree = prepareTree(root, { head: config.head, build: config.lib === "dist" }, log);
+  const tree = prepareTree(root, { commit: config.tree, build: config.lib === "dist" }, log);
   const outDir = config.keepDir ?? mkdtempSync(join(tmpdir(), "lm-instr-callgrind-"));
   mkdirSync(outDir, { recursive: true });
   const skipped: string[] = [];
@@ -157,7 +161,7 @@ async function main(): Promise<void> {
     },
   );
   if (!config.keepDir) rmSync(outDir, { recursive: true, force: true });
-  if (tree.kind === "HEAD export") rmSync(tree.root, { recursive: true, force: true });
+  if (tree.kind === "commit export") rmSync(tree.root, { recursive: true, force: true });
   const results: InstrResults = {
     generated: new Date().toISOString(),
     commit: tree.commit,
@@ -167,6 +171,7 @@ async function main(): Promise<void> {
     method: {
       requestsPerWindow: config.requests,
       warmupRounds: config.warmupRounds,
+      warmupRequests: config.warmupRequests,
       settleRounds: config.settleRounds,
       maxRounds: config.maxRounds,
       tolerance: config.tolerance,

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { availableParallelism } from "node:os";
+
 /** A framework login-manager is measured on. */
 export type Framework = "express" | "fastify" | "hono";
 /** A session store login-manager is measured with (SQLite once per driver). */
@@ -20,9 +22,11 @@ export interface InstrConfig {
   readonly peers: readonly Peer[];
   /** Node majors to run the servers on; `"current"` is the Node running this script. */
   readonly nodes: readonly string[];
-  /** Rounds (N requests to /hello, then N to /protected) before instrumentation starts. */
+  /** Rounds (W requests to /hello, then W to /protected) before instrumentation starts. */
   readonly warmupRounds: number;
-  /** N: requests per route and round. */
+  /** W: requests per route and warm-up round. */
+  readonly warmupRequests: number;
+  /** N: requests per route and counted round (one callgrind window). */
   readonly requests: number;
   /** Counted rounds go on until the last `settleRounds` agree within `tolerance`, at most `maxRounds`. */
   readonly settleRounds: number;
@@ -40,14 +44,17 @@ export interface InstrConfig {
    * call to every closure, so the counts are higher than the package's).
    */
   readonly lib: "dist" | "src";
-  /** Measure the last commit, exported, instead of the working tree (BENCH_INSTR_TREE=head). */
-  readonly head: boolean;
+  /**
+   * Measure a commit, exported, instead of the working tree: BENCH_INSTR_TREE=head (the last commit) or
+   * any commit-ish (e.g. the last one that builds while others' work in progress does not).
+   */
+  readonly tree: string | undefined;
   /**
    * Name run-time-compiled JavaScript in the top self costs (BENCH_INSTR_JS_NAMES=1): the servers run
    * with `--perf-basic-prof`, which writes a map of V8's code to /tmp/perf-<pid>.map.
    */
   readonly jsNames: boolean;
-  /** Cells measured at the same time (each is one single-threaded valgrind process). */
+  /** Cells measured at the same time (each is one single-threaded valgrind process); default: the cores, at most 4. */
   readonly jobs: number;
   /** When set, the callgrind files are kept there (else a temporary folder, removed). */
   readonly keepDir: string | undefined;
@@ -77,12 +84,21 @@ function count(value: string | undefined, fallback: number, name: string): numbe
   return parsed;
 }
 
+/** BENCH_INSTR_TREE: unset or empty for the working tree, `head` for HEAD, else a commit-ish. */
+function treeOf(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (value === "head") return "HEAD";
+  if (!/^[\w./^~-]{1,100}$/.test(value) || value.startsWith("-"))
+    throw new Error(`BENCH_INSTR_TREE: "${value}" is not head or a commit`);
+  return value;
+}
+
 /**
  * Reads the settings: `--smoke` (one framework, memory store, few requests, the current Node, nothing
  * written) and BENCH_INSTR_FRAMEWORKS, BENCH_INSTR_STORES, BENCH_INSTR_PEERS, BENCH_INSTR_NODES
- * ("24,26"), BENCH_INSTR_WARMUP_ROUNDS, BENCH_INSTR_REQUESTS, BENCH_INSTR_MAX_ROUNDS, BENCH_INSTR_KEEP
+ * ("24,26"), BENCH_INSTR_WARMUP_ROUNDS, BENCH_INSTR_WARMUP_REQUESTS, BENCH_INSTR_REQUESTS, BENCH_INSTR_MAX_ROUNDS, BENCH_INSTR_KEEP
  * (a folder for the callgrind files), BENCH_INSTR_OUT_DIR (where BENCHMARKS.md and
- * bench/instr-results.json are written; `root` unless smoke), BENCH_INSTR_TREE=head, BENCH_INSTR_JOBS,
+ * bench/instr-results.json are written; `root` unless smoke), BENCH_INSTR_TREE (head or a commit), BENCH_INSTR_JOBS,
  * BENCH_LIB (dist or src), BENCH_INSTR_JS_NAMES=1,
  * BENCH_PG_URL, BENCH_REDIS_URL.
  *
@@ -104,15 +120,22 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv, root
     peers: listOf(env.BENCH_INSTR_PEERS ?? (smoke ? "" : undefined), PEERS, "peers"),
     nodes: (env.BENCH_INSTR_NODES ?? (smoke ? "current" : "24,26")).split(",").map((n) => n.trim()),
     warmupRounds: count(env.BENCH_INSTR_WARMUP_ROUNDS, smoke ? 2 : 20, "BENCH_INSTR_WARMUP_ROUNDS"),
-    requests: count(env.BENCH_INSTR_REQUESTS, smoke ? 200 : 1_000, "BENCH_INSTR_REQUESTS"),
+    warmupRequests: count(
+      env.BENCH_INSTR_WARMUP_REQUESTS,
+      smoke ? 200 : 1_000,
+      "BENCH_INSTR_WARMUP_REQUESTS",
+    ),
+    requests: count(env.BENCH_INSTR_REQUESTS, smoke ? 200 : 500, "BENCH_INSTR_REQUESTS"),
     settleRounds: smoke ? 2 : 3,
     maxRounds: count(env.BENCH_INSTR_MAX_ROUNDS, smoke ? 2 : 10, "BENCH_INSTR_MAX_ROUNDS"),
     tolerance: 0.005,
     outDir: env.BENCH_INSTR_OUT_DIR || (smoke ? undefined : root),
     lib: env.BENCH_LIB === "src" || (smoke && env.BENCH_LIB !== "dist") ? "src" : "dist",
-    head: env.BENCH_INSTR_TREE === "head",
+    tree: treeOf(env.BENCH_INSTR_TREE),
     jsNames: env.BENCH_INSTR_JS_NAMES === "1",
-    jobs: count(env.BENCH_INSTR_JOBS, 1, "BENCH_INSTR_JOBS"),
+    // Instruction counts do not depend on the machine's load, so cells can share the cores: one
+    // valgrind process per core (each runs the server's threads one at a time).
+    jobs: count(env.BENCH_INSTR_JOBS, smoke ? 1 : Math.min(availableParallelism(), 4), "BENCH_INSTR_JOBS"),
     keepDir: env.BENCH_INSTR_KEEP || undefined,
     pgUrl: env.BENCH_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test",
     redisUrl: env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379",

@@ -1,9 +1,10 @@
 /**
  * One cell, one process. The server starts under callgrind with instrumentation off; the client logs
- * in and runs warm-up rounds (N requests to `/hello`, then N to `/protected`); instrumentation goes
- * on; then counted rounds of the same shape, each window opened by emptying the young generation and
- * zeroing the counters, and closed by a dump. Counted rounds go on until the last two agree on both
- * routes (or a maximum is reached); the result is the mean of the last two.
+ * in and runs warm-up rounds (W requests to `/hello`, then W to `/protected`); instrumentation goes
+ * on; then counted rounds of the same shape (N and N, N ≤ W: instrumented requests are the slow part
+ * of a run), each window opened by emptying the young generation and zeroing the counters, and closed
+ * by a dump. Counted rounds go on until the last few agree on both routes (or a maximum is reached);
+ * the result is their mean.
  *
  * Why rounds of the same shape as the measurement: V8 keeps re-optimising functions for thousands of
  * requests after a change of traffic (from mixed to one route at a time), so the warm-up has to be the
@@ -42,6 +43,8 @@ export interface CellCounts {
   readonly protectedDump: string;
   /** Wall time of the cell, start-up included, in seconds. */
   readonly seconds: number;
+  /** Wall time of its phases, in seconds: start-up and login, warm-up, counted rounds. */
+  readonly phases: { readonly start: number; readonly warmup: number; readonly counted: number };
   /** The server's pid (its perf map, when written, is /tmp/perf-<pid>.map). */
   readonly pid: number;
 }
@@ -138,15 +141,17 @@ async function countRounds(
   client: KeepAliveClient,
   cookie: string,
   config: InstrConfig,
-): Promise<Omit<CellCounts, "seconds" | "pid">> {
+): Promise<Omit<CellCounts, "seconds" | "pid" | "phases"> & { warmupSeconds: number }> {
   const routes = routesFor(cookie);
+  const started = Date.now();
   for (let round = 0; round < config.warmupRounds; round++) {
     // The first forced collections make V8 deoptimise some code (seen as a burst of deoptimisations
     // in the first counted round); forcing them during the warm-up too keeps that out of the count.
     if (round === config.warmupRounds - 2) await server.emptyYoungGeneration();
-    await client.send(routes.hello, config.requests);
-    await client.send(routes.guarded, config.requests);
+    await client.send(routes.hello, config.warmupRequests);
+    await client.send(routes.guarded, config.warmupRequests);
   }
+  const warmupSeconds = (Date.now() - started) / 1000;
   server.instrument();
   const rounds: Round[] = [];
   const settled = () =>
@@ -163,6 +168,7 @@ async function countRounds(
     spread,
     converged: spread <= config.tolerance,
     protectedDump: server.mainThreadFile(`protected-${rounds.length - 1}`),
+    warmupSeconds,
   };
 }
 
@@ -208,8 +214,12 @@ export async function measureCell(
   const client = new KeepAliveClient(server.port);
   try {
     const cookie = await login(cell, `http://127.0.0.1:${server.port}`);
-    const counts = await countRounds(server, client, cookie, config);
-    return { ...counts, seconds: (Date.now() - started) / 1000, pid: server.pid };
+    const loggedIn = Date.now();
+    const { warmupSeconds, ...counts } = await countRounds(server, client, cookie, config);
+    const seconds = (Date.now() - started) / 1000;
+    const start = (loggedIn - started) / 1000;
+    const phases = { start, warmup: warmupSeconds, counted: seconds - start - warmupSeconds };
+    return { ...counts, seconds, phases, pid: server.pid };
   } finally {
     client.close();
     await server.stop();

@@ -22,6 +22,8 @@ export interface InstrResults {
   readonly method: {
     readonly requestsPerWindow: number;
     readonly warmupRounds: number;
+    /** Requests per route and warm-up round (absent in files written before it was a setting: then requestsPerWindow). */
+    readonly warmupRequests?: number;
     readonly settleRounds: number;
     readonly maxRounds: number;
     readonly tolerance: number;
@@ -136,6 +138,7 @@ export function sectionBody(results: InstrResults): string[] {
   const met = results.targets.filter((t) => t.met === true).length;
   const unconverged = results.rows.filter((row) => !row.converged);
   const m = results.method;
+  const warmup = m.warmupRequests ?? m.requestsPerWindow;
   return [
     ...(results.smoke
       ? ["**Smoke run: too few requests for V8 to settle; these figures check the plumbing only.**", ""]
@@ -146,8 +149,8 @@ export function sectionBody(results: InstrResults): string[] {
     "",
     "Instructions per request on the server's main thread, counted by `valgrind --tool=callgrind " +
       "--separate-threads=yes`. One server process per row: after the login and " +
-      `${m.warmupRounds} warm-up rounds of ${m.requestsPerWindow} requests to \`/hello\` then ${m.requestsPerWindow} to \`/protected\` ` +
-      "(instrumentation off), counted rounds of the same shape, each window opened by emptying the young " +
+      `${m.warmupRounds} warm-up rounds of ${warmup} requests to \`/hello\` then ${warmup} to \`/protected\` ` +
+      `(instrumentation off), counted rounds of ${m.requestsPerWindow} then ${m.requestsPerWindow}, each window opened by emptying the young ` +
       "generation and `callgrind_control --zero`, closed by `callgrind_control --dump`; rounds go on until the " +
       `last ${m.settleRounds} agree within ${(m.tolerance * 100).toFixed(1)}% on both routes (at most ${m.maxRounds} rounds), and the figure is their mean. ` +
       "One keep-alive connection from a client process, one request at a time. `/hello` is served before " +

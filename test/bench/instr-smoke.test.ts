@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { readConfig } from "../../bench/instr/config.js";
 import { type InstrResults, writeSection } from "../../bench/instr/report.js";
 import { judge, type Row } from "../../bench/instr/targets.js";
 
@@ -128,5 +129,28 @@ describe("bench:instr's targets and report", () => {
     expect(readFileSync(file, "utf8")).toContain(
       "Edited meanwhile.\n\n## Instructions per request\n\n<!-- instr:begin -->\nthird\n<!-- instr:end -->\n\n## Part 1",
     );
+  });
+});
+
+describe("bench:instr's settings", () => {
+  it("measures the working tree by default, HEAD or a named commit when asked, and refuses anything else", () => {
+    expect(readConfig([], {}, root).tree).toBeUndefined();
+    expect(readConfig([], { BENCH_INSTR_TREE: "head" }, root).tree).toBe("HEAD");
+    expect(readConfig([], { BENCH_INSTR_TREE: "f74535e" }, root).tree).toBe("f74535e");
+    expect(() => readConfig([], { BENCH_INSTR_TREE: "--output=/tmp/x" }, root)).toThrow(
+      /not head or a commit/,
+    );
+    expect(() => readConfig([], { BENCH_INSTR_TREE: "a b" }, root)).toThrow(/not head or a commit/);
+  });
+
+  it("warms up with more requests per round than it counts, and counts few in a smoke run", () => {
+    const full = readConfig([], {}, root);
+    expect(full.warmupRounds).toBe(20);
+    expect(full.warmupRequests).toBeGreaterThanOrEqual(full.requests);
+    expect(readConfig(["--smoke"], {}, root)).toMatchObject({ warmupRounds: 2, requests: 200, jobs: 1 });
+    expect(readConfig([], { BENCH_INSTR_JOBS: "3", BENCH_INSTR_REQUESTS: "700" }, root)).toMatchObject({
+      jobs: 3,
+      requests: 700,
+    });
   });
 });
