@@ -216,7 +216,7 @@ function managerOptions(config: AppConfig): ManagerSettings {
       loginMessage: "Please log in to see that page.",
       loginMessageCategory: "info",
       refreshView: "/reauth",
-      needsRefreshMessage: "Please confirm your password to continue.",
+      needsRefreshMessage: "Please confirm it's you to continue.",
       needsRefreshMessageCategory: "info",
     },
     session: {

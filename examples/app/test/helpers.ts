@@ -174,6 +174,24 @@ export class TestBrowser {
     return this.#send(req, all);
   }
 
+  /**
+   * Posts JSON as the app's page script (public/passkeys.js) does: `Accept: application/json` and
+   * the last CSRF token seen in `x-csrf-token` (pass `{ "x-csrf-token": "" }` to send none). A string
+   * body is sent as it is.
+   */
+  async postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<TestResponse> {
+    const req = request(this.baseUrl)
+      .post(path)
+      .set("content-type", "application/json")
+      .send(typeof body === "string" ? body : JSON.stringify(body));
+    return this.#send(req, {
+      accept: "application/json",
+      "sec-fetch-site": "same-origin",
+      "x-csrf-token": this.csrf ?? "",
+      ...headers,
+    });
+  }
+
   /** Loads `formPath` (for its CSRF token), then posts `fields` to `action`. */
   async submit(formPath: string, action: string, fields: Record<string, string>): Promise<TestResponse> {
     await this.get(formPath);

@@ -17,21 +17,8 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     await app.close();
   });
 
-  /** POSTs JSON as public/passkeys.js does: the browser's cookies, its CSRF token in x-csrf-token. */
-  function postJson(browser: TestBrowser, path: string, body: unknown, headers: Record<string, string> = {}) {
-    const req = request(app.baseUrl)
-      .post(path)
-      .set("content-type", "application/json")
-      .set("accept", "application/json")
-      .set("sec-fetch-site", "same-origin")
-      // The same browser: session protection would take a new User-Agent for a stolen cookie.
-      .set("user-agent", browser.userAgent)
-      .set("x-csrf-token", browser.csrf ?? "");
-    const cookie = browser.cookieHeader();
-    if (cookie) req.set("cookie", cookie);
-    for (const [name, value] of Object.entries(headers)) req.set(name, value);
-    return req.send(typeof body === "string" ? body : JSON.stringify(body));
-  }
+  const postJson = (browser: TestBrowser, path: string, body: unknown, headers?: Record<string, string>) =>
+    browser.postJson(path, body, headers);
 
   let counter = 0;
   async function loggedIn(): Promise<{ browser: TestBrowser; username: string }> {
