@@ -340,7 +340,14 @@ function passkeyRoutes(app: express.Express, passkeys: Passkeys<RegisteredUser>)
   });
 
   app.post("/passkeys/login", async (req, res) => {
-    const result = await passkeys.finishAuthentication(req.auth, req.body.credential, { remember: false });
+    const credential = req.body.credential;
+    // At /reauth, only one of the user's own passkeys: confirming it's you never switches accounts.
+    if (req.auth.isAuthenticated) {
+      const own = await passkeys.list(userOf(req).id);
+      if (!own.some((key) => key.id === credential?.id)) return res.status(401).json({ error: "not-yours" });
+    }
+    const remember = req.auth.loginRemembered(); // false for a visitor; kept at /reauth
+    const result = await passkeys.finishAuthentication(req.auth, credential, { remember });
     if (result.ok)
       return res.json({ ok: true, redirect: safeNextUrl(String(req.body.next ?? ""), "/account") });
     if (result.retryAfterSeconds !== undefined) res.set("retry-after", String(result.retryAfterSeconds));

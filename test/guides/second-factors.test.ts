@@ -328,5 +328,27 @@ describe(GUIDE, () => {
       expect(done.json()).toEqual({ ok: true, redirect: "/account" });
       expect((await person.get("/account")).text).toContain(`Signed in as ${EMAIL}`);
     });
+
+    it("at /reauth takes only the user's own passkey, refused before its challenge is used", async () => {
+      const authenticator = new SoftwareAuthenticator(ORIGIN);
+      await register(authenticator);
+      const person = browser();
+      await logIn(person); // then the passkey as the second step
+      const second = (await postJson(person, "/login/2fa", "/passkeys/login/options", {})).json() as Options;
+      await postJson(person, "/login/2fa", "/passkeys/login", {
+        credential: authenticator.get(second as never),
+      });
+      const options = (await postJson(person, "/account", "/passkeys/login/options", {})).json() as Options;
+      const credential = authenticator.get(options as never);
+      const someoneElse = { ...credential, id: "c29tZW9uZS1lbHNl", rawId: "c29tZW9uZS1lbHNl" };
+      const refused = await postJson(person, "/account", "/passkeys/login", { credential: someoneElse });
+      expect([refused.status, refused.json()]).toEqual([401, { error: "not-yours" }]);
+      const own = await postJson(person, "/account", "/passkeys/login", {
+        credential,
+        next: "/account/export",
+      });
+      expect(own.json()).toEqual({ ok: true, redirect: "/account/export" });
+      expect((await person.get("/account/export")).status).toBe(200);
+    });
   });
 });
