@@ -106,7 +106,7 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     expect(refused.body).toMatchObject({ error: "unknown-credential" });
   });
 
-  it("registers a device's passkey once: the options exclude it, a second registration is refused", async () => {
+  it("lists the passkeys the user has in the registration options (excludeCredentials), so a device does not register twice", async () => {
     const { browser, device } = await withPasskey();
     const options = await browser.postJson("/passkeys/register/options", {});
     const id = device.credentials[0]?.id.toString("base64url");

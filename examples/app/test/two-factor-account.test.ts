@@ -177,13 +177,19 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     expect(again.headers.location).toBe("/");
   });
 
-  it("turns TOTP off with a recovery code too", async () => {
-    const { browser } = await newUser(mail.app, "offrc");
+  it("turns TOTP off with a recovery code too, logging its use", async () => {
+    const { browser, username } = await newUser(mail.app, "offrc");
     const { recoveryCodes } = await enrolTotp(browser, clocked);
     await browser.get("/account");
     const off = await browser.post("/account/2fa/totp/disable", { code: recoveryCodes[3] as string });
     expect(off.status).toBe(303);
     expect((await browser.get("/account")).text).toContain("data-totp-status>Off");
+    const userId = (await mail.app.services.users.findByKey(username))?.getId();
+    expect(
+      mail.app
+        .logEntries()
+        .filter((entry) => entry.event === "mfa.recovery-code-used" && entry.userId === userId),
+    ).toEqual([expect.objectContaining({ remaining: 9 })]);
   });
 
   it("[A5 6.3.1] counts wrong codes at the turn-off form in the account's budget; the lock logs the session out", async () => {

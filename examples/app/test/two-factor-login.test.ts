@@ -129,6 +129,12 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     ]);
     expect((await browser.get("/account")).text).toContain("9 of 10 recovery codes left.");
     expect((await browser.get("/protected")).text).toContain("password + recovery code");
+    const userId = (await clocked.app.services.users.findByKey(username))?.getId();
+    const logged = clocked.app
+      .logEntries()
+      .filter((entry) => entry.event === "mfa.recovery-code-used" && entry.userId === userId);
+    expect(logged).toEqual([expect.objectContaining({ outcome: "success", remaining: 9, ip: "127.0.0.1" })]);
+    expect(clocked.app.logText()).not.toContain(recoveryCode);
     await browser.post("/logout");
 
     const again = new TestBrowser(clocked.app.baseUrl);

@@ -4,10 +4,13 @@
  *
  * @module
  */
-import type { LoginManager, RegisteredUser } from "login-manager";
+import type { LoginManager, RegisteredUser, RequestView } from "login-manager";
+import { clientAddress } from "login-manager/adapter";
 import { SecondFactors } from "login-manager/mfa";
 import { Passkeys } from "login-manager/passkeys";
+import type { Logger } from "pino";
 import type { AppConfig } from "./config.js";
+import { logSecurityEvent } from "./security-log.js";
 import type { User, UserRepository } from "./users.js";
 
 /** The name authenticator apps show next to the account, and passkey prompts show as the site. */
@@ -53,17 +56,21 @@ export function relyingParty(baseUrl: string): RelyingParty {
 /**
  * Builds the app's second factors on `manager`: TOTP with the site's name as issuer and ten
  * recovery codes; passkeys for {@link relyingParty} of `config.baseUrl`, loading users from `users`.
+ * With a `logger`, the security log gets a line for every recovery code used (at the login's second
+ * step, at `/reauth`, to turn TOTP off) and for a passkey whose signature counter went backwards (a
+ * possible clone; the use was refused).
  *
  * @example
  * ```ts
- * const second = createSecondFactors(manager, users, config);
+ * const second = createSecondFactors(manager, users, config, logger);
  * const status = await second.factors.status(user.getId());
  * ```
  */
 export function createSecondFactors(
   manager: LoginManager<User>,
   users: UserRepository,
-  config: Pick<AppConfig, "baseUrl">,
+  config: Pick<AppConfig, "baseUrl" | "trustProxyHops">,
+  logger?: Logger,
 ): SecondFactorServices {
   // The routes see `AuthContext<RegisteredUser>` (the app does not register its User type with
   // login-manager's `Register`), so the helpers are typed for that user; the manager loads `User`s.
@@ -72,6 +79,19 @@ export function createSecondFactors(
     totp: { issuer: SITE_NAME },
     recoveryCodes: { count: 10 },
   });
+  const ip = (request: RequestView | undefined) =>
+    request ? clientAddress(request, config.trustProxyHops) : undefined;
+  if (logger) {
+    factors.events.on("recoveryCodeUsed", ({ userId, remaining, request }) =>
+      logSecurityEvent(logger, {
+        event: "mfa.recovery-code-used",
+        outcome: "success",
+        userId,
+        remaining,
+        ip: ip(request),
+      }),
+    );
+  }
   let passkeys: Passkeys<RegisteredUser> | undefined;
   return {
     factors,
@@ -84,6 +104,16 @@ export function createSecondFactors(
           origins,
           findUserById: (id: string) => users.findById(id),
         });
+        if (logger) {
+          passkeys.events.on("passkeyCloneSuspected", ({ userId, request }) =>
+            logSecurityEvent(logger, {
+              event: "passkey.clone-suspected",
+              outcome: "alert",
+              userId,
+              ip: ip(request),
+            }),
+          );
+        }
       }
       return passkeys;
     },

@@ -31,7 +31,8 @@ export type SecurityEventName =
   | "mfa.failure"
   | "passkey.added"
   | "passkey.renamed"
-  | "passkey.removed";
+  | "passkey.removed"
+  | "passkey.clone-suspected";
 
 /** One security event: a single JSON line in the log. Never put a secret in it. */
 export interface SecurityEvent {

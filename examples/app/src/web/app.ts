@@ -83,7 +83,7 @@ export function createWebApp(deps: AppDeps): WebApp {
     mailer: deps.mailer,
     outbox: deps.outbox,
     recovery: deps.recovery,
-    mfa: deps.secondFactors ?? createSecondFactors(deps.manager, deps.users, deps.config),
+    mfa: deps.secondFactors ?? createSecondFactors(deps.manager, deps.users, deps.config, deps.logger),
   };
 }
 

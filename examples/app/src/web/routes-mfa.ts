@@ -104,15 +104,9 @@ export async function secondStep(app: WebApp, request: WebRequest): Promise<WebR
   const factor = code !== "" ? "totp" : "recovery-code";
   if (result.ok) {
     const user = result.user as User;
+    // The security log line comes from SecondFactors' recoveryCodeUsed (domain/second-factors.ts).
     if (factor === "recovery-code") {
       const { recoveryCodesLeft } = await app.mfa.factors.status(user.getId());
-      log(app, request, {
-        event: "mfa.recovery-code-used",
-        outcome: "success",
-        userId: user.getId(),
-        username: user.username,
-        remaining: recoveryCodesLeft,
-      });
       auth.flash(`You used a recovery code; ${recoveryCodesLeft} left.`, "info");
     }
     auth.flash("Logged in successfully.", "success");

@@ -58,6 +58,14 @@ function credentialOf(request: WebRequest): Record<string, unknown> | undefined 
   return credential as Record<string, unknown>;
 }
 
+/** What the person reads for the reasons a ceremony fails that they can act on. */
+const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
+  exists: "This device already holds a passkey for your account.",
+  "invalid-label": `Give the passkey a name of at most ${MAX_PASSKEY_LABEL} characters, without control characters.`,
+  challenge: "The request expired or was already used. Please try again.",
+  "no-pending-login": "Your sign-in expired. Please log in again.",
+};
+
 const NO_CREDENTIAL = () =>
   jsonError(400, "bad_request", 'Send the browser\'s passkey answer (credential.toJSON()) as "credential".');
 
@@ -99,7 +107,8 @@ export async function finishRegistration(app: WebApp, request: WebRequest): Prom
   }
   const result = await app.mfa.passkeys().finishRegistration(auth, credential, { label });
   if (!result.ok) {
-    return jsonError(400, result.reason, "The passkey could not be added. Please try again.");
+    const message = FAILURE_MESSAGES[result.reason] ?? "The passkey could not be added. Please try again.";
+    return jsonError(400, result.reason, message);
   }
   log(app, request, {
     event: "passkey.added",
@@ -151,7 +160,8 @@ export async function finishAuthentication(app: WebApp, request: WebRequest): Pr
     response.headers["retry-after"] = String(retryAfterSeconds);
     return response;
   }
-  return jsonError(401, result.reason, "That passkey could not sign you in. Please try again.");
+  const message = FAILURE_MESSAGES[result.reason] ?? "That passkey could not sign you in. Please try again.";
+  return jsonError(401, result.reason, message);
 }
 
 /** `POST /passkeys/reauth/options` (login required): sign-in options for confirming it's you at `/reauth`. */
