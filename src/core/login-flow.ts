@@ -160,18 +160,28 @@ export class LoginFlow<U extends AuthUser> {
       request,
       found.account,
       address,
-      async (): Promise<SecretCheck<U>> => {
+      async (): Promise<SecretCheck<U | null>> => {
         if (!(await step.verify(view))) return WRONG;
         const consumed = await services.lifecycle.consumePending(cookie);
-        const user = consumed && (await services.users.load(consumed.userId));
-        if (!consumed || !user) return WRONG;
+        // Another request completed it first with a right factor too: nothing to log in, and
+        // nothing wrong to count (a right factor resets the budget, as the winner's did).
+        if (!consumed) return { ok: true, value: null };
+        const user = await services.users.load(consumed.userId);
+        if (!user) return WRONG;
         const outcome = await this.#finish(user, consumed, methods);
         if (outcome === "ok") return { ok: true, value: user };
         return outcome === "inactive" ? { ok: false, reason: "inactive" } : WRONG;
       },
     );
-    if (result.ok) jar.clear(this.pendingCookie);
-    return result;
+    if (result.ok && result.user !== null) {
+      jar.clear(this.pendingCookie);
+      return { ok: true, user: result.user };
+    }
+    if (result.ok) {
+      jar.clear(this.pendingCookie);
+      return null;
+    }
+    return result.reason === "second-factor" ? null : result;
   }
 
   /** Forgets the pending login: its cookie now, its record when it expires (it can no longer be named). */

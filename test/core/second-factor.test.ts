@@ -20,6 +20,11 @@ afterEach(async () => {
 });
 
 const RIGHT_CODE = "123456";
+let holdUntil = 0;
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
 const MAX_FAILURES = 5;
 
 function auth(req: { auth: unknown }): AuthContext<User> {
@@ -49,7 +54,9 @@ function routes(app: Express): void {
       methods: [method],
       verify: async (pending) => {
         seen.push(pending);
-        return code === RIGHT_CODE;
+        // "hold": stays inside the check until another request has looked its pending login up.
+        if (code === "hold") await until(() => harness.probe.count("findOneTimeToken") >= holdUntil);
+        return code === RIGHT_CODE || code === "hold";
       },
     });
     if (result === null) res.status(410).json({ gone: true });
@@ -245,6 +252,28 @@ describe("the pending login [ASVS V6.3.3]", () => {
     expect((await browser.post("/cancel-then-complete")).body).toEqual({ result: null, pending: null });
     expect(browser.cookies.has("session_pending")).toBe(false);
     expect((await browser.whoami()).authenticated).toBe(false);
+  });
+
+  it("the loser of a race between two right completions is told there is nothing to complete, not counted", async () => {
+    harness = make();
+    await withTotp("1");
+    const browser = harness.browser();
+    await passwordStep(browser);
+    const copy = browser.clone();
+    // The winner waits inside its check until the loser has found the pending login too; the loser
+    // then checks a right factor against a pending login the winner has used up meanwhile.
+    holdUntil = harness.probe.count("findOneTimeToken") + 2;
+    const [winner, loser] = await Promise.all([
+      browser.post("/second-step", { code: "hold" }),
+      copy.post("/second-step", { code: RIGHT_CODE }),
+    ]);
+    expect(winner.status).toBe(200);
+    expect(loser.status).toBe(410);
+    expect(loser.body.seen ?? []).toBeDefined();
+    expect(harness.events.count("loginFailed")).toBe(0);
+    const key = `account:${createHash("sha256").update("Notch").digest("base64url")}`;
+    expect(await harness.memory.getCounter(key, harness.clock.now())).toBeNull();
+    expect(await harness.memory.listUserSessions("1", harness.clock.now())).toHaveLength(1);
   });
 
   it("expires after five minutes", async () => {
