@@ -279,6 +279,19 @@ describe("recovery codes", () => {
     expect(results.sort()).toEqual([false, true]);
   });
 
+  it("codeMethod says which kind of code it was (otp or rc), using it up, so re-authentication records the right method", async () => {
+    const setup = factorSetup();
+    const { mfa } = mfaOf(setup);
+    const { secret, recoveryCodes } = await enrol(setup, mfa);
+    setup.clock.advance(30);
+    const code = totpCode(secret, setup.clock.now());
+    expect(await mfa.codeMethod("1", code)).toBe("otp");
+    expect(await mfa.codeMethod("1", code)).toBeNull();
+    expect(await mfa.codeMethod("1", recoveryCodes[0])).toBe("rc");
+    expect(await mfa.codeMethod("1", recoveryCodes[0])).toBeNull();
+    expect(await mfa.codeMethod("1", "nonsense")).toBeNull();
+  });
+
   it("belong to their user", async () => {
     const setup = factorSetup();
     const { mfa } = mfaOf(setup);

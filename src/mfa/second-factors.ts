@@ -284,14 +284,37 @@ export class SecondFactors<U extends AuthUser = AuthUser> {
    * const ok = await mfa.verifyCode(user.getId(), req.body.code);
    * ```
    */
-  verifyCode(userId: string, code: unknown): Promise<boolean> {
-    return this.#checkCode(userId, code, undefined);
+  async verifyCode(userId: string, code: unknown): Promise<boolean> {
+    return (await this.codeMethod(userId, code)) !== null;
+  }
+
+  /**
+   * As {@link SecondFactors.verifyCode}, saying which kind of code it was: `"otp"` (a TOTP code) or
+   * `"rc"` (a recovery code), the method to record (`auth.confirmLogin(["pwd", method])`); null when
+   * it was neither.
+   *
+   * @example
+   * ```ts
+   * const method = await mfa.codeMethod(user.getId(), req.body.code);
+   * if (method) await req.auth.confirmLogin(["pwd", method]);
+   * ```
+   */
+  codeMethod(userId: string, code: unknown): Promise<"otp" | "rc" | null> {
+    return this.#codeMethod(userId, code, undefined);
   }
 
   async #checkCode(userId: string, code: unknown, request: RequestView | undefined): Promise<boolean> {
-    if (!isSizedString(code, MAX_LABEL_LENGTH)) return false;
-    if (await this.#totp.verify(userId, code)) return true;
-    return this.#useRecoveryCode(userId, code, request);
+    return (await this.#codeMethod(userId, code, request)) !== null;
+  }
+
+  async #codeMethod(
+    userId: string,
+    code: unknown,
+    request: RequestView | undefined,
+  ): Promise<"otp" | "rc" | null> {
+    if (!isSizedString(code, MAX_LABEL_LENGTH)) return null;
+    if (await this.#totp.verify(userId, code)) return AUTH_METHODS.otp;
+    return (await this.#useRecoveryCode(userId, code, request)) ? AUTH_METHODS.rc : null;
   }
 
   async #useRecoveryCode(userId: string, code: unknown, request: RequestView | undefined): Promise<boolean> {

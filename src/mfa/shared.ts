@@ -90,8 +90,10 @@ export interface SecondFactorAuth<U extends AuthUser> {
  * ```
  */
 export interface PasskeyAuth<U extends AuthUser> extends SecondFactorAuth<U> {
+  readonly isAuthenticated: boolean;
   pendingLogin(): Promise<PendingLogin | null>;
   loginUser(user: U, options: LoginOptions): Promise<boolean>;
+  confirmLogin(methods?: readonly string[]): Promise<boolean>;
 }
 
 /**

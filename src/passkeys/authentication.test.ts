@@ -303,3 +303,44 @@ describe("a passkey as a login's second step", () => {
     });
   });
 });
+
+describe("a passkey to re-authenticate a logged-in browser", () => {
+  it("is offered for that user's passkeys and confirms the login: fresh, a new session id, hwk + mfa", async () => {
+    const setup = factorSetup();
+    const { passkeys } = passkeysOf(setup);
+    const authenticator = new SoftwareAuthenticator(ORIGIN);
+    const passkey = await register(setup, passkeys, authenticator);
+    const { browser } = await setup.restored("1");
+    const auth = await browser.request();
+    expect(auth.loginFresh()).toBe(false);
+    const before = browser.cookies.get(setup.manager.options.cookies.sessionName);
+    const options = await passkeys.authenticationOptions(auth);
+    expect(options.userVerification).toBe("required");
+    expect(options.allowCredentials?.map((credential) => credential.id)).toEqual([passkey.id]);
+    expect(await passkeys.finishAuthentication(auth, authenticator.get(options))).toMatchObject({
+      ok: true,
+      user: { id: "1" },
+    });
+    expect(auth.loginFresh()).toBe(true);
+    expect(methodsOf(auth)).toEqual(["hwk", "mfa"]);
+    expect(browser.cookies.get(setup.manager.options.cookies.sessionName)).not.toBe(before);
+  });
+
+  it("never switches the browser to another account: another user's passkey is refused", async () => {
+    const setup = factorSetup();
+    const { passkeys } = passkeysOf(setup);
+    const bobs = new SoftwareAuthenticator(ORIGIN);
+    await register(setup, passkeys, new SoftwareAuthenticator(ORIGIN), "1");
+    await register(setup, passkeys, bobs, "2");
+    const { auth } = await setup.loggedIn("1");
+    const options = await passkeys.authenticationOptions(auth);
+    // Bob's authenticator answers with his discoverable credential anyway.
+    const response = bobs.get({ ...options, allowCredentials: [] }, { credential: bobs.credentials[0] });
+    expect(await passkeys.finishAuthentication(auth, response)).toEqual({
+      ok: false,
+      reason: "unknown-credential",
+    });
+    expect(auth.requireUser().getId()).toBe("1");
+    expect(methodsOf(auth)).toEqual(["pwd", "otp"]);
+  });
+});

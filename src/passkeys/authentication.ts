@@ -1,8 +1,9 @@
 /**
  * Signing in with a passkey: as the second step of a pending login (that user's passkeys, counted in
- * the account's failure budget, method `hwk` or `swk`), or usernameless (a discoverable credential
+ * the account's failure budget, method `hwk` or `swk`), usernameless (a discoverable credential
  * with user verification, found by its id and user handle, which proves both factors at once:
- * methods `hwk`/`swk` and `mfa`). The signature counter is advanced atomically; one that does not
+ * methods `hwk`/`swk` and `mfa`), or, when the browser is logged in, to re-authenticate (that user's
+ * own passkeys only, with user verification: the login is confirmed, never switched to another user). The signature counter is advanced atomically; one that does not
  * go up, unless the authenticator does not count at all (always 0), is refused as a possible clone.
  *
  * @module
@@ -52,8 +53,9 @@ export type PasskeyLoginResult<U> =
 
 /**
  * Options for `navigator.credentials.get()`: during a pending login, that user's passkeys (user
- * verification discouraged: the password was the first factor); otherwise usernameless (no
- * credentials listed, user verification required). The challenge waits bound to this browser.
+ * verification discouraged: the password was the first factor); for a logged-in browser, its user's
+ * passkeys (re-authentication, user verification required); otherwise usernameless (no credentials
+ * listed, user verification required). The challenge waits bound to this browser.
  *
  * @example
  * ```ts
@@ -65,12 +67,10 @@ export async function authenticationOptions<U extends AuthUser>(
   auth: PasskeyAuth<U>,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const { store, manager, options } = deps;
-  const pending = await auth.pendingLogin();
   const binding = auth.browserBinding();
-  const grant: ChallengeGrant = pending
-    ? { userId: pending.userId, binding, mode: "second-factor", handle: "" }
-    : { userId: USERNAMELESS_ID, binding, mode: "usernameless", handle: "" };
-  const factors = pending ? await store.listUserFactors(pending.userId, FACTOR_KINDS.passkey) : [];
+  const grant = await grantFor(auth, binding);
+  const listed = grant.mode === "usernameless" ? null : grant.userId;
+  const factors = listed === null ? [] : await store.listUserFactors(listed, FACTOR_KINDS.passkey);
   const challenge = await issueChallenge(
     manager,
     PASSKEY_AUTHENTICATION_PURPOSE,
@@ -85,8 +85,19 @@ export async function authenticationOptions<U extends AuthUser>(
     })),
     challenge: ownBytes(challenge),
     timeout: options.timeoutSeconds * 1000,
-    userVerification: pending ? "discouraged" : "required",
+    userVerification: grant.mode === "second-factor" ? "discouraged" : "required",
   });
+}
+
+/** The ceremony this browser is in: re-authenticating its login, a pending login's second step, or a sign-in. */
+async function grantFor<U extends AuthUser>(auth: PasskeyAuth<U>, binding: string): Promise<ChallengeGrant> {
+  if (auth.isAuthenticated) {
+    return { userId: auth.requireUser().getId(), binding, mode: "reauth", handle: "" };
+  }
+  const pending = await auth.pendingLogin();
+  return pending
+    ? { userId: pending.userId, binding, mode: "second-factor", handle: "" }
+    : { userId: USERNAMELESS_ID, binding, mode: "usernameless", handle: "" };
 }
 
 /**
@@ -115,7 +126,29 @@ export async function finishAuthentication<U extends AuthUser>(
   if (grant === null || grant.mode === "register") return { ok: false, reason: "challenge" };
   const factor = await deps.store.getFactor(FACTOR_KINDS.passkey, parsed.id);
   if (grant.mode === "second-factor") return secondStep(deps, auth, parsed, grant, factor);
+  if (grant.mode === "reauth") return reauthenticate(deps, auth, parsed, grant, factor);
   return usernameless(deps, auth, parsed, factor, input?.remember === true);
+}
+
+/** The logged-in user proves it again with one of their own passkeys: the login is confirmed (fresh, new id). */
+async function reauthenticate<U extends AuthUser>(
+  deps: PasskeyDeps<U>,
+  auth: PasskeyAuth<U>,
+  parsed: ParsedResponse,
+  grant: ChallengeGrant,
+  factor: FactorRecord | null,
+): Promise<PasskeyLoginResult<U>> {
+  const user = auth.isAuthenticated ? auth.requireUser() : null;
+  if (!user || !factor || factor.userId !== grant.userId || user.getId() !== grant.userId) {
+    return { ok: false, reason: "unknown-credential" };
+  }
+  const failure = await checkAssertion(deps, auth, parsed, factor, true);
+  if (failure !== null) return { ok: false, reason: failure };
+  if (!(await auth.confirmLogin([methodOf(factor), AUTH_METHODS.mfa]))) {
+    return { ok: false, reason: "user-unavailable" };
+  }
+  used(deps, auth, factor, false);
+  return { ok: true, user };
 }
 
 async function secondStep<U extends AuthUser>(

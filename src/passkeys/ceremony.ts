@@ -102,7 +102,7 @@ export function challengeOfToken(token: string): Uint8Array {
 export interface ChallengeGrant {
   readonly userId: string;
   readonly binding: string;
-  readonly mode: "register" | "second-factor" | "usernameless";
+  readonly mode: "register" | "second-factor" | "usernameless" | "reauth";
   /** The WebAuthn user handle a registration was offered under ("" otherwise). */
   readonly handle: string;
 }
@@ -151,7 +151,7 @@ export async function consumeChallenge<U extends AuthUser>(
 }
 
 function isMode(mode: unknown): mode is ChallengeGrant["mode"] {
-  return mode === "register" || mode === "second-factor" || mode === "usernameless";
+  return mode === "register" || mode === "second-factor" || mode === "usernameless" || mode === "reauth";
 }
 
 /** A fresh plain-JSON copy of `input` within the size limit, or null. */

@@ -147,8 +147,9 @@ export class Passkeys<U extends AuthUser = AuthUser> {
   }
 
   /**
-   * Options for `navigator.credentials.get()`: the pending login's user's passkeys, or usernameless
-   * (no list, user verification required) when no login is pending.
+   * Options for `navigator.credentials.get()`: the pending login's user's passkeys; for a logged-in
+   * browser, its user's own passkeys (re-authentication, user verification required); otherwise
+   * usernameless (no list, user verification required).
    *
    * @example
    * ```ts
@@ -162,7 +163,9 @@ export class Passkeys<U extends AuthUser = AuthUser> {
   /**
    * Checks the browser's sign-in response (at most 64 KiB): completes this browser's pending login
    * (method `hwk` or `swk`, under the account's failure budget; `remember` as chosen at the password
-   * step), or logs the passkey's owner in usernameless (methods `hwk`/`swk` and `mfa`, with `remember`).
+   * step), confirms a logged-in browser's login with one of its user's own passkeys (fresh, a new
+   * session id, methods `hwk`/`swk` and `mfa`; another user's passkey is refused, never switched to),
+   * or logs the passkey's owner in usernameless (methods `hwk`/`swk` and `mfa`, with `remember`).
    *
    * @example
    * ```ts
