@@ -75,6 +75,25 @@ describe("userAgent and clientFingerprint", () => {
     expect(clientFingerprint("203.0.113.7", "Mozilla/5.0 (fingerprint)")).toBe(direct);
   });
 
+  it("answers for each client when requests of several clients alternate (the last client is remembered first)", () => {
+    const expected = (address: string, agent: string) =>
+      createHash("sha256").update(`${address}|${agent}`).digest("base64url");
+    const clients = [
+      ["10.0.0.1", "Mozilla/5.0 (X11)"],
+      ["10.0.0.1", "Mozilla/5.0 (X12)"],
+      ["10.0.0.2", "Mozilla/5.0 (X11)"],
+      ["10.0.0.1", "Mozilla/5.0 (X11)"],
+    ] as const;
+    for (let round = 0; round < 3; round++) {
+      for (const [address, agent] of clients) {
+        // Fresh strings each time, as a server's parser makes them.
+        const fresh = (text: string) => [...text].join("");
+        expect(clientFingerprint(fresh(address), fresh(agent))).toBe(expected(address, agent));
+        expect(clientFingerprint(address, agent)).toBe(expected(address, agent));
+      }
+    }
+  });
+
   it("keeps answering correctly after its bounded memo fills up and starts over", () => {
     const expected = (address: string, agent: string) =>
       createHash("sha256").update(`${address}|${agent}`).digest("base64url");

@@ -95,6 +95,10 @@ export function userAgent(request: RequestView): string {
  * ```
  */
 export function clientFingerprint(address: string, agent: string): string {
+  // The previous request's client first, compared by content: on a keep-alive connection it is the
+  // same client, and comparing the fresh User-Agent string costs a fraction of hashing it for a Map
+  // lookup. A miss costs one comparison that usually stops at the length or the first characters.
+  if (agent === lastAgent && address === lastAddress) return lastFingerprint;
   // Memoized: the same client sends the same address and User-Agent on every request. Inputs and
   // output are not secret; the cache is bounded and simply starts over when full. Keyed by agent,
   // then address, rather than by the joined string: joining makes a new string per request that V8
@@ -115,6 +119,9 @@ export function clientFingerprint(address: string, agent: string): string {
     byAddress.set(address, fingerprint);
     cachedFingerprints++;
   }
+  lastAgent = agent;
+  lastAddress = address;
+  lastFingerprint = fingerprint;
   return fingerprint;
 }
 
@@ -122,6 +129,9 @@ const MAX_CACHED_FINGERPRINTS = 1024;
 /** Fingerprints by User-Agent, then by address. */
 const fingerprints = new Map<string, Map<string, string>>();
 let cachedFingerprints = 0;
+let lastAgent: string | undefined;
+let lastAddress: string | undefined;
+let lastFingerprint = "";
 
 /**
  * True when the client asked for JSON rather than a page (API clients, fetch with Accept JSON).

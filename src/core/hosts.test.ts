@@ -137,6 +137,31 @@ describe("HostPolicy.check [issue 16.7]", () => {
     expect(allows(policy([entry]), { host })).toBe(allowed);
   });
 
+  it("answers each request on its own when hosts and schemes alternate (the last allowed host is remembered first)", () => {
+    const hosts = policy(["app.example.com:443", "other.example:80"]);
+    const sequence: [string, boolean, boolean][] = [
+      ["app.example.com", true, true],
+      ["app.example.com", false, false],
+      ["app.example.com", true, true],
+      ["evil.example", true, false],
+      ["app.example.com", true, true],
+      ["other.example", false, true],
+      ["other.example:81", false, false],
+      ["other.example", false, true],
+      ["app.example.com", false, false],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const [host, encrypted, allowed] of sequence) {
+        // A fresh string per request, as a server's parser makes them.
+        expect(allows(hosts, { host: [...host].join("") }, encrypted), `${host} ${encrypted}`).toBe(allowed);
+      }
+    }
+    const origins = [true, false, true].map((encrypted) =>
+      hosts.expectedOrigin(fakeRequest({ headers: { host: "app.example.com" }, encrypted })),
+    );
+    expect(origins).toEqual(["https://app.example.com", null, "https://app.example.com"]);
+  });
+
   it("counts a Host without a port as the scheme's default port", () => {
     expect(allows(policy(["app.example.com:443"]), { host: "app.example.com" }, true)).toBe(true);
     expect(allows(policy(["app.example.com:443"]), { host: "app.example.com" }, false)).toBe(false);

@@ -152,6 +152,10 @@ export class HostPolicy {
   #warnOnRefusal: boolean;
   /** Hosts as received that were found allowed, to the Origin a browser sends: over HTTP, over HTTPS. */
   readonly #allowed: readonly [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
+  /** The last allowed host header, its scheme and its origin. */
+  #lastRaw: string | undefined;
+  #lastHttps = false;
+  #lastOrigin = "";
 
   constructor(options: { readonly allowedHosts: readonly string[]; readonly trustProxyHops: number }) {
     this.#any = options.allowedHosts.includes(ANY_HOST);
@@ -191,14 +195,22 @@ export class HostPolicy {
   }
 
   #allowedOrigin(raw: string, https: boolean): string | null {
+    // The previous request's host first, compared by content: cheaper than hashing the fresh header
+    // string for the Map lookup, and the usual case (one name per site).
+    if (raw === this.#lastRaw && https === this.#lastHttps) return this.#lastOrigin;
     const remembered = this.#allowed[https ? 1 : 0];
-    const known = remembered.get(raw);
-    if (known !== undefined) return known;
-    const host = parseRequestHost(raw, https);
-    if (!host || !this.#patterns.some((pattern) => matches(pattern, host))) return null;
-    if (remembered.size >= MAX_REMEMBERED_HOSTS) remembered.clear();
-    remembered.set(raw, host.origin);
-    return host.origin;
+    let origin = remembered.get(raw);
+    if (origin === undefined) {
+      const host = parseRequestHost(raw, https);
+      if (!host || !this.#patterns.some((pattern) => matches(pattern, host))) return null;
+      if (remembered.size >= MAX_REMEMBERED_HOSTS) remembered.clear();
+      origin = host.origin;
+      remembered.set(raw, origin);
+    }
+    this.#lastRaw = raw;
+    this.#lastHttps = https;
+    this.#lastOrigin = origin;
+    return origin;
   }
 
   #warnOnce(raw: string | undefined): void {

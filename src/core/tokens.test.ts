@@ -88,8 +88,27 @@ describe("constantTimeEqual", () => {
     expect(constantTimeEqual("a\u0101", "a\u0101")).toBe(true);
   });
 
+  it("compares strings with characters outside ASCII by their UTF-8 bytes, at every length around its scratch space's limit", () => {
+    // Two strings of one UTF-16 length where only one is ASCII: the ASCII check must not take the
+    // shorter write for a match. Past 252 characters a UTF-8 write into the 256-byte scratch space is
+    // cut short, so that path is not taken there.
+    for (const length of [1, 2, 43, 84, 85, 86, 126, 127, 128, 250, 251, 252, 253, 254, 255, 256, 257]) {
+      const ascii = "a".repeat(length);
+      const accented = `${"a".repeat(length - 1)}\u00e9`;
+      const wide = "\u20ac".repeat(length);
+      expect(constantTimeEqual(ascii, accented)).toBe(false);
+      expect(constantTimeEqual(accented, ascii)).toBe(false);
+      expect(constantTimeEqual(accented, accented)).toBe(true);
+      expect(constantTimeEqual(wide, wide)).toBe(true);
+      expect(constantTimeEqual(wide, `${wide.slice(1)}\u20ad`)).toBe(false);
+      expect(constantTimeEqual(ascii, wide)).toBe(false);
+    }
+    // The UTF-8 rule as before: lone surrogates both encode as U+FFFD.
+    expect(constantTimeEqual("\ud800", "\udc00")).toBe(constantTimeEqual("\ufffd", "\ufffd"));
+  });
+
   it("gives the same answers for lengths it has seen before and for every length up to and past its scratch space", () => {
-    for (const length of [1, 22, 43, 43, 255, 256, 257, 600]) {
+    for (const length of [1, 22, 43, 43, 251, 252, 253, 255, 256, 257, 600]) {
       const a = "x".repeat(length);
       expect(constantTimeEqual(a, a)).toBe(true);
       expect(constantTimeEqual(a, `${a.slice(1)}y`)).toBe(false);
@@ -104,6 +123,22 @@ describe("parseTokenPair [A5 7.2.3]", () => {
 
   it("splits a well-formed <id>.<secret>", () => {
     expect(parseTokenPair(`${id}.${secret}`)).toEqual({ id, secret });
+  });
+
+  it("accepts every base64url character in both halves and nothing else below 128", () => {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const pair = (char: string, at: number) => {
+      const half = `${"A".repeat(at)}${char}${"A".repeat(TOKEN_LENGTH - at - 1)}`;
+      return [`${half}.${secret}`, `${id}.${half}`];
+    };
+    for (let code = 0; code < 128; code++) {
+      const char = String.fromCharCode(code);
+      for (const value of [...pair(char, 0), ...pair(char, 21)]) {
+        expect(parseTokenPair(value) !== null, `${JSON.stringify(char)} in ${value}`).toBe(
+          alphabet.includes(char),
+        );
+      }
+    }
   });
 
   it.each([
@@ -121,6 +156,12 @@ describe("parseTokenPair [A5 7.2.3]", () => {
     ["whitespace", `${id.slice(0, 21)} .${secret}`],
     ["percent-encoded", `${id.slice(0, 19)}%2E.${secret}`],
     ["non-ASCII", `${id.slice(0, 21)}\u00e9.${secret}`],
+    ["non-ASCII in the secret", `${id}.${secret.slice(0, 21)}\u00e9`],
+    // Characters whose low byte is a base64url character ("A" is 0x41).
+    ["a character above 127 in the id", `\u0141${id.slice(1)}.${secret}`],
+    ["a character above 127 in the secret", `${id}.${secret.slice(0, 21)}\u0141`],
+    ["a control character", `${id}.${secret.slice(0, 21)}\u0000`],
+    ["an equals sign", `${id}.${secret.slice(0, 21)}=`],
     ["the id alone", id],
     ["a huge value", "A".repeat(100_000)],
   ])("rejects %s", (_label, value) => {

@@ -1,10 +1,14 @@
+import { Buffer } from "node:buffer";
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** Bytes of randomness in every id, secret, selector and validator (128 bits minimum, ASVS 7.2.3). */
 export const TOKEN_BYTES = 16;
 /** Length of a base64url string encoding {@link TOKEN_BYTES} bytes. */
 export const TOKEN_LENGTH = 22;
-const BASE64URL_TOKEN = /^[A-Za-z0-9_-]{22}$/;
+/** 1 at the char codes of base64url's alphabet (A-Z, a-z, 0-9, "-", "_"), 0 elsewhere below 128. */
+const BASE64URL_CHARS = new Uint8Array(128);
+for (const char of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+  BASE64URL_CHARS[char.charCodeAt(0)] = 1;
 
 /**
  * A new random token: {@link TOKEN_BYTES} bytes from `crypto.randomBytes`, base64url-encoded.
@@ -40,22 +44,26 @@ export function hashToken(token: string): string {
  * ```
  */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const length = Buffer.byteLength(a);
-  if (length !== Buffer.byteLength(b)) return false;
-  // A UTF-8 length equal to the UTF-16 length means every character is ASCII, which latin1Write
-  // copies byte for byte. Anything else (or longer than the scratch space) takes the general path.
-  if (length > SCRATCH_BYTES || length !== a.length || length !== b.length) {
-    return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+  const length = a.length;
+  // Strings of different UTF-16 lengths have different UTF-8 encodings too.
+  if (length !== b.length) return false;
+  // Hashes and tokens: encoded into scratch buffers, so a comparison allocates nothing. write()
+  // reports the bytes it wrote, as many as characters only when every character is ASCII: a longer
+  // encoding writes more bytes, or, cut short by the end of the buffer, at least SCRATCH_BYTES - 3,
+  // which no string short enough for this path has characters. Synchronous from write to compare,
+  // so no other caller can touch the scratch space in between.
+  if (length <= MAX_SCRATCH_LENGTH && scratchLeft.write(a) === length && scratchRight.write(b) === length) {
+    const [left, right] = scratchViewsOf(length);
+    return timingSafeEqual(left, right);
   }
-  // Hashes and tokens: encoded into scratch views kept per length, so a comparison allocates nothing.
-  // Synchronous from write to compare, so no other caller can touch the scratch space in between.
-  const [left, right] = scratchViewsOf(length);
-  left.write(a, "latin1");
-  right.write(b, "latin1");
-  return timingSafeEqual(left, right);
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 const SCRATCH_BYTES = 256;
+/** The longest string compared in the scratch buffers (see constantTimeEqual). */
+const MAX_SCRATCH_LENGTH = SCRATCH_BYTES - 4;
 const scratchLeft = Buffer.alloc(SCRATCH_BYTES);
 const scratchRight = Buffer.alloc(SCRATCH_BYTES);
 /** Views of the first n bytes of the scratch buffers, by n. */
@@ -81,8 +89,24 @@ function scratchViewsOf(length: number): [Buffer, Buffer] {
  */
 export function parseTokenPair(value: string | undefined): { id: string; secret: string } | null {
   if (value === undefined || value.length !== TOKEN_LENGTH * 2 + 1) return null;
-  const id = value.slice(0, TOKEN_LENGTH);
-  const secret = value.slice(TOKEN_LENGTH + 1);
-  if (value[TOKEN_LENGTH] !== "." || !BASE64URL_TOKEN.test(id) || !BASE64URL_TOKEN.test(secret)) return null;
-  return { id, secret };
+  // A character loop rather than a regular expression per half: a tenth of the instructions, and
+  // nothing is sliced out of a malformed value.
+  if (
+    value.charCodeAt(TOKEN_LENGTH) !== DOT ||
+    !isBase64url(value, 0, TOKEN_LENGTH) ||
+    !isBase64url(value, TOKEN_LENGTH + 1, value.length)
+  )
+    return null;
+  return { id: value.slice(0, TOKEN_LENGTH), secret: value.slice(TOKEN_LENGTH + 1) };
+}
+
+const DOT = 0x2e;
+
+/** Whether `value[start, end)` is all base64url characters. */
+function isBase64url(value: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 128 || BASE64URL_CHARS[code] === 0) return false;
+  }
+  return true;
 }
