@@ -164,6 +164,23 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     expect((await browser.get("/protected")).text).toContain("<dd data-auth-methods>password + passkey</dd>");
   });
 
+  it("lets a passkey user who made recovery codes finish the password's second step with one", async () => {
+    const { username, browser: owner } = await withPasskey();
+    await owner.get("/account");
+    const made = await owner.post("/account/2fa/recovery-codes");
+    const code = /<code data-recovery-code>([^<]+)<\/code>/.exec(made.text)?.[1] as string;
+    expect(code).toBeDefined();
+    const browser = new TestBrowser(app.baseUrl);
+    await browser.submit("/login", "/login", { username, password: PASSWORD });
+    const form = await browser.get("/login/2fa");
+    expect(form.text).toContain('name="recovery_code"');
+    expect(form.text).toContain("Lost your passkey?");
+    expect((await browser.post("/login/2fa", { recovery_code: code })).status).toBe(303);
+    expect((await browser.get("/protected")).text).toContain(
+      "<dd data-auth-methods>password + recovery code</dd>",
+    );
+  });
+
   it("confirms a remembered session at /reauth with the user's own passkey; another account's is refused", async () => {
     const { username, device } = await withPasskey();
     const phone = new TestBrowser(app.baseUrl);
@@ -177,8 +194,12 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
 
     const stranger = await withPasskey();
     const options = await phone.postJson("/passkeys/reauth/options", {});
+    // The options list the user's own passkeys only; a device answers with another account's anyway.
+    expect(options.body.allowCredentials.map((entry: { id: string }) => entry.id)).toEqual([
+      device.credentials[0]?.id.toString("base64url"),
+    ]);
     const foreign = await phone.postJson("/passkeys/reauth/verify", {
-      credential: stranger.device.get(options.body),
+      credential: stranger.device.get(options.body, { credential: stranger.device.credentials[0] }),
       next: "/account",
     });
     expect(foreign.status).toBe(401);

@@ -59,14 +59,16 @@ async function secondStepPage(
   status: number,
   error: string | null,
 ): Promise<WebResponse> {
-  const status_ = await app.mfa.factors.status(pending.userId);
+  const enrolled = await app.mfa.factors.status(pending.userId);
   return app.render(auth, url, status, "login-2fa", {
     title: "Two-step verification",
     next: isSafeNextUrl(next) ? next : "",
-    totp: status_.totp,
-    passkeys: status_.passkeys > 0,
+    totp: enrolled.totp,
+    passkeys: enrolled.passkeys > 0,
+    // A passkey user may hold recovery codes too (made on the account page).
+    recovery: enrolled.totp || enrolled.recoveryCodesLeft > 0,
     error,
-    scripts: status_.passkeys > 0 ? [PASSKEY_SCRIPT] : [],
+    scripts: enrolled.passkeys > 0 ? [PASSKEY_SCRIPT] : [],
   });
 }
 

@@ -123,7 +123,8 @@ export async function finishRegistration(app: WebApp, request: WebRequest): Prom
 
 /**
  * `POST /passkeys/login/options`: the options for `navigator.credentials.get()`: usernameless (any of
- * the site's passkeys), or, during the second step of a password login, that user's passkeys.
+ * the site's passkeys); during the second step of a password login, that user's passkeys; for a
+ * browser logged in already, its user's own (the ceremony then confirms that login, as at `/reauth`).
  */
 export async function authenticationOptions(app: WebApp, { auth }: WebRequest): Promise<WebResponse> {
   return json(200, await app.mfa.passkeys().authenticationOptions(auth));
@@ -164,27 +165,26 @@ export async function finishAuthentication(app: WebApp, request: WebRequest): Pr
   return jsonError(401, result.reason, message);
 }
 
-/** `POST /passkeys/reauth/options` (login required): sign-in options for confirming it's you at `/reauth`. */
+/**
+ * `POST /passkeys/reauth/options` (login required): options for confirming it's you at `/reauth`,
+ * listing the user's own passkeys (user verification required).
+ */
 export async function reauthOptions(app: WebApp, { auth }: WebRequest): Promise<WebResponse> {
   return json(200, await app.mfa.passkeys().authenticationOptions(auth));
 }
 
 /**
  * `POST /passkeys/reauth/verify` (login required): `{ credential, next }` with one of the user's own
- * passkeys logs them in again (a new session id, both factors proven now, so the login is fresh and
- * the remember-me choice kept); `{ ok: true, redirect }` to a safe `next` (else `/account`). Another
- * account's passkey is refused (401) before it is checked, so `/reauth` never switches accounts.
+ * passkeys confirms the login (a new session id, both factors proven now, so the login is fresh);
+ * `{ ok: true, redirect }` to a safe `next` (else `/account`). Another account's passkey is refused
+ * (401): `/reauth` never switches accounts.
  */
 export async function finishReauth(app: WebApp, request: WebRequest): Promise<WebResponse> {
   const { auth } = request;
   const user = appUser(auth);
   const credential = credentialOf(request);
   if (!credential) return NO_CREDENTIAL();
-  const passkeys = app.mfa.passkeys();
-  const own = (await passkeys.list(user.getId())).some((passkey) => passkey.id === credential.id);
-  const result = own
-    ? await passkeys.finishAuthentication(auth, credential, { remember: auth.loginRemembered() })
-    : ({ ok: false, reason: "unknown-credential" } as const);
+  const result = await app.mfa.passkeys().finishAuthentication(auth, credential);
   if (result.ok) {
     auth.flash("Thanks, it's you.", "success");
     return json(200, { ok: true, redirect: safeNextUrl(field(request, "next"), "/account") });
