@@ -304,23 +304,22 @@ export class AuthContext<U extends AuthUser> {
    * success the login is confirmed ({@link AuthContext.confirmLogin}). `account` is the string
    * {@link AuthContext.attemptLogin} counts for this user (its canonical name), because both checks
    * spend one failure budget per account. Also the check for a password change's current password.
+   * `methods` are recorded as proven (default `["pwd"]`); a function is called once `verify` succeeded.
    *
    * @example
    * ```ts
-   * const result = await req.auth.attemptReauth({
-   *   account: canonicalName(user.username), // as passed to attemptLogin
-   *   verify: () => hasher.verify(user.passwordHash, req.body.password),
-   * });
+   * await req.auth.attemptReauth({ account, verify: () => hasher.verify(user.passwordHash, password) });
    * ```
    */
   attemptReauth(attempt: {
     account: string;
     verify: () => Promise<boolean>;
-    methods?: readonly string[];
+    methods?: readonly string[] | (() => readonly string[]);
   }): Promise<LoginAttemptResult<U>> {
     const user = this.requireUser();
+    const { methods } = attempt;
     return passwordReauth(this.#services, this.request, this.clientAddress, attempt, async () =>
-      (await this.confirmLogin(attempt.methods)) ? user : null,
+      (await this.confirmLogin(typeof methods === "function" ? methods() : methods)) ? user : null,
     );
   }
 

@@ -79,6 +79,18 @@ function routes(app: Express): void {
   app.get("/binding", (req, res) => {
     res.json({ binding: auth(req).browserBinding() });
   });
+  app.post("/reauth-code", async (req, res) => {
+    let found: string | null = null;
+    const result = await auth(req).attemptReauth({
+      account: "Notch",
+      verify: async () => {
+        found = String((req.body as { kind?: unknown }).kind);
+        return true;
+      },
+      methods: () => ["pwd", found as string],
+    });
+    res.json({ ok: result.ok });
+  });
   app.post("/confirm-otp", async (req, res) => {
     res.json({ ok: await auth(req).confirmLogin(["otp"]) });
   });
@@ -398,6 +410,17 @@ describe("step-up: secondFactorRequired", () => {
     expect(
       (await browser.get("/methods")).body.methods.map((proof: { method: string }) => proof.method),
     ).toEqual(["pwd", "otp"]);
+  });
+
+  it("attemptReauth records the methods a function names once verify has found them (a recovery code: rc)", async () => {
+    harness = make();
+    const browser = harness.browser();
+    await browser.login(1);
+    expect((await browser.post("/reauth-code", { kind: "rc" })).body).toEqual({ ok: true });
+    expect(
+      (await browser.get("/methods")).body.methods.map((proof: { method: string }) => proof.method),
+    ).toEqual(["pwd", "rc"]);
+    expect((await browser.get("/step-up")).status).toBe(200);
   });
 
   it("withinSeconds: a factor proven longer ago than that is asked for again", async () => {

@@ -266,5 +266,30 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     expect(right.headers.location).toBe("/account");
     // Fresh now: a change that needs a fresh login goes through.
     expect((await browser.post("/account/2fa/recovery-codes")).status).toBe(200);
+    expect((await browser.get("/protected")).text).toContain("password + authenticator app code");
+  });
+
+  it("takes a recovery code at /reauth and records it as one, not as an app code", async () => {
+    const { username, secret, recoveryCodes, browser } = await userWithTotp(clocked, "reauth-rc");
+    await passwordStep(browser, username, { remember: "1" });
+    await browser.post("/login/2fa", { code: code(secret) });
+    browser.closeBrowser();
+    await browser.get("/reauth?next=%2Faccount");
+    const right = await browser.post("/reauth", {
+      password: PASSWORD,
+      code: recoveryCodes[0],
+      next: "/account",
+    });
+    expect(right.status).toBe(303);
+    expect((await browser.get("/protected")).text).toContain("password + recovery code");
+    clocked.nextStep();
+    browser.closeBrowser();
+    await browser.get("/reauth?next=%2Faccount");
+    const again = await browser.post("/reauth", {
+      password: PASSWORD,
+      code: recoveryCodes[0],
+      next: "/account",
+    });
+    expect(again.status).toBe(401);
   });
 });

@@ -40,7 +40,8 @@ export function accountOf(user: User): string {
  * the same user) is refused without checking the password, and logs its session out the same way.
  *
  * With `secondFactor` (a user with two-step verification at `/reauth`), the password and then the
- * code must both be right, as one attempt; the session then records both methods as proven now.
+ * code must both be right, as one attempt; `check` resolves the method the code proved (`"otp"` or
+ * `"rc"`) or null, and the session then records both methods as proven now.
  *
  * @example
  * ```ts
@@ -53,15 +54,20 @@ export async function confirmPassword(
   { auth }: WebRequest,
   user: User,
   password: unknown,
-  secondFactor?: { method: string; verify(): Promise<boolean> },
+  secondFactor?: { check(): Promise<string | null> },
 ): Promise<"confirmed" | "wrong" | "locked"> {
+  let proven: string | null = null;
   const result = await auth.attemptReauth({
     account: accountOf(user), // one failure budget with POST /login
     // The code is checked (and its time step or recovery code used up) only after a right password.
-    verify: async () =>
-      (await passwordMatches(services, user, password)) &&
-      (secondFactor ? await secondFactor.verify() : true),
-    methods: secondFactor ? ["pwd", secondFactor.method] : ["pwd"],
+    verify: async () => {
+      if (!(await passwordMatches(services, user, password))) return false;
+      if (!secondFactor) return true;
+      proven = await secondFactor.check();
+      return proven !== null;
+    },
+    // Called once verify succeeded: the kind of code it found ("otp" or "rc") is what was proven.
+    methods: () => (proven === null ? ["pwd"] : ["pwd", proven]),
   });
   if (result.ok) return "confirmed";
   // retryAfterSeconds on a wrong password: with it counted, the account is locked.

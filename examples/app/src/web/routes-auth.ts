@@ -277,12 +277,7 @@ export async function reauth(app: WebApp, request: WebRequest): Promise<WebRespo
   if (totp && code === "") {
     return reauthPage(app, request, 400, next, "Enter your password and a code from your authenticator app.");
   }
-  const secondFactor = totp
-    ? {
-        method: /^\d{6}$/.test(code.replace(/\s/g, "")) ? "otp" : "rc",
-        verify: () => app.mfa.factors.verifyCode(user.getId(), code),
-      }
-    : undefined;
+  const secondFactor = totp ? { check: () => app.mfa.factors.codeMethod(user.getId(), code) } : undefined;
   const outcome = await confirmPassword(
     app.services,
     request,
