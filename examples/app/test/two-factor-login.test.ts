@@ -277,7 +277,7 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     await browser.get("/reauth?next=%2Faccount");
     const right = await browser.post("/reauth", {
       password: PASSWORD,
-      code: recoveryCodes[0],
+      code: recoveryCodes[0] as string,
       next: "/account",
     });
     expect(right.status).toBe(303);
@@ -287,7 +287,7 @@ describe.each(FRAMEWORKS)("%s", (framework) => {
     await browser.get("/reauth?next=%2Faccount");
     const again = await browser.post("/reauth", {
       password: PASSWORD,
-      code: recoveryCodes[0],
+      code: recoveryCodes[0] as string,
       next: "/account",
     });
     expect(again.status).toBe(401);

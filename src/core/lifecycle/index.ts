@@ -51,10 +51,10 @@ import {
 } from "./sessions.js";
 
 export type { LifecycleDeps } from "./deps.js";
-export type { PendingLoginRecord } from "./pending.js";
 export type { CredentialSnapshot } from "./epochs.js";
 export type { HeldLogin, LoginRequest, StartedLogin } from "./login.js";
 export type { OneTimeGrant, OneTimeIssue } from "./one-time.js";
+export type { PendingLoginRecord } from "./pending.js";
 export type { IssuedToken } from "./remember.js";
 export type { Restored } from "./restore.js";
 export type { RevocationReason } from "./revocation.js";
