@@ -5,10 +5,6 @@ import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 export const TOKEN_BYTES = 16;
 /** Length of a base64url string encoding {@link TOKEN_BYTES} bytes. */
 export const TOKEN_LENGTH = 22;
-/** 1 at the char codes of base64url's alphabet (A-Z, a-z, 0-9, "-", "_"), 0 elsewhere below 128. */
-const BASE64URL_CHARS = new Uint8Array(128);
-for (const char of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-  BASE64URL_CHARS[char.charCodeAt(0)] = 1;
 
 /**
  * A new random token: {@link TOKEN_BYTES} bytes from `crypto.randomBytes`, base64url-encoded.
@@ -88,25 +84,19 @@ function scratchViewsOf(length: number): [Buffer, Buffer] {
  * ```
  */
 export function parseTokenPair(value: string | undefined): { id: string; secret: string } | null {
-  if (value === undefined || value.length !== TOKEN_LENGTH * 2 + 1) return null;
-  // A character loop rather than a regular expression per half: a tenth of the instructions, and
+  // One search for a character outside base64url and ".", plus two for the dot, cost half of
+  // anchored {22} patterns per half (V8 runs those slowly on the sliced strings cookies are), and
   // nothing is sliced out of a malformed value.
   if (
-    value.charCodeAt(TOKEN_LENGTH) !== DOT ||
-    !isBase64url(value, 0, TOKEN_LENGTH) ||
-    !isBase64url(value, TOKEN_LENGTH + 1, value.length)
+    value === undefined ||
+    value.length !== TOKEN_LENGTH * 2 + 1 ||
+    value.indexOf(".") !== TOKEN_LENGTH ||
+    value.indexOf(".", TOKEN_LENGTH + 1) !== -1 ||
+    NOT_TOKEN_PAIR_CHAR.test(value)
   )
     return null;
   return { id: value.slice(0, TOKEN_LENGTH), secret: value.slice(TOKEN_LENGTH + 1) };
 }
 
-const DOT = 0x2e;
-
-/** Whether `value[start, end)` is all base64url characters. */
-function isBase64url(value: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 128 || BASE64URL_CHARS[code] === 0) return false;
-  }
-  return true;
-}
+/** A character that is neither base64url nor the "." between the halves. */
+const NOT_TOKEN_PAIR_CHAR = /[^A-Za-z0-9_.-]/;
