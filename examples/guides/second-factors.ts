@@ -190,20 +190,25 @@ ${passkeys > 0 ? passkeyButton("Use a passkey") : ""}`;
   ${csrfField(req)}
   <button>Confirm</button>
 </form>
-${passkeys > 0 ? passkeyButton("Use a passkey") : ""}`); // a new login with both factors
+${passkeys > 0 ? passkeyButton("Use a passkey") : ""}`); // one of this user's own passkeys
   });
 
   app.post("/reauth", loginRequired, async (req, res) => {
     const user = userOf(req);
     const totp = (await mfa.status(user.id)).totp;
     const password = String(req.body.password ?? "");
+    let proven: string | null = null;
     const result = await req.auth.attemptReauth({
       account: user.email, // the budget attemptLogin spends for this user
-      // The code is checked, and its time step used up, only after a right password.
-      verify: async () =>
-        (await hasher.verify(user.passwordHash, password)) &&
-        (!totp || (await mfa.verifyCode(user.id, field(req.body.code)))),
-      methods: totp ? ["pwd", "otp"] : ["pwd"],
+      // The code is checked, and its time step or recovery code used up, only after a right password.
+      verify: async () => {
+        if (!(await hasher.verify(user.passwordHash, password))) return false;
+        if (!totp) return true;
+        proven = await mfa.codeMethod(user.id, field(req.body.code)); // "otp", "rc" or null
+        return proven !== null;
+      },
+      // Called once verify succeeded: the session records the kind of code that was found.
+      methods: () => (proven === null ? ["pwd"] : ["pwd", proven]),
     });
     if (result.ok) return res.redirect(303, safeNextUrl(String(req.query.next ?? ""), "/account"));
     refused(res, result, "Wrong password or code.");
@@ -334,20 +339,17 @@ function passkeyRoutes(app: express.Express, passkeys: Passkeys<RegisteredUser>)
     res.json({ ok: true });
   });
 
-  // Usernameless (any of the site's passkeys, both factors at once), or a pending login's second step.
+  // Usernameless (any of the site's passkeys, both factors at once), a pending login's second step,
+  // or, in a browser logged in already (/reauth), re-authentication with that user's own passkeys.
   app.post("/passkeys/login/options", async (req, res) => {
     res.json(await passkeys.authenticationOptions(req.auth));
   });
 
   app.post("/passkeys/login", async (req, res) => {
-    const credential = req.body.credential;
-    // At /reauth, only one of the user's own passkeys: confirming it's you never switches accounts.
-    if (req.auth.isAuthenticated) {
-      const own = await passkeys.list(userOf(req).id);
-      if (!own.some((key) => key.id === credential?.id)) return res.status(401).json({ error: "not-yours" });
-    }
-    const remember = req.auth.loginRemembered(); // false for a visitor; kept at /reauth
-    const result = await passkeys.finishAuthentication(req.auth, credential, { remember });
+    // A logged-in browser's login is confirmed, never switched: another user's passkey is refused.
+    // `remember` counts for a usernameless sign-in only (a second step keeps the password step's).
+    const remember = req.body.remember === true;
+    const result = await passkeys.finishAuthentication(req.auth, req.body.credential, { remember });
     if (result.ok)
       return res.json({ ok: true, redirect: safeNextUrl(String(req.body.next ?? ""), "/account") });
     if (result.retryAfterSeconds !== undefined) res.set("retry-after", String(result.retryAfterSeconds));
@@ -355,7 +357,7 @@ function passkeyRoutes(app: express.Express, passkeys: Passkeys<RegisteredUser>)
   });
 }
 
-/** A passkey sign-in button: usernameless, or the second step of a pending login. */
+/** A passkey button: usernameless sign-in, the second step of a pending login, or /reauth. */
 function passkeyButton(label: string): string {
   return `<button id="passkey">${label}</button><script type="module">${PASSKEY_SIGN_IN}</script>`;
 }
@@ -370,7 +372,8 @@ document.querySelector("#passkey").onclick = async () => {
   const options = PublicKeyCredential.parseRequestOptionsFromJSON(await post("/passkeys/login/options", {}));
   const credential = await navigator.credentials.get({ publicKey: options });
   const next = new URLSearchParams(location.search).get("next") ?? "";
-  const result = await post("/passkeys/login", { credential: credential.toJSON(), next });
+  const remember = document.querySelector("[name=remember]")?.checked === true;
+  const result = await post("/passkeys/login", { credential: credential.toJSON(), next, remember });
   location.href = result.redirect ?? "/login";
 };`;
 

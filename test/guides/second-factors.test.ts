@@ -9,6 +9,7 @@
  */
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { MemoryStore } from "login-manager/stores/memory";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../examples/guides/second-factors.js";
 import { Browser, type BrowserResponse, expressClient } from "../adapters/harness.js";
@@ -64,16 +65,18 @@ function csrfOf(page: BrowserResponse): string {
 }
 
 let clock: FakeClock;
+let store: MemoryStore;
 let notices: [string, string][];
 let browser: () => Browser;
 
 beforeEach(async () => {
   clock = new FakeClock();
+  store = new MemoryStore();
   notices = [];
   const notify = async (email: string, text: string) => {
     notices.push([email, text]);
   };
-  const client = expressClient(await createApp({ secret: SECRET, origin: ORIGIN, clock, notify }));
+  const client = expressClient(await createApp({ secret: SECRET, origin: ORIGIN, store, clock, notify }));
   browser = () => new Browser(client);
 });
 
@@ -245,6 +248,27 @@ describe(GUIDE, () => {
     expect((await person.get("/account/export")).text).toBe(`Everything we keep about ${EMAIL}.`);
   });
 
+  it("at /reauth takes a recovery code and records it as one (rc), once", async () => {
+    const { secret, codes } = await enrolTotp();
+    const person = browser();
+    await logIn(person);
+    await submit(person, "/login/2fa", "/login/2fa", { code: totp(secret, clock.now()) });
+    clock.advance(301);
+    const reauth = "/reauth?next=%2Faccount%2Fexport";
+    expect((await person.get("/account/export")).headers.location).toBe(reauth);
+    const form = { password: PASSWORD, code: codes[0] ?? "" };
+    const done = await submit(person, reauth, reauth, form);
+    expect([done.status, done.headers.location]).toEqual([303, "/account/export"]);
+    expect((await person.get("/account/export")).status).toBe(200);
+    const [session] = (await store.listUserSessions("1", clock.now())).filter((record) =>
+      record.authMethods.includes("otp:"),
+    );
+    expect(session?.authMethods).toContain(`rc:${clock.now()}`); // the code's kind, not "otp"
+    expect(session?.authMethods).not.toContain(`otp:${clock.now()}`);
+    clock.advance(301);
+    expect((await submit(person, reauth, reauth, form)).status).toBe(401); // used up
+  });
+
   it("turns TOTP off only with a right code, and tells the user", async () => {
     const { secret } = await enrolTotp();
     const person = browser();
@@ -307,8 +331,10 @@ describe(GUIDE, () => {
       const signedIn = await postJson(person, "/login", "/passkeys/login", {
         credential: authenticator.get(other as never),
         next: "/account/export",
+        remember: true, // the login form's box, sent by the page script
       });
       expect(signedIn.json()).toEqual({ ok: true, redirect: "/account/export" });
+      expect(person.jar.has("remember_token")).toBe(true);
       expect((await person.get("/account/export")).status).toBe(200); // the passkey proved a second factor
       const replay = await postJson(browser(), "/login", "/passkeys/login", { credential });
       expect(replay.json()).toEqual({ error: "challenge" });
@@ -329,7 +355,7 @@ describe(GUIDE, () => {
       expect((await person.get("/account")).text).toContain(`Signed in as ${EMAIL}`);
     });
 
-    it("at /reauth takes only the user's own passkey, refused before its challenge is used", async () => {
+    it("at /reauth takes only the user's own passkeys: another is refused, and the login is confirmed, never switched", async () => {
       const authenticator = new SoftwareAuthenticator(ORIGIN);
       await register(authenticator);
       const person = browser();
@@ -338,16 +364,24 @@ describe(GUIDE, () => {
       await postJson(person, "/login/2fa", "/passkeys/login", {
         credential: authenticator.get(second as never),
       });
+      clock.advance(301);
+      expect((await person.get("/account/export")).status).toBe(302); // step-up asks again
       const options = (await postJson(person, "/account", "/passkeys/login/options", {})).json() as Options;
+      expect(options).toMatchObject({ userVerification: "required" });
+      expect((options.allowCredentials as unknown[]).length).toBe(1); // the user's own passkey
       const credential = authenticator.get(options as never);
       const someoneElse = { ...credential, id: "c29tZW9uZS1lbHNl", rawId: "c29tZW9uZS1lbHNl" };
       const refused = await postJson(person, "/account", "/passkeys/login", { credential: someoneElse });
-      expect([refused.status, refused.json()]).toEqual([401, { error: "not-yours" }]);
+      expect([refused.status, refused.json()]).toEqual([401, { error: "unknown-credential" }]);
+      expect((await person.get("/account")).text).toContain(`Signed in as ${EMAIL}`);
+      const before = person.jar.get("session");
+      const again = (await postJson(person, "/account", "/passkeys/login/options", {})).json() as Options;
       const own = await postJson(person, "/account", "/passkeys/login", {
-        credential,
+        credential: authenticator.get(again as never),
         next: "/account/export",
       });
       expect(own.json()).toEqual({ ok: true, redirect: "/account/export" });
+      expect(person.jar.get("session")).not.toBe(before); // confirmed under a new session id
       expect((await person.get("/account/export")).status).toBe(200);
     });
   });
