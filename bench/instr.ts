@@ -78,7 +78,7 @@ function topSelf(counts: CellCounts, config: InstrConfig): SelfCost[] {
   // Where `node --perf-basic-prof` writes the code map of a process.
   const perfMap = `/tmp/perf-${counts.pid}.map`;
   try {
-    return topSelfCosts(counts.protectedDump, config.requests, 10, perfMap);
+    return topSelfCosts(counts.protectedDump, counts.requests, 10, perfMap);
   } finally {
     // With BENCH_INSTR_KEEP, the map stays next to the callgrind files it names.
     if (config.keepDir && existsSync(perfMap))
@@ -106,6 +106,7 @@ function rowOf(cell: Cell, node: NodeBinary, counts: CellCounts, top: SelfCost[]
     spread: Number(counts.spread.toFixed(4)),
     converged: counts.converged,
     seconds: Math.round(counts.seconds),
+    requestsPerWindow: counts.requests,
     topSelf: top,
   };
 }

@@ -23,6 +23,9 @@ export interface FunctionCost {
 /** Per function name (run-time code named through the perf map when given). */
 export type Profile = Map<string, FunctionCost>;
 
+/** The inclusive cost of the calls from one function to another: `calls.get(caller)?.get(callee)`. */
+export type CallCosts = Map<string, Map<string, number>>;
+
 const COMPRESSED = /^\((\d+)\)(?: (.*))?$/;
 
 /** `(12) name` defines id 12; `(12)` refers to it. */
@@ -62,15 +65,25 @@ function entryOf(profile: Profile, name: string): FunctionCost {
   return entry;
 }
 
+function addCall(calls: CallCosts, caller: string, callee: string, cost: number): void {
+  let callees = calls.get(caller);
+  if (!callees) {
+    callees = new Map();
+    calls.set(caller, callees);
+  }
+  callees.set(callee, (callees.get(callee) ?? 0) + cost);
+}
+
 /**
- * Parses the text of a callgrind file.
+ * Parses the text of a callgrind file; with `calls`, also records the cost of each caller → callee
+ * pair there.
  *
  * @example
  * ```ts
  * parseCallgrind("fn=(1) main\n1 10\ncfn=(2) f\ncalls=1 2\n1 5\nfn=(2)\n2 5\n").get("main"); // { self: 10, inclusive: 15 }
  * ```
  */
-export function parseCallgrind(text: string, namer?: CodeNamer): Profile {
+export function parseCallgrind(text: string, namer?: CodeNamer, calls?: CallCosts): Profile {
   const profile: Profile = new Map();
   const names = new Map<string, string>();
   const named = new Map<string, string>();
@@ -92,6 +105,7 @@ export function parseCallgrind(text: string, namer?: CodeNamer): Profile {
         // A call from a function to itself (recursion, or two JIT ranges of one name) is already in
         // its inclusive cost.
         if (callee !== currentName) current.inclusive += cost;
+        if (calls && callee !== undefined) addCall(calls, currentName, callee, cost);
         callCost = false;
       } else {
         current.self += cost;
@@ -110,6 +124,6 @@ export function parseCallgrind(text: string, namer?: CodeNamer): Profile {
  * const profile = readCallgrind("/tmp/keep/lm-fastify-memory-node24.123.10-01", perfMapNamer("/tmp/keep/perf-123.map"));
  * ```
  */
-export function readCallgrind(file: string, namer?: CodeNamer): Profile {
-  return parseCallgrind(readFileSync(file, "utf8"), namer);
+export function readCallgrind(file: string, namer?: CodeNamer, calls?: CallCosts): Profile {
+  return parseCallgrind(readFileSync(file, "utf8"), namer, calls);
 }

@@ -20,6 +20,12 @@ export interface Cell {
   /** Server script, relative to the project root. */
   readonly script: string;
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Fraction of the run's requests per warm-up round and counted window this cell gets (default 1): a
+   * peer that costs twenty times ours per request reaches the same instructions per window, and the
+   * same steadiness, with a fifth of the requests, and would otherwise take most of a run's time.
+   */
+  readonly requestScale?: number;
   /** How the client gets a session cookie. */
   readonly login: { readonly kind: "login-manager" } | { readonly kind: "peer"; readonly cookie: string };
 }
@@ -59,6 +65,7 @@ function loginManagerCell(framework: Framework, store: Store, config: InstrConfi
       BENCH_FRAMEWORK: framework,
       BENCH_LOOP_DELAY: "0",
       BENCH_NO_TOUCH: "1",
+      BENCH_COUNT_STORE: "0",
       ...storeEnv(store, config),
     },
     login: { kind: "login-manager" },
@@ -85,6 +92,7 @@ function peerCell(peer: Peer): Cell {
     name: "peer-better-auth",
     script: "bench/servers/better-auth-server.ts",
     env: {},
+    requestScale: 0.2,
     login: { kind: "peer", cookie: "better-auth.session_token" },
   };
 }

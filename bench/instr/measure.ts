@@ -47,6 +47,8 @@ export interface CellCounts {
   readonly phases: { readonly start: number; readonly warmup: number; readonly counted: number };
   /** The server's pid (its perf map, when written, is /tmp/perf-<pid>.map). */
   readonly pid: number;
+  /** Requests per counted window (the run's, scaled by the cell's requestScale). */
+  readonly requests: number;
 }
 
 /** Where a cell runs: the project tree, a scratch folder and the callgrind output folder. */
@@ -141,7 +143,7 @@ async function countRounds(
   client: KeepAliveClient,
   cookie: string,
   config: InstrConfig,
-): Promise<Omit<CellCounts, "seconds" | "pid" | "phases"> & { warmupSeconds: number }> {
+): Promise<Omit<CellCounts, "seconds" | "pid" | "phases" | "requests"> & { warmupSeconds: number }> {
   const routes = routesFor(cookie);
   const started = Date.now();
   for (let round = 0; round < config.warmupRounds; round++) {
@@ -172,6 +174,17 @@ async function countRounds(
   };
 }
 
+/** The run's settings with the cell's share of requests (at least 50 per window). */
+function scaledFor(cell: Cell, config: InstrConfig): InstrConfig {
+  const scale = cell.requestScale ?? 1;
+  if (scale === 1) return config;
+  return {
+    ...config,
+    warmupRequests: Math.max(50, Math.round(config.warmupRequests * scale)),
+    requests: Math.max(50, Math.round(config.requests * scale)),
+  };
+}
+
 /**
  * Measures one cell on one Node binary.
  *
@@ -187,6 +200,7 @@ export async function measureCell(
   place: CellPlace,
 ): Promise<CellCounts> {
   const started = Date.now();
+  const scaled = scaledFor(cell, config);
   const server = await startUnderCallgrind({
     name: `${cell.name}-node${node.version.slice(1).split(".")[0]}`,
     node: node.path,
@@ -215,11 +229,11 @@ export async function measureCell(
   try {
     const cookie = await login(cell, `http://127.0.0.1:${server.port}`);
     const loggedIn = Date.now();
-    const { warmupSeconds, ...counts } = await countRounds(server, client, cookie, config);
+    const { warmupSeconds, ...counts } = await countRounds(server, client, cookie, scaled);
     const seconds = (Date.now() - started) / 1000;
     const start = (loggedIn - started) / 1000;
     const phases = { start, warmup: warmupSeconds, counted: seconds - start - warmupSeconds };
-    return { ...counts, seconds, phases, pid: server.pid };
+    return { ...counts, seconds, phases, pid: server.pid, requests: scaled.requests };
   } finally {
     client.close();
     await server.stop();

@@ -3,12 +3,14 @@
  *
  *   BENCH_INSTR_KEEP=/tmp/keep BENCH_INSTR_JS_NAMES=1 BENCH_INSTR_FRAMEWORKS=fastify \
  *     BENCH_INSTR_STORES=memory BENCH_INSTR_PEERS= BENCH_INSTR_NODES=24 npm run bench:instr
- *   npx tsx bench/instr/profile.ts /tmp/keep lm-fastify-memory-node24 [--requests 500] [--round N]
+ *   npx tsx bench/instr/profile.ts /tmp/keep lm-fastify-memory-node24 [--requests 500] [--round N] \
+ *     [--fn name]... [--callers name-fragment]...
  *
  * Prints, per request and for the last counted round (or round N): the self instructions of each
  * area (see areas.ts) on `/hello`, on `/protected` and the difference; the functions whose self cost
  * grew most; and the inclusive cost on `/protected` of login-manager's entry points and of a few
- * functions of Node and the frameworks (`--fn name` adds one). Inclusive costs count what a function
+ * functions of Node and the frameworks (`--fn name` adds one); with `--callers`, who calls a function
+ * and what those calls cost. Inclusive costs count what a function
  * called; functions V8 inlined into others have no line of their own.
  *
  * @module
@@ -17,7 +19,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { perfMapNamer } from "./annotate.js";
 import { areaOf } from "./areas.js";
-import { type Profile, readCallgrind } from "./callgrind-file.js";
+import { type CallCosts, type Profile, readCallgrind } from "./callgrind-file.js";
 
 /** Functions whose inclusive cost is printed (matched as `'name ` or `name ` in a JS name, or a native prefix). */
 const ENTRY_POINTS = [
@@ -154,6 +156,25 @@ function inclusiveTable(guarded: Profile, requests: number, functions: readonly 
   return ["| function on /protected | inclusive per request | self |", "| --- | ---: | ---: |", ...rows];
 }
 
+/** Who calls the functions whose name contains `fragment`, and what those calls cost, on /protected. */
+function callersTable(calls: CallCosts, requests: number, fragment: string): string[] {
+  const rows: [string, string, number][] = [];
+  for (const [caller, callees] of calls) {
+    for (const [callee, cost] of callees) if (callee.includes(fragment)) rows.push([caller, callee, cost]);
+  }
+  rows.sort((a, b) => b[2] - a[2]);
+  return [
+    `| caller of \`${fragment}\` on /protected | callee | per request |`,
+    "| --- | --- | ---: |",
+    ...rows
+      .slice(0, 15)
+      .map(
+        ([caller, callee, cost]) =>
+          `| \`${caller.slice(0, 100)}\` | \`${callee.slice(0, 60)}\` | ${perRequest(cost, requests)} |`,
+      ),
+  ];
+}
+
 function main(argv: readonly string[]): void {
   const [dir, cell] = argv;
   if (!dir || !cell)
@@ -170,7 +191,9 @@ function main(argv: readonly string[]): void {
   const dumps = findDumps(dir, cell, roundOption === undefined ? undefined : Number(roundOption));
   const namer = dumps.perfMap ? perfMapNamer(dumps.perfMap) : undefined;
   const hello = readCallgrind(dumps.hello, namer);
-  const guarded = readCallgrind(dumps.protected, namer);
+  const calls: CallCosts = new Map();
+  const guarded = readCallgrind(dumps.protected, namer, calls);
+  const callers = argv.flatMap((arg, i) => (arg === "--callers" && argv[i + 1] ? [argv[i + 1] as string] : []));
   const out = [
     `${cell}, round ${dumps.round}, ${requests} requests per window${namer ? "" : " (no perf map: JIT code unnamed)"}`,
     "",
@@ -179,6 +202,7 @@ function main(argv: readonly string[]): void {
     ...topGrowth(hello, guarded, requests, 40),
     "",
     ...inclusiveTable(guarded, requests, [...ENTRY_POINTS, ...extra]),
+    ...callers.flatMap((fragment) => ["", ...callersTable(calls, requests, fragment)]),
   ];
   process.stdout.write(`${out.join("\n")}\n`);
 }

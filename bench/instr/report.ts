@@ -122,6 +122,23 @@ function peersTable(rows: readonly Row[]): string[] {
   );
 }
 
+/** The rows counted with fewer requests per window than the run's (see Cell.requestScale). */
+function scaledNote(rows: readonly Row[], requests: number): string[] {
+  const scaled = rows.filter(
+    (row) => row.requestsPerWindow !== undefined && row.requestsPerWindow !== requests,
+  );
+  if (scaled.length === 0) return [];
+  const names = [
+    ...new Set(
+      scaled.map(
+        (row) =>
+          `${row.library} (${row.requestsPerWindow} requests per window and route, warm-up rounds cut in the same proportion)`,
+      ),
+    ),
+  ];
+  return ["", `Counted with fewer requests, as each costs many times ours: ${names.join(", ")}.`];
+}
+
 /**
  * The Markdown between the markers: how it was measured, login-manager's table, the peers' table and
  * the count of targets met.
@@ -168,6 +185,7 @@ export function sectionBody(results: InstrResults): string[] {
       (unconverged.length
         ? ` †: ${unconverged.length} of ${results.rows.length} rows did not converge (their last ${m.settleRounds} rounds differ by more than ${(m.tolerance * 100).toFixed(1)}%; see \`spread\` in the JSON).`
         : ` Every row converged (largest spread over the last ${m.settleRounds} rounds: ${(Math.max(...results.rows.map((row) => row.spread)) * 100).toFixed(2)}%).`),
+    ...scaledNote(results.rows, m.requestsPerWindow),
     ...(results.skipped.length ? ["", ...results.skipped.map((line) => `- Not measured: ${line}`)] : []),
   ];
 }

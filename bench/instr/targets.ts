@@ -32,6 +32,8 @@ export interface Row {
   readonly spread: number;
   readonly converged: boolean;
   readonly seconds: number;
+  /** Requests per counted window, when the cell's differ from the run's (see Cell.requestScale). */
+  readonly requestsPerWindow?: number;
   /** The ten largest self costs in the last `/protected` window, per request. */
   readonly topSelf?: readonly { readonly function: string; readonly perRequest: number }[];
 }
