@@ -71,9 +71,13 @@ const plugin: FastifyPluginCallback<FastifyAdapterOptions> = (fastify, options, 
     return;
   }
   fastify.decorateRequest("auth", null as unknown as AuthContext<RegisteredUser>);
+  fastify.decorateRequest(VIEW, null);
   // The Host check comes first, before Fastify reads the body: another host gets 400 (allowedHosts).
+  // Its request view is kept for the preHandler hook (one view per request).
   fastify.addHook("onRequest", function loginManagerHostCheck(request, reply, done) {
-    const refusal = manager.checkHost(requestView(request));
+    const view = requestView(request);
+    (request as ViewCarrier)[VIEW] = view;
+    const refusal = manager.checkHost(view);
     if (refusal) sendReply(reply, refusal);
     else done();
   });
@@ -215,6 +219,10 @@ export function sendReply(reply: FastifyReply, authReply: AuthReply): FastifyRep
 /** Shared, so that no options object is made per request. */
 const HOST_CHECKED = Object.freeze({ hostChecked: true });
 
+/** The request decoration holding the view the `onRequest` hook made. */
+const VIEW = Symbol("login-manager request view");
+type ViewCarrier = FastifyRequest & { [VIEW]: RequestView | null };
+
 /**
  * One `manager.admit` (the `onRequest` hook already checked the Host): the context, attached to the
  * request, or null when a reply was sent instead (the manager's 403, or the 503 for an unreachable
@@ -227,7 +235,8 @@ function admit<U extends RegisteredUser>(
   request: FastifyRequest,
   reply: FastifyReply,
 ): MaybePromise<AuthContext<U> | null> {
-  const admitted = manager.admit(requestView(request), responseView(reply), HOST_CHECKED);
+  const view = (request as ViewCarrier)[VIEW] ?? requestView(request);
+  const admitted = manager.admit(view, responseView(reply), HOST_CHECKED);
   if (!isPromiseLike(admitted)) return proceed(request, reply, admitted);
   return admitted.then(
     (result) => proceed(request, reply, result),
