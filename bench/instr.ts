@@ -44,7 +44,12 @@ function listening(port: number): Promise<boolean> {
 async function reachableCells(config: InstrConfig, skipped: string[]): Promise<Cell[]> {
   const up = { redis: await listening(6379), postgres: await listening(5432) };
   return cellsOf(config).filter((cell) => {
-    const service = cell.storeKey === "redis" || cell.storeKey === "postgres" ? cell.storeKey : undefined;
+    const service =
+      cell.storeKey === "redis" || cell.storeKey === "redis-ioredis"
+        ? "redis"
+        : cell.storeKey === "postgres"
+          ? "postgres"
+          : undefined;
     if (!service || up[service]) return true;
     skipped.push(`${cell.library} ${cell.framework}/${cell.store}: ${service} not reachable on 127.0.0.1`);
     return false;

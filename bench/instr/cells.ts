@@ -34,7 +34,8 @@ const STORE_LABEL: Record<Store, string> = {
   memory: "memory",
   "sqlite-node": "SQLite (node:sqlite)",
   "sqlite-better": "SQLite (better-sqlite3)",
-  redis: "Redis",
+  redis: "Redis (node-redis)",
+  "redis-ioredis": "Redis (ioredis 6)",
   postgres: "PostgreSQL",
 };
 
@@ -45,7 +46,9 @@ function storeEnv(store: Store, config: InstrConfig): Record<string, string> {
     case "sqlite-better":
       return { BENCH_STORE: "sqlite", BENCH_SQLITE_DRIVER: "better-sqlite3" };
     case "redis":
-      return { BENCH_STORE: "redis", BENCH_REDIS_URL: config.redisUrl };
+      return { BENCH_STORE: "redis", BENCH_REDIS_CLIENT: "node-redis", BENCH_REDIS_URL: config.redisUrl };
+    case "redis-ioredis":
+      return { BENCH_STORE: "redis", BENCH_REDIS_CLIENT: "ioredis", BENCH_REDIS_URL: config.redisUrl };
     case "postgres":
       return { BENCH_STORE: "postgres", BENCH_PG_URL: config.pgUrl };
     default:

@@ -10,7 +10,7 @@ import { availableParallelism } from "node:os";
 /** A framework login-manager is measured on. */
 export type Framework = "express" | "fastify" | "hono";
 /** A session store login-manager is measured with (SQLite once per driver). */
-export type Store = "memory" | "sqlite-node" | "sqlite-better" | "redis" | "postgres";
+export type Store = "memory" | "sqlite-node" | "sqlite-better" | "redis" | "redis-ioredis" | "postgres";
 /** A peer measured with the same instrument. */
 export type Peer = "passport" | "better-auth";
 
@@ -63,7 +63,9 @@ export interface InstrConfig {
 }
 
 const FRAMEWORKS: readonly Framework[] = ["express", "fastify", "hono"];
+/** The stores of a full run; `redis-ioredis` (ioredis 6 instead of node-redis) only when asked for. */
 const STORES: readonly Store[] = ["memory", "sqlite-node", "sqlite-better", "redis", "postgres"];
+const KNOWN_STORES: readonly Store[] = [...STORES, "redis-ioredis"];
 const PEERS: readonly Peer[] = ["passport", "better-auth"];
 
 function listOf<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T[] {
@@ -116,7 +118,7 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv, root
       FRAMEWORKS,
       "frameworks",
     ),
-    stores: listOf(env.BENCH_INSTR_STORES ?? (smoke ? "memory" : undefined), STORES, "stores"),
+    stores: listOf(env.BENCH_INSTR_STORES ?? (smoke ? "memory" : STORES.join(",")), KNOWN_STORES, "stores"),
     peers: listOf(env.BENCH_INSTR_PEERS ?? (smoke ? "" : undefined), PEERS, "peers"),
     nodes: (env.BENCH_INSTR_NODES ?? (smoke ? "current" : "24,26")).split(",").map((n) => n.trim()),
     warmupRounds: count(env.BENCH_INSTR_WARMUP_ROUNDS, smoke ? 2 : 20, "BENCH_INSTR_WARMUP_ROUNDS"),

@@ -66,7 +66,7 @@ export function requiredShare(framework: Framework, store: string): number | und
   if (framework === "express") return store === "memory" ? 0.92 : sqlite ? 0.88 : undefined;
   if (store === "memory") return 0.85;
   if (sqlite) return 0.75;
-  return store === "redis" || store === "postgres" ? 0.6 : undefined;
+  return store === "redis" || store === "redis-ioredis" || store === "postgres" ? 0.6 : undefined;
 }
 
 /** The peers' targets: how many times login-manager's added instructions each peer adds at least. */

@@ -10,7 +10,8 @@
  *
  * Configured by environment: BENCH_FRAMEWORK (express|fastify|hono), BENCH_STORE
  * (memory|sqlite|redis|postgres), BENCH_SQLITE_DRIVER (node:sqlite, the default, or better-sqlite3),
- * BENCH_DATA_DIR (SQLite file), BENCH_PG_URL, BENCH_REDIS_URL,
+ * BENCH_DATA_DIR (SQLite file), BENCH_PG_URL, BENCH_REDIS_URL, BENCH_REDIS_CLIENT (ioredis, the default,
+ * ioredis-5 or node-redis),
  * BENCH_RENICE_WORKERS=1 (lower the priority of libuv's thread pool, see bench/README in BENCHMARKS.md),
  * BENCH_LOOP_DELAY=0 (no event-loop delay monitor: its 2 ms timer does work per unit of time, not per
  * request, which `npm run bench:instr` must not count), BENCH_NO_TOUCH=1 (touch interval 6 h, idle
@@ -27,6 +28,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import type * as Core from "../../src/index.js";
 import type { AuthContext, LoginManager, SessionStore } from "../../src/index.js";
 import type * as Password from "../../src/password/index.js";
+import type { RedisStoreClient } from "../../src/stores/redis/index.js";
 import { expressWithHello } from "../lib/bare-apps.js";
 import { countingStore } from "../lib/counting-store.js";
 import { importLib } from "../lib/lib.js";
@@ -162,17 +164,31 @@ async function makeStore(kind: string): Promise<SessionStore> {
     case "redis": {
       const { RedisStore } =
         await importLib<typeof import("../../src/stores/redis/index.js")>("stores/redis/index");
-      const { Redis } = await import("ioredis");
-      const client = new Redis(process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379", {
-        enableOfflineQueue: true,
-        maxRetriesPerRequest: 1,
-      });
+      const client = await redisClient(process.env.BENCH_REDIS_CLIENT ?? "ioredis");
       closers.push(async () => client.quit());
       return new RedisStore({ client, keyPrefix: `lm-bench:${framework}:` });
     }
     default:
       throw new Error(`unknown store ${kind}`);
   }
+}
+
+/** BENCH_REDIS_CLIENT: ioredis (6, the default), ioredis-5, or node-redis (the `redis` package). */
+async function redisClient(kind: string): Promise<RedisStoreClient & { quit(): Promise<unknown> }> {
+  const url = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+  if (kind === "node-redis") {
+    const { createClient } = await import("redis");
+    const client = createClient({ url });
+    await client.connect();
+    return client as unknown as RedisStoreClient & { quit(): Promise<unknown> };
+  }
+  const options = { enableOfflineQueue: true, maxRetriesPerRequest: 1 };
+  if (kind === "ioredis-5") {
+    const { Redis } = await import("ioredis-5");
+    return new Redis(url, options) as unknown as RedisStoreClient & { quit(): Promise<unknown> };
+  }
+  const { Redis } = await import("ioredis");
+  return new Redis(url, options);
 }
 
 async function expressServer(): Promise<Server> {
