@@ -5,181 +5,23 @@
  * second factor for the whole login), V6.5.1/V6.5.4 (single use), V6.1.1/V6.3.1 (one budget for every
  * secret), V7.2.4 (a new session id at authentication).
  */
-import { createHash } from "node:crypto";
-import type { Express } from "express";
-import type { AuthContext } from "login-manager";
 import { ConfigurationError } from "login-manager";
-import { secondFactorRequired } from "login-manager/express";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Browser, User } from "./helpers.js";
-import { Harness, T0 } from "./helpers.js";
+import type { Harness } from "./helpers.js";
+import { T0 } from "./helpers.js";
+import {
+  accountKey,
+  hold,
+  MAX_FAILURES,
+  make,
+  passwordStep,
+  RIGHT_CODE,
+  withTotp,
+} from "./second-factor-harness.js";
 
 let harness: Harness;
 afterEach(async () => {
   await harness?.close();
-});
-
-const RIGHT_CODE = "123456";
-let holdUntil = 0;
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
-}
-const MAX_FAILURES = 5;
-
-function auth(req: { auth: unknown }): AuthContext<User> {
-  return req.auth as AuthContext<User>;
-}
-
-function routes(app: Express): void {
-  app.post("/password", async (req, res) => {
-    const body = req.body as Record<string, unknown>;
-    const account = String(body.account);
-    const result = await auth(req).attemptLogin({
-      account,
-      remember: body.remember === true,
-      verify: async () => {
-        const user = [...harness.users.values()].find((candidate) => candidate.name === account);
-        return user && body.password === `${account}-password` ? user : null;
-      },
-    });
-    const pending = auth(req).secondFactorPending;
-    res.status(result.ok ? 200 : 401).json({ ...result, user: undefined, pending });
-  });
-  app.post("/second-step", async (req, res) => {
-    const code = String((req.body as { code?: unknown }).code);
-    const method = String((req.body as { method?: unknown }).method ?? "otp");
-    const seen: unknown[] = [];
-    const result = await auth(req).completeLogin({
-      methods: [method],
-      verify: async (pending) => {
-        seen.push(pending);
-        // "hold": stays inside the check until another request has looked its pending login up.
-        if (code === "hold") await until(() => harness.probe.count("findOneTimeToken") >= holdUntil);
-        return code === RIGHT_CODE || code === "hold";
-      },
-    });
-    if (result === null) res.status(410).json({ gone: true });
-    else
-      res
-        .status(result.ok ? 200 : result.reason === "locked" ? 429 : 401)
-        .json({ ...result, user: undefined, seen });
-  });
-  app.post("/cancel-then-complete", async (req, res) => {
-    auth(req).cancelPendingLogin();
-    const result = await auth(req).completeLogin({ methods: ["otp"], verify: async () => true });
-    res.json({ result, pending: await auth(req).pendingLogin() });
-  });
-  app.get("/pending", async (req, res) => {
-    res.json({ pending: await auth(req).pendingLogin() });
-  });
-  app.get("/methods", (req, res) => {
-    res.json({ methods: auth(req).authMethods(), proven: auth(req).secondFactorProven() });
-  });
-  app.get("/binding", (req, res) => {
-    res.json({ binding: auth(req).browserBinding() });
-  });
-  app.post("/reauth-code", async (req, res) => {
-    let found: string | null = null;
-    const result = await auth(req).attemptReauth({
-      account: "Notch",
-      verify: async () => {
-        found = String((req.body as { kind?: unknown }).kind);
-        return true;
-      },
-      methods: () => ["pwd", found as string],
-    });
-    res.json({ ok: result.ok });
-  });
-  app.post("/confirm-otp", async (req, res) => {
-    res.json({ ok: await auth(req).confirmLogin(["otp"]) });
-  });
-  app.post("/login-methods", async (req, res) => {
-    const body = req.body as { id: string; methods: string[] };
-    const user = harness.users.get(String(body.id)) as User;
-    res.json({
-      ok: await auth(req).loginUser(user, { methods: body.methods }),
-      pending: auth(req).secondFactorPending,
-    });
-  });
-  app.post("/verify-secret", async (req, res) => {
-    const body = req.body as { account: string; code: string };
-    res.json(
-      await auth(req).verifySecret({ account: body.account, verify: async () => body.code === RIGHT_CODE }),
-    );
-  });
-  app.get("/step-up", secondFactorRequired(), (_req, res) => {
-    res.send("stepped up");
-  });
-  app.get("/step-up-recent", secondFactorRequired({ withinSeconds: 600 }), (_req, res) => {
-    res.send("stepped up recently");
-  });
-}
-
-async function withTotp(userId: string): Promise<void> {
-  await harness.memory.createFactor({
-    kind: "totp",
-    id: userId,
-    userId,
-    label: "",
-    data: "sealed",
-    counter: 0,
-    createdAt: T0,
-    lastUsedAt: null,
-  });
-}
-
-function make(options: Record<string, unknown> = {}): Harness {
-  return new Harness(
-    {
-      throttle: { maxAccountFailures: MAX_FAILURES },
-      views: { loginView: "/login", refreshView: "/reauth" },
-      ...options,
-    },
-    { routes },
-  );
-}
-
-async function passwordStep(browser: Browser, remember = false) {
-  return browser.post("/password", { account: "Notch", password: "Notch-password", remember });
-}
-
-describe("how a session was authenticated", () => {
-  it("records the password with its time by default, and the methods a login names", async () => {
-    harness = make();
-    const browser = harness.browser();
-    await browser.login(1);
-    expect((await browser.get("/methods")).body).toEqual({
-      methods: [{ method: "pwd", provenAt: T0 }],
-      proven: false,
-    });
-    const other = harness.browser();
-    expect((await other.post("/login-methods", { id: 1, methods: ["swk", "mfa"] })).body).toEqual({
-      ok: true,
-      pending: false,
-    });
-    expect((await other.get("/methods")).body.proven).toBe(true);
-  });
-
-  it("refuses a method name that is not one at setup-like misuse, with the fix in the message", async () => {
-    harness = make();
-    const res = await harness.browser().post("/login-methods", { id: 1, methods: ["Password!"] });
-    expect(res.status).toBe(500);
-    expect(harness.errors[0]).toBeInstanceOf(ConfigurationError);
-    expect(String(harness.errors[0])).toMatch(/RFC 8176/);
-  });
-
-  it("records nothing for a session restored from remember-me: a step-up guard asks again", async () => {
-    harness = make();
-    const browser = harness.browser();
-    await browser.post("/login-methods", { id: 1, methods: ["pwd", "otp"] });
-    expect((await browser.get("/step-up")).status).toBe(200);
-    const remembered = harness.browser();
-    await remembered.login(1, { remember: true });
-    remembered.cookies.delete("session");
-    expect((await remembered.get("/methods")).body.methods).toEqual([]);
-    expect((await remembered.get("/step-up")).status).toBe(302);
-  });
 });
 
 describe("the pending login [ASVS V6.3.3]", () => {
@@ -274,7 +116,7 @@ describe("the pending login [ASVS V6.3.3]", () => {
     const copy = browser.clone();
     // The winner waits inside its check until the loser has found the pending login too; the loser
     // then checks a right factor against a pending login the winner has used up meanwhile.
-    holdUntil = harness.probe.count("findOneTimeToken") + 2;
+    hold.until = harness.probe.count("findOneTimeToken") + 2;
     const [winner, loser] = await Promise.all([
       browser.post("/second-step", { code: "hold" }),
       copy.post("/second-step", { code: RIGHT_CODE }),
@@ -283,7 +125,7 @@ describe("the pending login [ASVS V6.3.3]", () => {
     expect(loser.status).toBe(410);
     expect(loser.body.seen ?? []).toBeDefined();
     expect(harness.events.count("loginFailed")).toBe(0);
-    const key = `account:${createHash("sha256").update("Notch").digest("base64url")}`;
+    const key = accountKey("Notch");
     expect(await harness.memory.getCounter(key, harness.clock.now())).toBeNull();
     expect(await harness.memory.listUserSessions("1", harness.clock.now())).toHaveLength(1);
   });
@@ -371,10 +213,10 @@ describe("one failure budget for the password and the second factor [V6.1.1, V6.
     const browser = harness.browser();
     await passwordStep(browser);
     await browser.post("/second-step", { code: "000000" });
-    const key0 = `account:${createHash("sha256").update("Notch").digest("base64url")}`;
+    const key0 = accountKey("Notch");
     expect((await harness.memory.getCounter(key0, harness.clock.now()))?.count).toBe(2);
     await browser.post("/second-step", { code: RIGHT_CODE });
-    const key = `account:${createHash("sha256").update("Notch").digest("base64url")}`;
+    const key = accountKey("Notch");
     expect(await harness.memory.getCounter(key, harness.clock.now())).toBeNull();
   });
 
@@ -394,63 +236,5 @@ describe("one failure budget for the password and the second factor [V6.1.1, V6.
     });
     const res = await browser.post("/password", { account: "Notch", password: "Notch-password" });
     expect(res.body.reason).toBe("locked");
-  });
-});
-
-describe("step-up: secondFactorRequired", () => {
-  it("sends a password-only login to the refresh view, then lets it through once a factor is proven", async () => {
-    harness = make();
-    const browser = harness.browser();
-    await browser.login(1);
-    const refused = await browser.get("/step-up");
-    expect(refused.status).toBe(302);
-    expect(refused.headers.location).toMatch(/next=%2Fstep-up/);
-    expect((await browser.post("/confirm-otp")).body).toEqual({ ok: true });
-    expect((await browser.get("/step-up")).status).toBe(200);
-    expect(
-      (await browser.get("/methods")).body.methods.map((proof: { method: string }) => proof.method),
-    ).toEqual(["pwd", "otp"]);
-  });
-
-  it("attemptReauth records the methods a function names once verify has found them (a recovery code: rc)", async () => {
-    harness = make();
-    const browser = harness.browser();
-    await browser.login(1);
-    expect((await browser.post("/reauth-code", { kind: "rc" })).body).toEqual({ ok: true });
-    expect(
-      (await browser.get("/methods")).body.methods.map((proof: { method: string }) => proof.method),
-    ).toEqual(["pwd", "rc"]);
-    expect((await browser.get("/step-up")).status).toBe(200);
-  });
-
-  it("withinSeconds: a factor proven longer ago than that is asked for again", async () => {
-    harness = make();
-    const browser = harness.browser();
-    await browser.post("/login-methods", { id: 1, methods: ["pwd", "otp"] });
-    expect((await browser.get("/step-up-recent")).status).toBe(200);
-    harness.clock.advance(601);
-    expect((await browser.get("/step-up-recent")).status).toBe(302);
-    expect((await browser.get("/step-up")).status).toBe(200);
-  });
-
-  it("refuses a bad option at setup with the fix in the message", () => {
-    expect(() => secondFactorRequired({ withinSeconds: 0 })).toThrow(/positive whole number/);
-    expect(() => secondFactorRequired({ within: 60 } as never)).toThrow(/withinSeconds/);
-  });
-});
-
-describe("browserBinding", () => {
-  it("names this browser's login: stable within it, different for another browser and after login", async () => {
-    harness = make();
-    const one = harness.browser();
-    const two = harness.browser();
-    const first = (await one.get("/binding")).body.binding as string;
-    expect((await one.get("/binding")).body.binding).toBe(first);
-    expect((await two.get("/binding")).body.binding).not.toBe(first);
-    await one.login(1);
-    const loggedIn = (await one.get("/binding")).body.binding as string;
-    expect(loggedIn).not.toBe(first);
-    expect(loggedIn.startsWith("s.")).toBe(true);
-    expect(loggedIn).not.toContain((one.cookies.get("session") as string).split(".")[0]);
   });
 });
