@@ -57,28 +57,6 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-/** Bytes of a SHA-256 digest, and characters of its base64url text. */
-const DIGEST_BYTES = 32;
-const DIGEST_LENGTH = 43;
-
-/**
- * Whether `storedHash` (a base64url SHA-256 as {@link hashToken} makes) is the digest of `secret`,
- * compared as bytes in constant time: what {@link constantTimeEqual} of the two texts answers,
- * without encoding the fresh digest to text. A stored value of another shape is no match.
- *
- * @example
- * ```ts
- * if (secretMatchesHash(cookieSecret, session.secretHash)) return session;
- * ```
- */
-export function secretMatchesHash(secret: string, storedHash: string): boolean {
-  // Decoded into the scratch space (no allocation): base64url skips characters outside its
-  // alphabet, so anything but 43 valid characters decodes to fewer than 32 bytes.
-  if (storedHash.length !== DIGEST_LENGTH || scratchLeft.write(storedHash, "base64url") !== DIGEST_BYTES)
-    return false;
-  return timingSafeEqual(hash("sha256", secret, "buffer"), scratchViewsOf(DIGEST_BYTES)[0]);
-}
-
 const SCRATCH_BYTES = 256;
 /** The longest string compared in the scratch buffers (see constantTimeEqual). */
 const MAX_SCRATCH_LENGTH = SCRATCH_BYTES - 4;

@@ -7,7 +7,7 @@ import { clientAddress, clientFingerprint, userAgent } from "../client.js";
 import type { RequestView } from "../http.js";
 import { type MaybePromise, settle } from "../maybe-promise.js";
 import type { SessionRecord, SessionStore } from "../store.js";
-import { hashToken, randomToken, secretMatchesHash } from "../tokens.js";
+import { constantTimeEqual, hashToken, randomToken } from "../tokens.js";
 import type { AuthUser } from "../users.js";
 import type { LifecycleDeps } from "./deps.js";
 
@@ -86,7 +86,7 @@ export function findSession<U extends AuthUser>(
   now: number,
 ): MaybePromise<SessionRecord | "dead"> {
   return settle(deps.store.getSession(id, now), (session) =>
-    session && secretMatchesHash(secret, session.secretHash) ? session : "dead",
+    session && constantTimeEqual(hashToken(secret), session.secretHash) ? session : "dead",
   );
 }
 
