@@ -193,7 +193,9 @@ function main(argv: readonly string[]): void {
   const hello = readCallgrind(dumps.hello, namer);
   const calls: CallCosts = new Map();
   const guarded = readCallgrind(dumps.protected, namer, calls);
-  const callers = argv.flatMap((arg, i) => (arg === "--callers" && argv[i + 1] ? [argv[i + 1] as string] : []));
+  const callers = argv.flatMap((arg, i) =>
+    arg === "--callers" && argv[i + 1] ? [argv[i + 1] as string] : [],
+  );
   const out = [
     `${cell}, round ${dumps.round}, ${requests} requests per window${namer ? "" : " (no perf map: JIT code unnamed)"}`,
     "",
