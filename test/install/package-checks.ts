@@ -25,12 +25,33 @@ function readJson(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
 }
 
-/** True when the installed package carries its own `.d.ts` files. */
+/**
+ * True when the installed package carries its own `.d.ts` files: named in its manifest, at its root,
+ * or beside the JavaScript its entry points name (`esm/index.js` with `esm/index.d.ts`, which
+ * TypeScript finds without a "types" condition: @simplewebauthn/server ships them so).
+ */
 function shipsTypes(packageDir: string): boolean {
   const manifest = readJson(join(packageDir, "package.json"));
   if (manifest.types || manifest.typings) return true;
   if (JSON.stringify(manifest.exports ?? {}).includes('"types"')) return true;
-  return existsSync(join(packageDir, "index.d.ts"));
+  if (existsSync(join(packageDir, "index.d.ts"))) return true;
+  return entryFiles(manifest).some((file) =>
+    existsSync(join(packageDir, file.replace(/\.[cm]?js$/, ".d.ts"))),
+  );
+}
+
+/** The JavaScript files a manifest's main, module and root export name. */
+function entryFiles(manifest: Record<string, unknown>): string[] {
+  const exported = (manifest.exports as Record<string, unknown> | undefined)?.["."] ?? manifest.exports;
+  const fromExports =
+    typeof exported === "string"
+      ? [exported]
+      : Object.values((exported as Record<string, unknown> | undefined) ?? {}).filter(
+          (value): value is string => typeof value === "string",
+        );
+  return [manifest.main, manifest.module, ...fromExports].filter(
+    (value): value is string => typeof value === "string" && /\.[cm]?js$/.test(value),
+  );
 }
 
 /**
