@@ -66,9 +66,4 @@ export class RecoveryCodeFactors {
   async count(userId: string): Promise<number> {
     return (await this.#store.listUserFactors(userId, FACTOR_KINDS.recoveryCode)).length;
   }
-
-  /** Deletes every code of the user; resolves to how many there were. */
-  removeAll(userId: string): Promise<number> {
-    return this.#store.deleteUserFactors(userId, FACTOR_KINDS.recoveryCode);
-  }
 }

@@ -20,6 +20,7 @@ import {
 import { RecoveryCodeFactors } from "./recovery-factor.js";
 import {
   AUTH_METHODS,
+  dropOrphanRecoveryCodes,
   FACTOR_KINDS,
   freshUser,
   isSizedString,
@@ -221,8 +222,7 @@ export class SecondFactors<U extends AuthUser = AuthUser> {
     });
     if (!result.ok) return result;
     await this.#totp.disable(userId);
-    const passkeys = await this.#store.listUserFactors(userId, FACTOR_KINDS.passkey);
-    if (passkeys.length === 0) await this.#codes.removeAll(userId);
+    await dropOrphanRecoveryCodes(this.#store, userId);
     this.events.emit("totpDisabled", { userId, request: auth.request });
     return { ok: true };
   }

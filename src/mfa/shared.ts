@@ -6,11 +6,13 @@
  * @module
  */
 
+import { SECOND_FACTOR_KINDS } from "../core/auth-methods.js";
 import type { LoginOptions, PendingLogin } from "../core/auth-types.js";
 import { ConfigurationError, LoginManagerError } from "../core/errors.js";
 import type { RequestView } from "../core/http.js";
 import { rejectUnknownKeys, showValue } from "../core/option-names.js";
 import type { LoginAttemptResult, SecretCheckResult } from "../core/secret-checks.js";
+import type { SessionStore } from "../core/store.js";
 import type { AuthUser } from "../core/users.js";
 
 /** The core's types of a pending login and of a budgeted secret check, re-exported for the second-factor modules. */
@@ -183,4 +185,22 @@ export function wholeNumberOption(
     );
   }
   return value;
+}
+
+/**
+ * Deletes the user's recovery codes once no second factor (TOTP or a passkey: the core's
+ * `SECOND_FACTOR_KINDS`, the same list that decides whether a login waits for one) is left: they are
+ * a fallback for a factor, not a factor of their own.
+ *
+ * @example
+ * ```ts
+ * await store.deleteFactor("totp", userId);
+ * await dropOrphanRecoveryCodes(store, userId);
+ * ```
+ */
+export async function dropOrphanRecoveryCodes(store: SessionStore, userId: string): Promise<void> {
+  const left = await store.listUserFactors(userId, null);
+  if (!left.some((factor) => SECOND_FACTOR_KINDS.includes(factor.kind))) {
+    await store.deleteUserFactors(userId, FACTOR_KINDS.recoveryCode);
+  }
 }

@@ -13,7 +13,13 @@ import { TypedEvents } from "../core/events.js";
 import type { LoginManager } from "../core/manager.js";
 import type { FactorRecord } from "../core/store.js";
 import type { AuthUser } from "../core/users.js";
-import { FACTOR_KINDS, freshUser, type PasskeyAuth, type SecondFactorAuth } from "../mfa/shared.js";
+import {
+  dropOrphanRecoveryCodes,
+  FACTOR_KINDS,
+  freshUser,
+  type PasskeyAuth,
+  type SecondFactorAuth,
+} from "../mfa/shared.js";
 import { authenticationOptions, finishAuthentication, type PasskeyLoginResult } from "./authentication.js";
 import { MAX_CREDENTIAL_ID_LENGTH } from "./ceremony.js";
 import { type PasskeyInfo, passkeyInfoOf } from "./credentials.js";
@@ -139,9 +145,7 @@ export class Passkeys<U extends AuthUser = AuthUser> {
     const factor = await this.#own(userId, id);
     const { store } = this.#deps;
     if (factor === null || !(await store.deleteFactor(FACTOR_KINDS.passkey, factor.id))) return false;
-    const left = await store.listUserFactors(userId, null);
-    const secondFactor = left.some((f) => f.kind === FACTOR_KINDS.passkey || f.kind === FACTOR_KINDS.totp);
-    if (!secondFactor) await store.deleteUserFactors(userId, FACTOR_KINDS.recoveryCode);
+    await dropOrphanRecoveryCodes(store, userId);
     this.events.emit("passkeyRemoved", { userId, id: factor.id, request: auth.request });
     return true;
   }
